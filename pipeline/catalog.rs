@@ -1,0 +1,337 @@
+//! The indicator catalog: indicators, the aggregation hierarchy and units, loaded from a TOML file.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::normalise_key;
+
+/// How an indicator's changes are read: ratios move in percentage points, the rest in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Count,
+    Amount,
+    Rate,
+    Ratio,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Count => "count",
+            Kind::Amount => "amount",
+            Kind::Rate => "rate",
+            Kind::Ratio => "ratio",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// None only for the index (the root).
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default = "one")]
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub unit: String,
+    pub kind: Kind,
+    /// Parent group; None for context series.
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default = "one")]
+    pub direction: f64,
+    #[serde(default = "one")]
+    pub weight: f64,
+    #[serde(default = "yes")]
+    pub scored: bool,
+    pub range: Option<[f64; 2]>,
+    /// Target value for distance-to-target normalisation, in the catalog unit.
+    #[serde(default)]
+    pub target: Option<f64>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    pub symbol: String,
+    pub family: String,
+    pub factor: f64,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    index: Node,
+    #[serde(default)]
+    groups: Vec<Node>,
+    indicators: Vec<Indicator>,
+    units: Vec<Unit>,
+}
+
+/// A validated catalog with lookup tables for headers and units.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub path: PathBuf,
+    pub index: Node,
+    pub groups: Vec<Node>,
+    pub indicators: Vec<Indicator>,
+    pub units: Vec<Unit>,
+    by_header: HashMap<String, usize>,
+    unit_by_symbol: HashMap<String, usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read catalog {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("catalog {path} is not valid TOML: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("catalog {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A unit conversion failure, for the ingest to place at a file, row and column.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UnitError {
+    #[error("unknown unit \"{0}\"")]
+    Unknown(String),
+    #[error("unit \"{given}\" cannot be converted to \"{expected}\" ({given_family} vs {expected_family})")]
+    Incompatible { given: String, expected: String, given_family: String, expected_family: String },
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn yes() -> bool {
+    true
+}
+
+impl Catalog {
+    pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| CatalogError::Io { path: path.to_owned(), source })?;
+        Catalog::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Catalog, CatalogError> {
+        let file: CatalogFile = toml::from_str(text)
+            .map_err(|e| CatalogError::Parse { path: path.to_owned(), message: crate::config::toml_error(text, &e) })?;
+        let invalid = |message: String| CatalogError::Invalid { path: path.to_owned(), message };
+        let mut cat = Catalog {
+            path: path.to_owned(),
+            index: file.index,
+            groups: file.groups,
+            indicators: file.indicators,
+            units: file.units,
+            by_header: HashMap::new(),
+            unit_by_symbol: HashMap::new(),
+        };
+
+        for (i, u) in cat.units.iter().enumerate() {
+            if !(u.factor.is_finite() && u.factor > 0.0) {
+                return Err(invalid(format!("unit \"{}\" has a non-positive factor", u.symbol)));
+            }
+            for s in std::iter::once(&u.symbol).chain(&u.aliases) {
+                if cat.unit_by_symbol.insert(normalise_key(s), i).is_some() {
+                    return Err(invalid(format!("unit \"{s}\" is declared twice")));
+                }
+            }
+        }
+
+        let mut node_codes: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+        node_codes.insert(&cat.index.code, None);
+        for g in &cat.groups {
+            let parent = g.parent.as_deref().ok_or_else(|| {
+                invalid(format!("group \"{}\" has no parent (only [index] is the root)", g.code))
+            })?;
+            if node_codes.insert(&g.code, Some(parent)).is_some() {
+                return Err(invalid(format!("group code \"{}\" is used twice", g.code)));
+            }
+        }
+        for g in &cat.groups {
+            let parent = g.parent.as_deref().unwrap_or_default();
+            if !node_codes.contains_key(parent) {
+                return Err(invalid(format!("group \"{}\" names unknown parent \"{parent}\"", g.code)));
+            }
+            // Walk up to the root; a cycle would never reach it.
+            let mut at = g.code.as_str();
+            for _ in 0..=cat.groups.len() {
+                match node_codes[at] {
+                    Some(p) => at = p,
+                    None => break,
+                }
+            }
+            if at != cat.index.code {
+                return Err(invalid(format!("group \"{}\" is part of a cycle", g.code)));
+            }
+            if !(g.weight.is_finite() && g.weight >= 0.0) {
+                return Err(invalid(format!("group \"{}\" has an invalid weight {}", g.code, g.weight)));
+            }
+        }
+
+        let mut codes = std::collections::HashSet::new();
+        for (i, ind) in cat.indicators.iter().enumerate() {
+            let what = format!("indicator \"{}\"", ind.code);
+            if ind.code.is_empty() || !ind.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(invalid(format!("{what}: code must be ASCII letters, digits and _")));
+            }
+            if !codes.insert(ind.code.clone()) || node_codes.contains_key(ind.code.as_str()) {
+                return Err(invalid(format!("{what}: code is used twice")));
+            }
+            if !cat.unit_by_symbol.contains_key(&normalise_key(&ind.unit)) {
+                return Err(invalid(format!("{what}: unit \"{}\" is not declared in [[units]]", ind.unit)));
+            }
+            if ind.direction != 1.0 && ind.direction != -1.0 {
+                return Err(invalid(format!("{what}: direction must be 1 or -1")));
+            }
+            if !(ind.weight.is_finite() && ind.weight >= 0.0) {
+                return Err(invalid(format!("{what}: invalid weight {}", ind.weight)));
+            }
+            match (&ind.group, ind.scored) {
+                (Some(g), _) if g == &cat.index.code || !node_codes.contains_key(g.as_str()) => {
+                    return Err(invalid(format!("{what}: group \"{g}\" is not a declared group")));
+                }
+                (None, true) => {
+                    return Err(invalid(format!("{what}: a scored indicator needs a group")));
+                }
+                _ => {}
+            }
+            if let Some([lo, hi]) = ind.range {
+                if lo > hi {
+                    return Err(invalid(format!("{what}: range [{lo}, {hi}] is empty")));
+                }
+            }
+            let names = [&ind.code, &ind.name_zh, &ind.name_en].into_iter().chain(&ind.aliases);
+            for name in names {
+                if let Some(j) = cat.by_header.insert(normalise_key(name), i) {
+                    if j != i {
+                        return Err(invalid(format!(
+                            "header \"{name}\" would match both \"{}\" and \"{}\"",
+                            cat.indicators[j].code, ind.code
+                        )));
+                    }
+                }
+            }
+        }
+        for g in &cat.groups {
+            let has_child = cat.groups.iter().any(|c| c.parent.as_deref() == Some(&g.code))
+                || cat.indicators.iter().any(|i| i.scored && i.group.as_deref() == Some(&g.code));
+            if !has_child {
+                return Err(invalid(format!("group \"{}\" has no scored indicator or subgroup", g.code)));
+            }
+        }
+        if !cat.indicators.iter().any(|i| i.scored) {
+            return Err(invalid("no scored indicator".into()));
+        }
+        Ok(cat)
+    }
+
+    /// The indicator a header (code, Chinese or English name, alias) refers to.
+    pub fn indicator_by_header(&self, header: &str) -> Option<&Indicator> {
+        self.by_header.get(&normalise_key(header)).map(|&i| &self.indicators[i])
+    }
+
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.code == code)
+    }
+
+    pub fn unit(&self, symbol: &str) -> Option<&Unit> {
+        self.unit_by_symbol.get(&normalise_key(symbol)).map(|&i| &self.units[i])
+    }
+
+    /// Factor that turns a value in `from` into the catalog unit `to`.
+    pub fn conversion(&self, from: &str, to: &str) -> Result<f64, UnitError> {
+        let f = self.unit(from).ok_or_else(|| UnitError::Unknown(from.to_owned()))?;
+        let t = self.unit(to).ok_or_else(|| UnitError::Unknown(to.to_owned()))?;
+        if f.family != t.family {
+            return Err(UnitError::Incompatible {
+                given: from.to_owned(),
+                expected: to.to_owned(),
+                given_family: f.family.clone(),
+                expected_family: t.family.clone(),
+            });
+        }
+        Ok(f.factor / t.factor)
+    }
+}
+
+/// Apply a conversion factor without leaving binary noise such as 9200.000000000002.
+pub fn convert(value: f64, factor: f64) -> f64 {
+    if factor == 1.0 || value == 0.0 {
+        return value;
+    }
+    let v = value * factor;
+    let digits = 12 - v.abs().log10().ceil() as i32;
+    let scale = 10f64.powi(digits.clamp(-300, 300));
+    let rounded = (v * scale).round() / scale;
+    if rounded.is_finite() {
+        rounded
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Catalog {
+        let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/indicators.toml"));
+        Catalog::load(p).unwrap()
+    }
+
+    #[test]
+    fn headers_match_code_name_and_alias() {
+        let c = sample();
+        assert_eq!(c.indicator_by_header("技术合同成交额").unwrap().code, "tech_contract_value");
+        assert_eq!(c.indicator_by_header("技术交易额").unwrap().code, "tech_contract_value");
+        assert_eq!(c.indicator_by_header("TECH_contract_value").unwrap().code, "tech_contract_value");
+        assert_eq!(c.indicator_by_header("R&D经费投入强度").unwrap().code, "rd_intensity");
+        assert!(c.indicator_by_header("不存在的指标").is_none());
+    }
+
+    #[test]
+    fn units_convert_within_a_family_only() {
+        let c = sample();
+        assert_eq!(c.conversion("亿元", "万元").unwrap(), 1e4);
+        assert_eq!(c.conversion("‰", "%").unwrap(), 0.1);
+        assert_eq!(c.conversion("户", "家").unwrap(), 1.0);
+        assert!(matches!(c.conversion("件", "家"), Err(UnitError::Incompatible { .. })));
+        assert!(matches!(c.conversion("斤", "家"), Err(UnitError::Unknown(_))));
+        assert_eq!(convert(0.92, 1e4), 9200.0);
+        assert_eq!(convert(1.23456789, 1e8), 123456789.0);
+    }
+
+    #[test]
+    fn rejects_a_group_cycle_and_an_unknown_unit() {
+        let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/indicators.toml")).unwrap();
+        let bad_unit = base.replacen("unit = \"万元\"", "unit = \"万美元\"", 1);
+        let err = Catalog::parse(&bad_unit, Path::new("x.toml")).unwrap_err().to_string();
+        assert!(err.contains("x.toml") && err.contains("万美元"), "{err}");
+        let cycle = base.replacen("parent = \"cici\"", "parent = \"input\"", 1).replacen(
+            "code = \"input\"\nname_zh = \"创新投入\"\nname_en = \"Innovation input\"\nparent = \"cici\"",
+            "code = \"input\"\nname_zh = \"创新投入\"\nname_en = \"Innovation input\"\nparent = \"environment\"",
+            1,
+        );
+        let err = Catalog::parse(&cycle, Path::new("x.toml")).unwrap_err().to_string();
+        assert!(err.contains("cycle"), "{err}");
+    }
+}

@@ -1,0 +1,133 @@
+//! Command-line types (clap) and their one-time conversion into a validated configuration.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config, ConfigError, Overrides};
+
+/// cimon: county innovation monitoring. Ingests the yearly county indicator files into a
+/// Parquet store, computes growth, target attainment and the innovation capability index,
+/// and renders the monitoring reports.
+#[derive(Debug, Parser)]
+#[command(name = "cimon", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the input files and list every problem; writes nothing
+    Validate(InputArgs),
+    /// Validate the input files and write the Parquet store under --out
+    Ingest(InputArgs),
+    /// Compute growth, target attainment and the composite index from the store
+    Compute(Common),
+    /// Render the PDF monitoring reports from the computed tables
+    Report(Common),
+    /// Ingest, compute and report in one go (for cron)
+    Run(Common),
+    /// Break down one county's index in the terminal
+    Explain(ExplainArgs),
+    /// Write a commented starter config file
+    Init(InitArgs),
+    /// Generate synthetic input files (示例数据) for demos and benchmarks
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct Common {
+    /// Config file (TOML); also CIMON_CONFIG
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output directory [default: out]; also CIMON_OUT
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Indicator catalog [default: schemas/indicators.toml]; also CIMON_CATALOG
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Region registry [default: schemas/regions.csv]; also CIMON_REGIONS
+    #[arg(long, value_name = "FILE")]
+    pub regions: Option<PathBuf>,
+    /// Targets file [default: targets.toml in the input directory, if present]; also CIMON_TARGETS
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Print nothing on success
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Directory with the input files (CSV, XLSX), searched recursively
+    #[arg(value_name = "INPUT_DIR")]
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExplainArgs {
+    /// County code or name
+    pub county: String,
+    /// Year [default: the latest]
+    #[arg(long)]
+    pub year: Option<i32>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    /// Directory to write cimon.toml into
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SynthArgs {
+    /// Directory to write into (created)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// `seed`: the seed counties in all the formats bureaus send (the project's sample-data);
+    /// `national`: N synthetic counties as plain CSV with their own registry, for benchmarks
+    #[arg(long, default_value = "seed")]
+    pub kind: SynthKind,
+    /// Number of counties (national only)
+    #[arg(long, default_value_t = 2844)]
+    pub counties: usize,
+    /// First year
+    #[arg(long, default_value_t = 2015)]
+    pub from: i32,
+    /// Last year
+    #[arg(long, default_value_t = 2024)]
+    pub to: i32,
+    /// Random seed
+    #[arg(long, default_value_t = 20240601)]
+    pub seed: u64,
+    /// Region registry of the seed counties [default: schemas/regions.csv]
+    #[arg(long, value_name = "FILE", default_value = "schemas/regions.csv")]
+    pub regions: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum SynthKind {
+    Seed,
+    National,
+}
+
+impl Common {
+    /// Turn flags into the validated configuration (flags beat environment, file and defaults).
+    pub fn config(&self, input: Option<PathBuf>) -> Result<Config, ConfigError> {
+        let flags = Overrides {
+            config: self.config.clone(),
+            input,
+            out: self.out.clone(),
+            catalog: self.catalog.clone(),
+            regions: self.regions.clone(),
+            targets: self.targets.clone(),
+        };
+        config::resolve(flags, |k| std::env::var(k).ok())
+    }
+}

@@ -1,0 +1,392 @@
+//! Target attainment for the four target kinds: level, growth range, yearly flow, cumulative. Pure.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{Catalog, Kind};
+use crate::targets::{Op, Target, TargetKind};
+
+/// A county's yearly series of one indicator.
+pub type Series = BTreeMap<i32, Option<f64>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Achieved,
+    OnTrack,
+    AtRisk,
+    OffTrack,
+    NoData,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Achieved => "achieved",
+            Status::OnTrack => "on_track",
+            Status::AtRisk => "at_risk",
+            Status::OffTrack => "off_track",
+            Status::NoData => "no_data",
+        }
+    }
+}
+
+/// Projected attainment at or above this share counts as "at risk" rather than "off track".
+pub const AT_RISK_FLOOR: f64 = 0.9;
+/// Years of history used for the trend projection.
+pub const TREND_YEARS: i32 = 3;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attainment {
+    pub target_id: String,
+    pub region_code: String,
+    pub indicator: String,
+    pub kind: TargetKind,
+    /// The year the target is judged at: its end year, or the latest year with data before it.
+    pub eval_year: Option<i32>,
+    /// Level/flow: value in eval_year; cumulative: running sum; growth: realised average growth (%).
+    pub actual: Option<f64>,
+    /// Level/flow/cumulative threshold, or the lower end of a growth range (%).
+    pub target: Option<f64>,
+    pub attainment: Option<f64>,
+    pub attainment_capped: Option<f64>,
+    /// Average annual growth (%) still needed from eval_year to reach a level target by its end
+    /// (percentage points a year for ratio indicators; for cumulative: amount needed per remaining year).
+    pub needed_per_year: Option<f64>,
+    /// Value expected at the end year from the recent trend.
+    pub projected: Option<f64>,
+    pub status: Status,
+    pub note: String,
+}
+
+/// One year of a flow or cumulative target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearDetail {
+    pub target_id: String,
+    pub region_code: String,
+    pub year: i32,
+    pub value: Option<f64>,
+    pub running_sum: Option<f64>,
+    pub met: Option<bool>,
+}
+
+fn meets(op: Op, x: f64, t: f64) -> bool {
+    match op {
+        Op::AtLeast => x >= t,
+        Op::AtMost => x <= t,
+    }
+}
+
+/// x / target for ≥, target / x for ≤ (lower is better); None when undefined.
+pub fn ratio(op: Op, x: f64, t: f64) -> Option<f64> {
+    let r = match op {
+        Op::AtLeast => x / t,
+        Op::AtMost => t / x,
+    };
+    (r.is_finite() && r >= 0.0).then_some(r)
+}
+
+/// Average annual growth (水平法) in percent, (b/a)^(1/n) − 1; None unless a, b > 0 and n > 0.
+pub fn avg_growth_pct(a: f64, b: f64, n: i32) -> Option<f64> {
+    (a > 0.0 && b > 0.0 && n > 0).then(|| ((b / a).powf(1.0 / n as f64) - 1.0) * 100.0)
+}
+
+fn value(s: &Series, y: i32) -> Option<f64> {
+    s.get(&y).copied().flatten()
+}
+
+/// Latest year ≤ `upto` with a value.
+fn latest(s: &Series, upto: i32) -> Option<(i32, f64)> {
+    s.range(..=upto).rev().find_map(|(&y, v)| v.map(|v| (y, v)))
+}
+
+/// Project to `end` from the trend of the last years: growth for levels, points for ratios.
+fn project(s: &Series, kind: Kind, from: (i32, f64), end: i32) -> Option<f64> {
+    let (y1, x1) = from;
+    if end <= y1 {
+        return Some(x1);
+    }
+    let (y0, x0) = s.range(y1 - TREND_YEARS..y1).find_map(|(&y, v)| v.map(|v| (y, v)))?;
+    let n = (y1 - y0) as f64;
+    let h = (end - y1) as f64;
+    if kind == Kind::Ratio {
+        Some(x1 + (x1 - x0) / n * h)
+    } else {
+        let g = avg_growth_pct(x0, x1, y1 - y0)? / 100.0;
+        Some(x1 * (1.0 + g).powf(h))
+    }
+}
+
+/// Evaluate one target for one county.
+pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Attainment, Vec<YearDetail>) {
+    let kind = catalog.indicator(&t.indicator).map_or(Kind::Amount, |i| i.kind);
+    let mut a = Attainment {
+        target_id: t.id.clone(),
+        region_code: region.to_string(),
+        indicator: t.indicator.clone(),
+        kind: t.kind,
+        eval_year: None,
+        actual: None,
+        target: t.value.or(t.min),
+        attainment: None,
+        attainment_capped: None,
+        needed_per_year: None,
+        projected: None,
+        status: Status::NoData,
+        note: String::new(),
+    };
+    let mut details = Vec::new();
+    let data_end = s.iter().rev().find_map(|(&y, v)| v.map(|_| y));
+    match t.kind {
+        TargetKind::Level => {
+            let (op, tv) = (t.op.unwrap_or(Op::AtLeast), t.value.unwrap_or(f64::NAN));
+            let Some((y, x)) = latest(s, t.end) else {
+                a.note = "no value up to the end year".into();
+                return (a, details);
+            };
+            a.eval_year = Some(y);
+            a.actual = Some(x);
+            a.attainment = ratio(op, x, tv);
+            a.attainment_capped = a.attainment.map(|r| r.min(1.0));
+            a.projected = project(s, kind, (y, x), t.end);
+            let left = t.end - y;
+            if left > 0 && !meets(op, x, tv) {
+                a.needed_per_year = if kind == Kind::Ratio {
+                    Some((tv - x) / left as f64)
+                } else {
+                    avg_growth_pct(x, tv, left)
+                };
+            }
+            a.status = if meets(op, x, tv) {
+                Status::Achieved
+            } else if left == 0 {
+                a.note = format!("not reached by {}", t.end);
+                Status::OffTrack
+            } else {
+                match a.projected {
+                    Some(p) if meets(op, p, tv) => Status::OnTrack,
+                    Some(p) if ratio(op, p, tv).is_some_and(|r| r >= AT_RISK_FLOOR) => Status::AtRisk,
+                    Some(_) => Status::OffTrack,
+                    None => {
+                        a.note = "too little history for a trend".into();
+                        Status::AtRisk
+                    }
+                }
+            };
+        }
+        TargetKind::Growth => {
+            let Some(x0) = value(s, t.start) else {
+                a.note = format!("no value in the base year {}", t.start);
+                return (a, details);
+            };
+            let Some((y, x)) = latest(s, t.end).filter(|(y, _)| *y > t.start) else {
+                a.note = "no value after the base year".into();
+                return (a, details);
+            };
+            a.eval_year = Some(y);
+            let Some(g) = avg_growth_pct(x0, x, y - t.start) else {
+                a.note = "growth undefined (a value is zero or negative)".into();
+                return (a, details);
+            };
+            a.actual = Some(g);
+            let lo = t.min.unwrap_or(f64::NEG_INFINITY);
+            let hi = t.max.unwrap_or(f64::INFINITY);
+            if let Some(min) = t.min.filter(|m| *m > 0.0) {
+                a.attainment = Some(g / min).filter(|r| r.is_finite());
+                a.attainment_capped = a.attainment.map(|r| r.clamp(0.0, 1.0));
+            }
+            // Growth still needed from now to end the span at the lower bound on average.
+            if y < t.end && t.min.is_some() {
+                let goal = x0 * (1.0 + lo / 100.0).powi(t.end - t.start);
+                a.needed_per_year = avg_growth_pct(x, goal, t.end - y);
+                a.projected = Some(x * (1.0 + g / 100.0).powi(t.end - y));
+            }
+            let within = g >= lo && g <= hi;
+            a.status = if within && y == t.end {
+                Status::Achieved
+            } else if within {
+                Status::OnTrack
+            } else if g > hi {
+                a.note = format!("growth {g:.1}% above the range");
+                if y == t.end { Status::Achieved } else { Status::OnTrack }
+            } else if y < t.end && g >= lo * AT_RISK_FLOOR {
+                Status::AtRisk
+            } else {
+                Status::OffTrack
+            };
+        }
+        TargetKind::Flow | TargetKind::Cumulative => {
+            let (op, tv) = (t.op.unwrap_or(Op::AtLeast), t.value.unwrap_or(f64::NAN));
+            let last = data_end.map_or(t.start - 1, |d| d.min(t.end));
+            let mut sum: Option<f64> = None;
+            let mut all_met = true;
+            let mut seen = 0;
+            for y in t.start..=t.end {
+                let v = if y <= last { value(s, y) } else { None };
+                if y <= last {
+                    seen += 1;
+                    sum = Some(sum.unwrap_or(0.0) + v.unwrap_or(0.0));
+                }
+                let met = match t.kind {
+                    TargetKind::Flow => v.map(|x| meets(op, x, tv)),
+                    _ => None,
+                };
+                if met == Some(false) || (y <= last && v.is_none()) {
+                    all_met = false;
+                }
+                details.push(YearDetail {
+                    target_id: t.id.clone(),
+                    region_code: region.to_string(),
+                    year: y,
+                    value: v,
+                    running_sum: if y <= last { sum } else { None },
+                    met,
+                });
+            }
+            if seen == 0 {
+                a.note = "no value in the period".into();
+                return (a, details);
+            }
+            a.eval_year = Some(last);
+            let left = t.end - last;
+            if t.kind == TargetKind::Flow {
+                let met_years = details.iter().filter(|d| d.met == Some(true)).count();
+                a.actual = details.iter().rev().find_map(|d| d.value);
+                a.attainment = Some(met_years as f64 / seen as f64);
+                a.attainment_capped = a.attainment;
+                a.note = format!("met in {met_years} of {seen} years so far");
+                a.status = match (all_met, left) {
+                    (true, 0) => Status::Achieved,
+                    (true, _) => Status::OnTrack,
+                    (false, _) => Status::OffTrack,
+                };
+            } else {
+                let s_now = sum.unwrap_or(0.0);
+                a.actual = Some(s_now);
+                a.attainment = ratio(op, s_now, tv);
+                a.attainment_capped = a.attainment.map(|r| r.min(1.0));
+                let pace = s_now / seen as f64;
+                a.projected = Some(s_now + pace * left as f64);
+                if left > 0 && !meets(op, s_now, tv) {
+                    a.needed_per_year = Some((tv - s_now) / left as f64);
+                }
+                a.status = if meets(op, s_now, tv) && (op == Op::AtLeast || left == 0) {
+                    Status::Achieved
+                } else if left == 0 {
+                    Status::OffTrack
+                } else if meets(op, a.projected.unwrap(), tv) {
+                    Status::OnTrack
+                } else if ratio(op, a.projected.unwrap(), tv).is_some_and(|r| r >= AT_RISK_FLOOR) {
+                    Status::AtRisk
+                } else {
+                    Status::OffTrack
+                };
+                if !all_met && details.iter().any(|d| d.year <= last && d.value.is_none()) {
+                    a.note = "missing years counted as zero".into();
+                }
+            }
+        }
+    }
+    (a, details)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn catalog() -> Catalog {
+        Catalog::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/indicators.toml"))).unwrap()
+    }
+
+    fn series(pairs: &[(i32, Option<f64>)]) -> Series {
+        pairs.iter().copied().collect()
+    }
+
+    fn target(kind: TargetKind, indicator: &str, op: Option<Op>, value: Option<f64>, min: Option<f64>, max: Option<f64>, start: i32, end: i32) -> Target {
+        Target { id: "t".into(), indicator: indicator.into(), scope: "420802".into(), kind, op, value, unit: None, min, max, start, end, source: "test".into(), note: None }
+    }
+
+    #[test]
+    fn level_target_at_risk_with_needed_growth_and_projection() {
+        // 60 → 66 → 72.6 (10% a year); target 100 by 2025, judged in 2022.
+        let s = series(&[(2020, Some(60.0)), (2021, Some(66.0)), (2022, Some(72.6))]);
+        let t = target(TargetKind::Level, "hitech_ent_count", Some(Op::AtLeast), Some(100.0), None, None, 2020, 2025);
+        let (a, _) = evaluate(&t, "420802", &s, &catalog());
+        assert_eq!(a.eval_year, Some(2022));
+        assert!((a.attainment.unwrap() - 0.726).abs() < 1e-12);
+        // (100/72.6)^(1/3) − 1: ln(1.377410)/3 = 0.106740 → e^0.106740 − 1 = 11.2639%
+        assert!((a.needed_per_year.unwrap() - 11.263_946_39).abs() < 1e-6, "{:?}", a.needed_per_year);
+        // 72.6 · 1.1³ = 96.6306: below 100 but ≥ 90% → at risk.
+        assert!((a.projected.unwrap() - 96.6306).abs() < 1e-9);
+        assert_eq!(a.status, Status::AtRisk);
+    }
+
+    #[test]
+    fn lower_is_better_target_uses_target_over_value() {
+        let s = series(&[(2021, Some(0.8)), (2022, Some(0.75))]);
+        let t = target(TargetKind::Level, "energy_intensity", Some(Op::AtMost), Some(0.6), None, None, 2020, 2022);
+        let (a, _) = evaluate(&t, "x", &s, &catalog());
+        assert!((a.attainment.unwrap() - 0.8).abs() < 1e-12, "0.6 / 0.75");
+        assert_eq!(a.attainment_capped, a.attainment);
+        assert_eq!(a.status, Status::OffTrack, "deadline passed, not reached");
+        let s = series(&[(2022, Some(0.5))]);
+        let (a, _) = evaluate(&t, "x", &s, &catalog());
+        assert_eq!((a.status, a.attainment_capped), (Status::Achieved, Some(1.0)));
+        assert!((a.attainment.unwrap() - 1.2).abs() < 1e-12, "uncapped 0.6 / 0.5");
+    }
+
+    #[test]
+    fn ratio_indicator_needs_points_not_percent() {
+        let s = series(&[(2020, Some(1.5)), (2021, Some(1.7))]);
+        let t = target(TargetKind::Level, "rd_intensity", Some(Op::AtLeast), Some(2.69), None, None, 2020, 2024);
+        let (a, _) = evaluate(&t, "x", &s, &catalog());
+        assert!((a.needed_per_year.unwrap() - 0.33).abs() < 1e-12, "(2.69 − 1.7) / 3 points a year");
+        assert!((a.projected.unwrap() - 2.3).abs() < 1e-12, "1.7 + 0.2·3");
+    }
+
+    #[test]
+    fn growth_range_target() {
+        // 100 → 115.7625 over 3 years = 5% a year exactly: within 5–8%.
+        let s = series(&[(2017, Some(100.0)), (2020, Some(115.7625))]);
+        let t = target(TargetKind::Growth, "tech_contract_value", None, None, Some(5.0), Some(8.0), 2017, 2020);
+        let (a, _) = evaluate(&t, "x", &s, &catalog());
+        assert!((a.actual.unwrap() - 5.0).abs() < 1e-9);
+        assert_eq!(a.status, Status::Achieved);
+        // 3% a year by 2019: below the range, 2019 < 2020, 3 < 0.9·5 → off track.
+        let s = series(&[(2017, Some(100.0)), (2019, Some(106.09))]);
+        let (a, _) = evaluate(&t, "x", &s, &catalog());
+        assert!((a.actual.unwrap() - 3.0).abs() < 1e-9);
+        assert!((a.attainment.unwrap() - 0.6).abs() < 1e-9);
+        assert_eq!(a.status, Status::OffTrack);
+        // Needed: end at 115.7625 from 106.09 in one year = 9.1173%.
+        assert!((a.needed_per_year.unwrap() - (115.7625 / 106.09 - 1.0) * 100.0).abs() < 1e-9);
+        // Missing base year.
+        let (a, _) = evaluate(&t, "x", &series(&[(2018, Some(1.0)), (2020, Some(2.0))]), &catalog());
+        assert_eq!(a.status, Status::NoData);
+    }
+
+    #[test]
+    fn flow_target_reports_each_year() {
+        let s = series(&[(2018, Some(120.0)), (2019, Some(95.0)), (2020, Some(101.0))]);
+        let t = target(TargetKind::Flow, "st_commissioners", Some(Op::AtLeast), Some(100.0), None, None, 2018, 2020);
+        let (a, d) = evaluate(&t, "x", &s, &catalog());
+        assert_eq!(d.iter().map(|d| d.met).collect::<Vec<_>>(), vec![Some(true), Some(false), Some(true)]);
+        assert!((a.attainment.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(a.status, Status::OffTrack);
+    }
+
+    #[test]
+    fn cumulative_target_running_sum_and_missing_data() {
+        // 30 talents over 2021–2025; 5 + (missing) + 8 by 2023.
+        let s = series(&[(2021, Some(5.0)), (2022, None), (2023, Some(8.0))]);
+        let t = target(TargetKind::Cumulative, "high_level_talents", Some(Op::AtLeast), Some(30.0), None, None, 2021, 2025);
+        let (a, d) = evaluate(&t, "x", &s, &catalog());
+        assert_eq!(d.iter().map(|d| d.running_sum).collect::<Vec<_>>(), vec![Some(5.0), Some(5.0), Some(13.0), None, None]);
+        assert_eq!(a.actual, Some(13.0));
+        assert!((a.needed_per_year.unwrap() - 8.5).abs() < 1e-12, "(30 − 13) / 2");
+        // Pace 13/3 a year → 13 + 2·4.33 = 21.67 < 27 → off track.
+        assert_eq!(a.status, Status::OffTrack);
+        assert_eq!(a.note, "missing years counted as zero");
+        let (a, _) = evaluate(&t, "x", &Series::new(), &catalog());
+        assert_eq!(a.status, Status::NoData);
+    }
+}

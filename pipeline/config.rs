@@ -1,0 +1,216 @@
+//! The validated configuration, and the one place where defaults < file < environment < flags is decided.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Settings given on the command line (or by a caller); None = not given.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub input: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub catalog: Option<PathBuf>,
+    pub regions: Option<PathBuf>,
+    pub targets: Option<PathBuf>,
+}
+
+/// The configuration every stage reads. Paths are as the user gave them, resolved against the config file's directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The config file used, if any.
+    pub file: Option<PathBuf>,
+    pub input: Option<PathBuf>,
+    pub out: PathBuf,
+    pub catalog: PathBuf,
+    pub regions: PathBuf,
+    /// None: no targets are tracked.
+    pub targets: Option<PathBuf>,
+    /// Method choices of the index (`[compute]`).
+    pub method: crate::compute::index::Method,
+    /// Growth spans (`[growth]`).
+    pub growth: crate::compute::GrowthSettings,
+}
+
+impl Config {
+    /// Where the Parquet store lives under the output directory.
+    pub fn store_dir(&self) -> PathBuf {
+        self.out.join("store")
+    }
+
+    /// Where the computed tables live under the output directory.
+    pub fn results_dir(&self) -> PathBuf {
+        self.out.join("results")
+    }
+
+    pub fn input_dir(&self) -> Result<&Path, ConfigError> {
+        self.input.as_deref().ok_or(ConfigError::NoInput)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: &'static str, message: String },
+    #[error("no input directory: give it as an argument (cimon ingest DIR) or set [input] dir in the config file")]
+    NoInput,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    input: InputSection,
+    #[serde(default)]
+    schemas: SchemaSection,
+    #[serde(default)]
+    output: OutputSection,
+    #[serde(default)]
+    compute: crate::compute::index::Method,
+    #[serde(default)]
+    growth: crate::compute::GrowthSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InputSection {
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaSection {
+    catalog: Option<PathBuf>,
+    regions: Option<PathBuf>,
+    targets: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputSection {
+    dir: Option<PathBuf>,
+}
+
+/// A TOML error on one line: `line 2, column 1: unknown field `dri`, expected `dir``.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_string(),
+    }
+}
+
+/// Environment variables, read through a function so tests need not touch the process environment.
+pub const ENV_CONFIG: &str = "CIMON_CONFIG";
+pub const ENV_OUT: &str = "CIMON_OUT";
+pub const ENV_CATALOG: &str = "CIMON_CATALOG";
+pub const ENV_REGIONS: &str = "CIMON_REGIONS";
+pub const ENV_TARGETS: &str = "CIMON_TARGETS";
+
+/// Decide every setting: defaults < config file < environment < flags.
+pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let env_path = |name: &'static str| -> Result<Option<PathBuf>, ConfigError> {
+        match env(name) {
+            Some(v) if v.trim().is_empty() => Err(ConfigError::Env { name, message: "is set but empty".into() }),
+            Some(v) => Ok(Some(PathBuf::from(v))),
+            None => Ok(None),
+        }
+    };
+    let file_path = flags.config.clone().or(env_path(ENV_CONFIG)?);
+    let (file, base) = match &file_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Io { path: p.clone(), source })?;
+            let parsed: FileConfig = toml::from_str(&text)
+                .map_err(|e| ConfigError::Invalid { path: p.clone(), message: toml_error(&text, &e) })?;
+            (parsed, p.parent().map(Path::to_path_buf).unwrap_or_default())
+        }
+        None => (FileConfig::default(), PathBuf::new()),
+    };
+    // Paths in the file are relative to the file, so a config works from any working directory.
+    let from_file = |p: Option<PathBuf>| p.map(|p| base.join(p));
+
+    let input = flags.input.or(from_file(file.input.dir));
+    let out = flags.out.or(env_path(ENV_OUT)?).or(from_file(file.output.dir)).unwrap_or_else(|| "out".into());
+    let catalog = flags
+        .catalog
+        .or(env_path(ENV_CATALOG)?)
+        .or(from_file(file.schemas.catalog))
+        .unwrap_or_else(|| "schemas/indicators.toml".into());
+    let regions = flags
+        .regions
+        .or(env_path(ENV_REGIONS)?)
+        .or(from_file(file.schemas.regions))
+        .unwrap_or_else(|| "schemas/regions.csv".into());
+    // Default: a targets.toml beside the inputs, if there is one.
+    let targets = flags
+        .targets
+        .or(env_path(ENV_TARGETS)?)
+        .or(from_file(file.schemas.targets))
+        .or_else(|| input.as_ref().map(|i| i.join("targets.toml")).filter(|p| p.is_file()));
+    let method = file.compute;
+    if method.comparison == crate::compute::index::Comparison::BaseYear && method.base_year.is_none() {
+        return Err(ConfigError::Invalid {
+            path: file_path.clone().unwrap_or_default(),
+            message: "[compute] comparison = \"base_year\" needs base_year = YYYY".into(),
+        });
+    }
+    if method.scale[0] >= method.scale[1] && method.normalisation == crate::compute::index::NormKind::Minmax {
+        return Err(ConfigError::Invalid {
+            path: file_path.clone().unwrap_or_default(),
+            message: format!("[compute] scale = {:?}: the lower bound must be below the upper", method.scale),
+        });
+    }
+    if file.growth.spans.iter().any(|&n| n < 1) {
+        return Err(ConfigError::Invalid {
+            path: file_path.clone().unwrap_or_default(),
+            message: "[growth] spans must be whole years ≥ 1".into(),
+        });
+    }
+    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth: file.growth })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("cimon.toml");
+        std::fs::write(&cfg, "[output]\ndir = \"from-file\"\n[schemas]\ncatalog = \"cat.toml\"\n").unwrap();
+        let no_env = |_: &str| None;
+        let with_out = |k: &str| (k == ENV_OUT).then(|| "from-env".to_string());
+
+        let c = resolve(Overrides::default(), no_env).unwrap();
+        assert_eq!(c.out, PathBuf::from("out"));
+        assert_eq!(c.catalog, PathBuf::from("schemas/indicators.toml"));
+
+        let flags = Overrides { config: Some(cfg.clone()), ..Overrides::default() };
+        let c = resolve(flags.clone(), no_env).unwrap();
+        assert_eq!(c.out, dir.path().join("from-file"));
+        assert_eq!(c.catalog, dir.path().join("cat.toml"));
+
+        let c = resolve(flags.clone(), with_out).unwrap();
+        assert_eq!(c.out, PathBuf::from("from-env"));
+
+        let c = resolve(Overrides { out: Some("from-flag".into()), ..flags }, with_out).unwrap();
+        assert_eq!(c.out, PathBuf::from("from-flag"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("cimon.toml");
+        std::fs::write(&cfg, "[output]\ndri = \"x\"\n").unwrap();
+        let err = resolve(Overrides { config: Some(cfg), ..Overrides::default() }, |_| None).unwrap_err().to_string();
+        assert!(err.contains("cimon.toml") && err.contains("dri"), "{err}");
+    }
+}

@@ -1,0 +1,312 @@
+//! The ingest stage: input files → validated observations with provenance, revisions and warnings.
+
+pub mod problem;
+mod sheet;
+pub mod table;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::catalog::Catalog;
+use crate::regions::Registry;
+use crate::text::year_in_name;
+pub use problem::{Loc, Problem, Problems, Severity};
+use sheet::{read_grid, SheetContext, SheetResult};
+
+/// One input file, read once: its bytes are what is hashed and what is parsed.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// Path relative to the input directory, with `/` separators.
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl InputFile {
+    /// A revision is declared in the file name (`2022年数据修订.csv`, `2022_revision.xlsx`).
+    pub fn is_revision(&self) -> bool {
+        let lower = self.name.to_lowercase();
+        ["修订", "更正", "revision", "revised"].iter().any(|w| lower.contains(w))
+    }
+}
+
+/// One value of one indicator for one county and year, in the catalog unit, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub region_code: String,
+    pub year: i32,
+    pub indicator: String,
+    /// None: the county reported no data (blank, —, 空白).
+    pub value: Option<f64>,
+    /// The cell as written in the file, before unit conversion.
+    pub raw_value: String,
+    /// The unit the file used.
+    pub raw_unit: String,
+    pub loc: Loc,
+    pub sha256: String,
+    pub out_of_range: bool,
+}
+
+/// A value replaced by a revision file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub region_code: String,
+    pub year: i32,
+    pub indicator: String,
+    pub old_value: Option<f64>,
+    pub new_value: Option<f64>,
+    /// None when the revision adds a value no earlier file had.
+    pub old_source: Option<Loc>,
+    pub new_source: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceInfo {
+    pub file: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub format: String,
+    pub layout: String,
+    pub revision: bool,
+    pub observations: usize,
+}
+
+/// Everything the store holds, validated.
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    /// Sorted by year, region, indicator.
+    pub observations: Vec<Observation>,
+    pub revisions: Vec<Revision>,
+    pub warnings: Vec<Problem>,
+    pub sources: Vec<SourceInfo>,
+}
+
+/// The ingest refused the inputs; `problems` lists every error (and the warnings).
+#[derive(Debug, thiserror::Error)]
+#[error("{} error(s) in the input files", .problems.iter().filter(|p| p.severity == Severity::Error).count())]
+pub struct Rejected {
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("input directory {path} does not exist or is not a directory")]
+    NotADirectory { path: std::path::PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+    #[error("no CSV or workbook files found under {path}")]
+    Empty { path: std::path::PathBuf },
+}
+
+/// List the input files under a directory (recursively, sorted, skipping hidden and Excel lock files) and read them.
+pub fn collect_inputs(dir: &Path) -> Result<Vec<InputFile>, InputError> {
+    if !dir.is_dir() {
+        return Err(InputError::NotADirectory { path: dir.to_owned() });
+    }
+    let mut paths = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|source| InputError::Io { path: d.clone(), source })?;
+        for e in entries {
+            let e = e.map_err(|source| InputError::Io { path: d.clone(), source })?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = e.path();
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if table::is_table_file(&name) {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    if paths.is_empty() {
+        return Err(InputError::Empty { path: dir.to_owned() });
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).map_err(|source| InputError::Io { path: p.clone(), source })?;
+            let rel = p.strip_prefix(dir).unwrap_or(&p);
+            let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            Ok(InputFile { name, bytes })
+        })
+        .collect()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn same_value(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+fn show(v: Option<f64>) -> String {
+    v.map_or_else(|| "no data".to_string(), |x| format!("{x}"))
+}
+
+/// Validate and merge all input files. Pure: no I/O.
+pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Result<Ingested, Rejected> {
+    let mut problems = Problems::default();
+    let mut sources = Vec::new();
+    let mut base: Vec<Observation> = Vec::new();
+    let mut revised: Vec<Observation> = Vec::new();
+
+    for f in files {
+        let sha = sha256_hex(&f.bytes);
+        let (format, grids) = match table::read(&f.name, &f.bytes) {
+            Ok(x) => x,
+            Err(e) => {
+                problems.error("unreadable", Loc::file(&f.name), e);
+                continue;
+            }
+        };
+        let base_name = f.name.rsplit('/').next().unwrap_or(&f.name);
+        let cx = SheetContext { file: &f.name, sha256: &sha, file_year: year_in_name(base_name), catalog, registry };
+        let mut layouts = BTreeSet::new();
+        let mut obs = Vec::new();
+        for grid in &grids {
+            match read_grid(grid, &cx, &mut problems) {
+                SheetResult::NoTable => {
+                    if grid.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
+                        problems.warning(
+                            "no_table",
+                            Loc { sheet: grid.sheet.clone(), ..Loc::file(&f.name) },
+                            "no header row with a county column and an indicator found in the first 30 rows; skipped",
+                        );
+                    }
+                }
+                SheetResult::Table { layout, observations } => {
+                    layouts.insert(layout);
+                    obs.extend(observations);
+                }
+            }
+        }
+        if layouts.is_empty() {
+            problems.error(
+                "no_table",
+                Loc::file(&f.name),
+                "no table found: expected a header row naming the county (代码 or 县(市、区)) and indicators",
+            );
+        }
+        sources.push(SourceInfo {
+            file: f.name.clone(),
+            sha256: sha.clone(),
+            bytes: f.bytes.len() as u64,
+            format: format.describe(),
+            layout: layouts.into_iter().collect::<Vec<_>>().join("+"),
+            revision: f.is_revision(),
+            observations: obs.len(),
+        });
+        if f.is_revision() {
+            revised.extend(obs);
+        } else {
+            base.extend(obs);
+        }
+    }
+
+    // Merge the regular files: the same value twice is fine, two different values are a conflict.
+    type Key = (i32, String, String);
+    let key = |o: &Observation| (o.year, o.region_code.clone(), o.indicator.clone());
+    let mut merged: BTreeMap<Key, Observation> = BTreeMap::new();
+    for o in base {
+        match merged.get(&key(&o)) {
+            None => {
+                merged.insert(key(&o), o);
+            }
+            Some(prev) if same_value(prev.value, o.value) => {}
+            Some(prev) => {
+                let (kind, what) = if prev.loc.file == o.loc.file {
+                    ("duplicate_county", "appears twice in this file")
+                } else {
+                    ("conflict", "has a different value in another file")
+                };
+                problems.error(
+                    kind,
+                    o.loc.clone(),
+                    format!(
+                        "{} {} {}: {what}: {} here, {} at {}",
+                        o.region_code, o.year, o.indicator, show(o.value), show(prev.value), prev.loc
+                    ),
+                );
+            }
+        }
+    }
+
+    // Apply revisions, recording each change.
+    let mut revisions = Vec::new();
+    let mut by_revision: HashMap<Key, Loc> = HashMap::new();
+    for o in revised {
+        let k = key(&o);
+        if let Some(first) = by_revision.get(&k) {
+            let earlier = &merged[&k];
+            if !same_value(earlier.value, o.value) {
+                problems.error(
+                    "conflict",
+                    o.loc.clone(),
+                    format!("{} {} {}: two revisions disagree: {} here, {} at {first}", k.1, k.0, k.2, show(o.value), show(earlier.value)),
+                );
+            }
+            continue;
+        }
+        by_revision.insert(k.clone(), o.loc.clone());
+        let old = merged.get(&k);
+        if old.is_some_and(|p| same_value(p.value, o.value)) {
+            continue;
+        }
+        revisions.push(Revision {
+            region_code: k.1.clone(),
+            year: k.0,
+            indicator: k.2.clone(),
+            old_value: old.and_then(|p| p.value),
+            new_value: o.value,
+            old_source: old.map(|p| p.loc.clone()),
+            new_source: o.loc.clone(),
+        });
+        merged.insert(k, o);
+    }
+
+    check_coverage(&merged, registry, &mut problems);
+
+    let all = std::mem::take(&mut problems.0);
+    if all.iter().any(|p| p.severity == Severity::Error) {
+        return Err(Rejected { problems: all });
+    }
+    Ok(Ingested { observations: merged.into_values().collect(), revisions, warnings: all, sources })
+}
+
+/// Every county of a prefecture that reports must report in every year that has data.
+fn check_coverage<K>(merged: &BTreeMap<K, Observation>, registry: &Registry, problems: &mut Problems) {
+    let mut years: BTreeSet<i32> = BTreeSet::new();
+    let mut present: BTreeSet<(i32, &str)> = BTreeSet::new();
+    let mut prefectures: BTreeSet<&str> = BTreeSet::new();
+    let mut files_by_year: BTreeMap<i32, BTreeSet<&str>> = BTreeMap::new();
+    for o in merged.values() {
+        years.insert(o.year);
+        present.insert((o.year, o.region_code.as_str()));
+        files_by_year.entry(o.year).or_default().insert(o.loc.file.as_str());
+        if let Some(r) = registry.get(&o.region_code) {
+            prefectures.insert(r.prefecture_code.as_str());
+        }
+    }
+    for &y in &years {
+        for r in registry.valid_in(y) {
+            if prefectures.contains(r.prefecture_code.as_str()) && !present.contains(&(y, r.code.as_str())) {
+                let files: Vec<&str> = files_by_year[&y].iter().copied().collect();
+                problems.error(
+                    "coverage",
+                    Loc::file(&files.join(", ")),
+                    format!("{} {} ({}) has no data for {y}", r.code, r.name, r.prefecture_name),
+                );
+            }
+        }
+    }
+}

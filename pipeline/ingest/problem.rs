@@ -1,0 +1,89 @@
+//! Validation problems with their exact place: file, sheet, row, column.
+
+use std::fmt;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A place in an input file; every part but the file is optional. Rows are 1-based as in Excel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Loc {
+    pub file: String,
+    pub sheet: Option<String>,
+    pub row: Option<usize>,
+    /// Column letter (A, B, …, AA).
+    pub column: Option<String>,
+    /// The header text of that column.
+    pub header: Option<String>,
+}
+
+impl Loc {
+    pub fn file(file: &str) -> Loc {
+        Loc { file: file.to_string(), ..Loc::default() }
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(s) = &self.sheet {
+            write!(f, ", sheet {s}")?;
+        }
+        if let Some(r) = self.row {
+            write!(f, ", row {r}")?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, ", column {c}")?;
+            if let Some(h) = &self.header {
+                write!(f, " ({h})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    /// Stable machine-readable kind, e.g. `unknown_county`.
+    pub kind: &'static str,
+    pub loc: Loc,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {} [{}]", self.severity.as_str(), self.loc, self.message, self.kind)
+    }
+}
+
+/// Collects problems while a file is read, so every one is reported, not just the first.
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn error(&mut self, kind: &'static str, loc: Loc, message: impl Into<String>) {
+        self.0.push(Problem { severity: Severity::Error, kind, loc, message: message.into() });
+    }
+    pub fn warning(&mut self, kind: &'static str, loc: Loc, message: impl Into<String>) {
+        self.0.push(Problem { severity: Severity::Warning, kind, loc, message: message.into() });
+    }
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|p| p.severity == Severity::Error)
+    }
+}

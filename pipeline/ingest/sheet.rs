@@ -1,0 +1,385 @@
+//! Interpreting one grid: finding the header under title lines, the layout, the year, and each value.
+
+use std::collections::HashMap;
+
+use super::problem::{Loc, Problems};
+use super::table::{Cell, Grid};
+use super::Observation;
+use crate::catalog::{convert, Catalog, Indicator, Kind};
+use crate::regions::{Lookup, Region, Registry};
+use crate::text::{column_letter, normalise_key, parse_number, split_header, year_in_name, CellValue};
+
+/// What a header cell means.
+#[derive(Debug, Clone, PartialEq)]
+enum Role {
+    RegionCode,
+    RegionName,
+    Year,
+    /// Long layout: the indicator column and its value and unit.
+    IndicatorName,
+    Value,
+    Unit,
+    Ignored,
+    /// Wide layout: an indicator with the factor from the header unit to the catalog unit.
+    Indicator { index: usize, factor: f64, unit: String },
+    /// Unknown header or unit; reported once, its cells skipped.
+    Bad,
+}
+
+const REGION_CODE: &[&str] = &["区划代码", "行政区划代码", "地区代码", "县区代码", "县(市、区)代码", "代码", "code", "region_code", "adcode"];
+const REGION_NAME: &[&str] = &[
+    "县(市、区)", "县(市区)", "县市区", "县(区)", "县区", "县(市)", "地区", "地区名称", "区域", "名称", "县名", "县(市、区)名称",
+    "region", "county", "region_name", "county_name",
+];
+const YEAR: &[&str] = &["年份", "年度", "年", "year", "统计年度"];
+const INDICATOR: &[&str] = &["指标", "指标名称", "指标代码", "indicator", "indicator_code"];
+const VALUE: &[&str] = &["数值", "值", "指标值", "value"];
+const UNIT: &[&str] = &["单位", "计量单位", "unit"];
+const IGNORED: &[&str] = &["序号", "备注", "说明", "no", "no.", "#", "填报人", "联系电话", "所属市州", "所属地市", "市州", "地级市", "prefecture", "province", "省份"];
+
+/// Rows that are notes, not data: text after the table.
+const NOTE_PREFIXES: &[&str] = &["注", "说明", "数据来源", "资料来源", "示例数据", "填报", "备注", "note", "source"];
+/// Summary rows that some bureaus add under the counties.
+const TOTAL_NAMES: &[&str] = &["合计", "总计", "小计", "全市", "全省", "全州", "全盟", "total"];
+
+fn in_list(key: &str, list: &[&str]) -> bool {
+    list.iter().any(|k| normalise_key(k) == key)
+}
+
+fn header_role(text: &str) -> Option<Role> {
+    let key = normalise_key(text);
+    if key.is_empty() {
+        return None;
+    }
+    let role = if in_list(&key, REGION_CODE) {
+        Role::RegionCode
+    } else if in_list(&key, REGION_NAME) {
+        Role::RegionName
+    } else if in_list(&key, YEAR) {
+        Role::Year
+    } else if in_list(&key, INDICATOR) {
+        Role::IndicatorName
+    } else if in_list(&key, VALUE) {
+        Role::Value
+    } else if in_list(&key, UNIT) {
+        Role::Unit
+    } else if in_list(&key, IGNORED) {
+        Role::Ignored
+    } else {
+        return None;
+    };
+    Some(role)
+}
+
+/// An indicator named by a header or a long-layout cell, with the unit in brackets if any.
+fn match_indicator<'c>(text: &str, catalog: &'c Catalog) -> Option<(usize, &'c Indicator, Option<String>)> {
+    let parts = split_header(text);
+    let find = |s: &str| {
+        catalog.indicator_by_header(s).map(|ind| (catalog.indicators.iter().position(|i| i.code == ind.code).unwrap(), ind))
+    };
+    if let Some((i, ind)) = find(&parts.full) {
+        return Some((i, ind, None));
+    }
+    find(&parts.name).map(|(i, ind)| (i, ind, parts.unit))
+}
+
+/// The factor from a given unit to the indicator's; None given means the catalog unit.
+fn unit_factor(catalog: &Catalog, ind: &Indicator, unit: Option<&str>) -> Result<(f64, String), String> {
+    let unit = unit.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(&ind.unit);
+    catalog.conversion(unit, &ind.unit).map(|f| (f, unit.to_string())).map_err(|e| format!("{e} for {}", ind.code))
+}
+
+pub struct SheetContext<'a> {
+    pub file: &'a str,
+    pub sha256: &'a str,
+    /// The file name without directories, searched for a year when no column or sheet name gives one.
+    pub file_year: Option<i32>,
+    pub catalog: &'a Catalog,
+    pub registry: &'a Registry,
+}
+
+/// Outcome of reading a grid.
+pub enum SheetResult {
+    /// No header row found (an instructions sheet, say).
+    NoTable,
+    Table { layout: &'static str, observations: Vec<Observation> },
+}
+
+/// Find the header row: the first row with a county column and an indicator or long-layout column.
+fn find_header(grid: &Grid, catalog: &Catalog) -> Option<usize> {
+    grid.rows.iter().take(30).position(|row| {
+        let roles: Vec<Role> = row.iter().filter_map(|c| header_role(&c.text())).collect();
+        let has_region = roles.iter().any(|r| matches!(r, Role::RegionCode | Role::RegionName));
+        let indicators = row.iter().filter(|c| match_indicator(&c.text(), catalog).is_some()).count();
+        let long = roles.contains(&Role::IndicatorName) && roles.contains(&Role::Value);
+        has_region && (indicators > 0 || long)
+    })
+}
+
+pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) -> SheetResult {
+    let Some(h) = find_header(grid, cx.catalog) else {
+        return SheetResult::NoTable;
+    };
+    let loc = |row: Option<usize>, col: Option<usize>, header: Option<&str>| Loc {
+        file: cx.file.to_string(),
+        sheet: grid.sheet.clone(),
+        row: row.map(|r| r + 1),
+        column: col.map(column_letter),
+        header: header.map(str::to_string),
+    };
+
+    // Roles of the header cells; bad headers are reported once, here.
+    let header_row = &grid.rows[h];
+    let headers: Vec<String> = header_row.iter().map(Cell::text).collect();
+    let mut roles: Vec<Option<Role>> = Vec::with_capacity(headers.len());
+    for (c, text) in headers.iter().enumerate() {
+        let role = if text.is_empty() {
+            None
+        } else if let Some(r) = header_role(text) {
+            Some(r)
+        } else if let Some((index, ind, unit)) = match_indicator(text, cx.catalog) {
+            match unit_factor(cx.catalog, ind, unit.as_deref()) {
+                Ok((factor, unit)) => Some(Role::Indicator { index, factor, unit }),
+                Err(e) => {
+                    problems.error("bad_unit", loc(Some(h), Some(c), Some(text)), e);
+                    Some(Role::Bad)
+                }
+            }
+        } else {
+            problems.error(
+                "unknown_column",
+                loc(Some(h), Some(c), Some(text)),
+                format!(
+                    "unknown column \"{text}\": not an indicator code, name or alias in {}",
+                    cx.catalog.path.display()
+                ),
+            );
+            Some(Role::Bad)
+        };
+        roles.push(role);
+    }
+    let col_of = |want: &Role| roles.iter().position(|r| r.as_ref() == Some(want));
+    for (kind, what) in [(Role::RegionCode, "county code"), (Role::RegionName, "county name"), (Role::Year, "year")] {
+        let n = roles.iter().filter(|r| r.as_ref() == Some(&kind)).count();
+        if n > 1 {
+            problems.error("duplicate_column", loc(Some(h), None, None), format!("{n} columns hold the {what}"));
+        }
+    }
+    let code_col = col_of(&Role::RegionCode);
+    let name_col = col_of(&Role::RegionName);
+    let year_col = col_of(&Role::Year);
+    let long = [col_of(&Role::IndicatorName), col_of(&Role::Value)];
+    let long_layout = long.iter().all(Option::is_some);
+    let unit_col = col_of(&Role::Unit);
+
+    let fixed_year = grid.sheet.as_deref().and_then(year_in_name).or(cx.file_year);
+    if year_col.is_none() && fixed_year.is_none() {
+        problems.error(
+            "no_year",
+            loc(Some(h), None, None),
+            "cannot tell the year: add a 年份 column, or put the year in the sheet or file name",
+        );
+        return SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations: vec![] };
+    }
+
+    let mut observations = Vec::new();
+    // (region, year, indicator) → row, to catch a county twice in one sheet.
+    let mut seen: HashMap<(String, i32, usize), usize> = HashMap::new();
+    let mut seen_rows: HashMap<(String, i32), usize> = HashMap::new();
+    for (r, row) in grid.rows.iter().enumerate().skip(h + 1) {
+        if row.iter().all(Cell::is_empty) {
+            continue;
+        }
+        let first = row.iter().find(|c| !c.is_empty()).map(Cell::text).unwrap_or_default();
+        let first_key = normalise_key(&first);
+        if NOTE_PREFIXES.iter().any(|p| first_key.starts_with(&normalise_key(p))) {
+            continue;
+        }
+        let code_text = code_col.map(|c| grid.cell(r, c).text()).unwrap_or_default();
+        let name_text = name_col.map(|c| grid.cell(r, c).text()).unwrap_or_default();
+        if code_text.is_empty() && in_list(&normalise_key(&name_text), TOTAL_NAMES) {
+            continue;
+        }
+
+        let year = match year_col {
+            Some(c) => {
+                let t = grid.cell(r, c).text();
+                let t = t.trim_end_matches('年');
+                match t.parse::<i32>() {
+                    Ok(y) if (1990..=2099).contains(&y) => y,
+                    _ => {
+                        problems.error("bad_year", loc(Some(r), Some(c), Some(&headers[c])), format!("\"{t}\" is not a year"));
+                        continue;
+                    }
+                }
+            }
+            None => fixed_year.unwrap(),
+        };
+
+        let Some(region) = resolve_region(cx.registry, &code_text, &name_text, year, code_col.or(name_col), |col, msg| {
+            problems.error("unknown_county", loc(Some(r), col, col.map(|c| headers[c].as_str())), msg)
+        }) else {
+            continue;
+        };
+        // A wide row carries a whole county-year: a second row for it is one duplicate, not one per column.
+        if !long_layout {
+            if let Some(prev) = seen_rows.insert((region.code.clone(), year), r) {
+                problems.error(
+                    "duplicate_county",
+                    loc(Some(r), code_col.or(name_col), code_col.or(name_col).map(|c| headers[c].as_str())),
+                    format!("{} {} appears twice for {year}: rows {} and {}", region.code, region.name, prev + 1, r + 1),
+                );
+                continue;
+            }
+        }
+
+        let mut push = |problems: &mut Problems, index: usize, factor: f64, unit: &str, cell: &Cell, col: usize| {
+            let ind = &cx.catalog.indicators[index];
+            let at = loc(Some(r), Some(col), Some(&headers[col]));
+            if let Some(prev) = seen.insert((region.code.clone(), year, index), r) {
+                problems.error(
+                    "duplicate_county",
+                    at.clone(),
+                    format!(
+                        "{} {} appears twice for {year} {}: rows {} and {}",
+                        region.code, region.name, ind.code, prev + 1, r + 1
+                    ),
+                );
+                return;
+            }
+            let raw = cell.text();
+            let value = match cell {
+                Cell::Number(v) => Some(*v),
+                Cell::Empty => None,
+                Cell::Text(t) => match parse_number(t, cx.catalog.unit(unit).is_some_and(|u| u.family == "share")) {
+                    CellValue::Number(v) => Some(v),
+                    CellValue::Missing => None,
+                    CellValue::NotANumber => {
+                        problems.error("not_a_number", at, format!("\"{t}\" is not a number"));
+                        return;
+                    }
+                },
+            };
+            let value = value.map(|v| convert(v, factor));
+            let mut out_of_range = false;
+            if let Some(v) = value {
+                if v < 0.0 && ind.kind == Kind::Count {
+                    problems.error("negative_count", at, format!("{} is a count and cannot be negative ({raw})", ind.code));
+                    return;
+                }
+                if let Some([lo, hi]) = ind.range {
+                    if v < lo || v > hi {
+                        out_of_range = true;
+                        problems.warning(
+                            "out_of_range",
+                            at.clone(),
+                            format!(
+                                "{} {} {year}: {} = {v} {} is outside the plausible range [{lo}, {hi}]; kept and flagged",
+                                region.code, region.name, ind.code, ind.unit
+                            ),
+                        );
+                    }
+                }
+            }
+            observations.push(Observation {
+                region_code: region.code.clone(),
+                year,
+                indicator: ind.code.clone(),
+                value,
+                raw_value: raw,
+                raw_unit: unit.to_string(),
+                loc: at,
+                sha256: cx.sha256.to_string(),
+                out_of_range,
+            });
+        };
+
+        if long_layout {
+            let (ic, vc) = (long[0].unwrap(), long[1].unwrap());
+            let ind_text = grid.cell(r, ic).text();
+            let Some((index, ind, bracket_unit)) = match_indicator(&ind_text, cx.catalog) else {
+                problems.error(
+                    "unknown_indicator",
+                    loc(Some(r), Some(ic), Some(&headers[ic])),
+                    format!("unknown indicator \"{ind_text}\": not a code, name or alias in {}", cx.catalog.path.display()),
+                );
+                continue;
+            };
+            let unit = bracket_unit.or_else(|| unit_col.map(|c| grid.cell(r, c).text()).filter(|u| !u.is_empty()));
+            match unit_factor(cx.catalog, ind, unit.as_deref()) {
+                Ok((factor, unit)) => push(problems, index, factor, &unit, grid.cell(r, vc), vc),
+                Err(e) => problems.error("bad_unit", loc(Some(r), unit_col.or(Some(ic)), None), e),
+            }
+        } else {
+            for (c, role) in roles.iter().enumerate() {
+                match role {
+                    Some(Role::Indicator { index, factor, unit }) => push(problems, *index, *factor, unit, grid.cell(r, c), c),
+                    None if !grid.cell(r, c).is_empty() => problems.error(
+                        "unknown_column",
+                        loc(Some(r), Some(c), None),
+                        format!("value \"{}\" in a column without a header", grid.cell(r, c).text()),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+    SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations }
+}
+
+/// Resolve the county of a row by code (preferred) or name; a code and name that disagree is an error.
+fn resolve_region<'r>(
+    registry: &'r Registry,
+    code: &str,
+    name: &str,
+    year: i32,
+    col: Option<usize>,
+    mut fail: impl FnMut(Option<usize>, String),
+) -> Option<&'r Region> {
+    let describe = |cell: &str, l: Lookup<'r>| -> Result<&'r Region, String> {
+        match l {
+            Lookup::Found(r) => Ok(r),
+            Lookup::Unknown => Err(format!("unknown county \"{cell}\": not in the region registry {}", registry.path.display())),
+            Lookup::Ambiguous(rs) => Err(format!(
+                "county name \"{cell}\" is ambiguous in {year} ({}); use the 6-digit code",
+                rs.iter().map(|r| format!("{} {}", r.code, r.prefecture_name)).collect::<Vec<_>>().join(", ")
+            )),
+            Lookup::NotValid(r) => {
+                let when = match (r.valid_from, r.valid_to) {
+                    (Some(f), Some(t)) => format!("{f}–{t}"),
+                    (Some(f), None) => format!("from {f}"),
+                    (None, Some(t)) => format!("until {t}"),
+                    (None, None) => "always".into(),
+                };
+                let hint = match &r.successor {
+                    Some(s) if r.valid_to.is_some_and(|t| year > t) => format!("; from {} on use {s}", r.valid_to.unwrap() + 1),
+                    _ => registry
+                        .regions
+                        .iter()
+                        .find(|p| p.successor.as_deref() == Some(&r.code) && p.valid_in(year))
+                        .map(|p| format!("; in {year} it was {} {}", p.code, p.name))
+                        .unwrap_or_default(),
+                };
+                Err(format!("{} {} is valid {when}, not in {year}{hint}", r.code, r.name))
+            }
+        }
+    };
+    let by_code = (!code.is_empty()).then(|| describe(code, registry.lookup(code, Some(year))));
+    let by_name = (!name.is_empty()).then(|| describe(name, registry.lookup(name, Some(year))));
+    match (by_code, by_name) {
+        (None, None) => {
+            fail(col, "row has values but no county code or name".into());
+            None
+        }
+        (Some(Ok(r)), Some(Ok(n))) if r.code != n.code => {
+            fail(col, format!("code {code} is {} but the name says {name}", r.name));
+            None
+        }
+        (Some(Ok(r)), _) => Some(r),
+        (None, Some(Ok(r))) => Some(r),
+        (Some(Err(e)), _) | (None, Some(Err(e))) => {
+            fail(col, e);
+            None
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! cimon: county innovation monitoring — ingest → compute → report, driven by `run`.
+
+pub mod catalog;
+pub mod cli;
+pub mod compute;
+pub mod config;
+pub mod ingest;
+pub mod regions;
+pub mod store;
+pub mod synth;
+pub mod targets;
+pub mod text;
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use crate::catalog::Catalog;
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::ingest::{Problem, Rejected, Severity};
+use crate::regions::Registry;
+
+/// Exit codes; cron jobs rely on them (documented in README.md).
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// Unexpected failure (I/O, a bug).
+    pub const INTERNAL: u8 = 1;
+    /// Bad command line, config file or schema file.
+    pub const USAGE: u8 = 2;
+    /// The input data failed validation; nothing was written.
+    pub const DATA: u8 = 3;
+    /// An external tool (typst) is missing or failed.
+    pub const EXTERNAL: u8 = 4;
+    /// Another run holds the output directory's lock.
+    pub const LOCKED: u8 = 5;
+}
+
+/// A feature that a later version of cimon provides.
+#[derive(Debug, thiserror::Error)]
+#[error("`cimon {0}` is not available in this version yet")]
+pub struct NotYet(&'static str);
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Validate(a) => {
+            let cfg = a.common.config(a.input.clone())?;
+            let (_, ingested) = ingest_stage(&cfg, a.common.quiet)?;
+            if !a.common.quiet {
+                println!(
+                    "ok: {} files, {} observations, {} warnings, {} revisions; nothing written",
+                    ingested.sources.len(),
+                    ingested.observations.len(),
+                    ingested.warnings.len(),
+                    ingested.revisions.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Ingest(a) => {
+            let cfg = a.common.config(a.input.clone())?;
+            let (schemas, ingested) = ingest_stage(&cfg, a.common.quiet)?;
+            let targets_text = match &cfg.targets {
+                Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("cannot read targets file {}", p.display()))?),
+                None => None,
+            };
+            let written = store::write(&cfg.store_dir(), &ingested, &schemas.catalog, &schemas.registry, targets_text.as_deref())
+                .with_context(|| format!("cannot write the store {}", cfg.store_dir().display()))?;
+            if !a.common.quiet {
+                println!(
+                    "ingested {} files: {} observations for {} years, {} warnings, {} revisions → {}",
+                    ingested.sources.len(),
+                    ingested.observations.len(),
+                    written.years.len(),
+                    ingested.warnings.len(),
+                    ingested.revisions.len(),
+                    cfg.store_dir().display()
+                );
+            }
+            Ok(())
+        }
+        Command::Synth(a) => synth::run(&a),
+        Command::Compute(a) => {
+            let cfg = a.config(None)?;
+            let schemas = load_schemas(&cfg)?;
+            let computed = compute::compute(
+                &cfg.store_dir(),
+                &schemas.catalog,
+                &schemas.registry,
+                &schemas.targets,
+                &cfg.method,
+                &cfg.growth,
+            )?;
+            let tables = compute::write(&cfg.results_dir(), &computed, &schemas.catalog, &cfg.method, &cfg.growth)
+                .with_context(|| format!("cannot write the results {}", cfg.results_dir().display()))?;
+            if !a.quiet {
+                let s = compute::summary(&computed);
+                println!(
+                    "computed the index for {} counties × {} years ({} indicators), {} target evaluations → {} ({})",
+                    s["counties"],
+                    s["years"],
+                    s["indicators"],
+                    s["targets"],
+                    cfg.results_dir().display(),
+                    tables.join(", ")
+                );
+            }
+            Ok(())
+        }
+        Command::Report(_) => Err(NotYet("report").into()),
+        Command::Run(_) => Err(NotYet("run").into()),
+        Command::Explain(a) => {
+            let cfg = a.common.config(None)?;
+            let catalog = Catalog::load(&cfg.catalog)?;
+            let registry = Registry::load(&cfg.regions)?;
+            print!("{}", compute::explain::explain(&cfg.results_dir(), &a.county, a.year, &registry, &catalog)?);
+            Ok(())
+        }
+        Command::Init(_) => Err(NotYet("init").into()),
+    }
+}
+
+/// The schema files every stage needs.
+pub struct Schemas {
+    pub catalog: Catalog,
+    pub registry: Registry,
+    pub targets: Vec<targets::Target>,
+}
+
+/// Targets come from the config, else from the copy the last ingest kept in the store.
+pub fn load_schemas(cfg: &Config) -> Result<Schemas> {
+    let catalog = Catalog::load(&cfg.catalog)?;
+    let registry = Registry::load(&cfg.regions)?;
+    let in_store = cfg.store_dir().join(store::TARGETS_FILE);
+    let targets = match &cfg.targets {
+        Some(p) => targets::load(p, &catalog, &registry)?,
+        None if in_store.is_file() => targets::load(&in_store, &catalog, &registry)?,
+        None => Vec::new(),
+    };
+    Ok(Schemas { catalog, registry, targets })
+}
+
+/// Read and validate the inputs, printing every problem to stderr.
+fn ingest_stage(cfg: &Config, quiet: bool) -> Result<(Schemas, ingest::Ingested)> {
+    let schemas = load_schemas(cfg)?;
+    let dir = cfg.input_dir()?;
+    let files = ingest::collect_inputs(dir)?;
+    match ingest::ingest(&files, &schemas.catalog, &schemas.registry) {
+        Ok(ingested) => {
+            if !quiet {
+                print_problems(&ingested.warnings);
+            }
+            Ok((schemas, ingested))
+        }
+        Err(rejected) => {
+            print_problems(&rejected.problems);
+            Err(anyhow::Error::new(rejected).context(format!("input files in {} were refused; nothing was written", dir.display())))
+        }
+    }
+}
+
+fn print_problems(problems: &[Problem]) {
+    let mut err = std::io::stderr().lock();
+    let mut sorted: Vec<&Problem> = problems.iter().collect();
+    sorted.sort_by(|a, b| (a.severity, &a.loc).cmp(&(b.severity, &b.loc)));
+    for p in sorted {
+        let _ = writeln!(err, "{p}");
+    }
+}
+
+/// The exit code for an error, from the first classified error in its chain.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<Rejected>() {
+            return exit::DATA;
+        }
+        if cause.is::<config::ConfigError>()
+            || cause.is::<catalog::CatalogError>()
+            || cause.is::<regions::RegistryError>()
+            || cause.is::<targets::TargetsError>()
+            || cause.is::<ingest::InputError>()
+            || cause.is::<NotYet>()
+            || cause.is::<compute::index::IndexError>()
+            || cause.is::<compute::explain::ExplainError>()
+            || matches!(cause.downcast_ref::<store::StoreError>(), Some(store::StoreError::Missing { .. }))
+        {
+            return exit::USAGE;
+        }
+    }
+    exit::INTERNAL
+}
+
+/// A one-line suggestion printed under the error, when there is an obvious next step.
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    for cause in err.chain() {
+        if let Some(r) = cause.downcast_ref::<Rejected>() {
+            let errors = r.problems.iter().filter(|p| p.severity == Severity::Error).count();
+            return Some(format!("fix the {errors} error(s) listed above and run again; the previous store is unchanged"));
+        }
+        if let Some(store::StoreError::Missing { .. }) = cause.downcast_ref::<store::StoreError>() {
+            return Some("run `cimon ingest INPUT_DIR --out DIR` (then `cimon compute`) with the same --out".into());
+        }
+        if let Some(catalog::CatalogError::Io { .. }) = cause.downcast_ref::<catalog::CatalogError>() {
+            return Some("run from the project directory, or pass --catalog / set [schemas] catalog in the config".into());
+        }
+        if let Some(regions::RegistryError::Io { .. }) = cause.downcast_ref::<regions::RegistryError>() {
+            return Some("run from the project directory, or pass --regions / set [schemas] regions in the config".into());
+        }
+    }
+    None
+}

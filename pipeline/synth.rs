@@ -1,0 +1,502 @@
+//! Seeded synthetic data (示例数据): the sample province in every format bureaus send, and national-scale panels for benchmarks.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
+
+use crate::cli::{SynthArgs, SynthKind};
+use crate::regions::{Region, Registry};
+
+/// Written at the top of every synthetic file, and carried into every report made from it.
+pub const NOTICE: &str = "示例数据（合成数据，非真实统计，仅供演示与测试）";
+
+/// Indicator codes the generator produces, in output order.
+pub const CODES: &[&str] = &[
+    "population", "gdp", "employment", "budget_expenditure", "fiscal_st_share", "incubator_count", "st_commissioners",
+    "rd_tax_deduction", "new_firms_per10k", "rd_intensity", "rd_expenditure", "rd_staff_per10k_emp",
+    "ent_rd_revenue_ratio", "hitech_ent_count", "tech_sme_count", "rd_active_ent_share", "platform_count",
+    "invention_patents_per10k", "patent_grants", "tech_contract_value", "new_product_sales_share", "hitech_va_share",
+    "gdp_per_capita", "labour_productivity", "energy_intensity", "new_above_scale_firms", "high_level_talents",
+];
+
+/// Counts are whole numbers; the rest keep a sensible number of decimals.
+fn decimals(code: &str) -> usize {
+    match code {
+        "incubator_count" | "st_commissioners" | "hitech_ent_count" | "tech_sme_count" | "platform_count"
+        | "patent_grants" | "new_above_scale_firms" | "high_level_talents" | "gdp_per_capita" => 0,
+        "rd_tax_deduction" | "rd_expenditure" | "tech_contract_value" | "gdp" | "budget_expenditure" => 1,
+        "energy_intensity" => 3,
+        _ => 2,
+    }
+}
+
+fn round_to(v: f64, d: usize) -> f64 {
+    let s = 10f64.powi(d as i32);
+    (v * s).round() / s
+}
+
+/// Resident population (万人) of the seed counties, roughly as published, so the sample looks like the real places.
+fn seed_population(code: &str) -> Option<f64> {
+    Some(match code {
+        "220602" => 28.0, "220605" => 22.0, "220621" => 28.0, "220622" => 13.0, "220623" => 7.0, "220681" => 15.0,
+        "620902" => 45.0, "620921" => 15.0, "620922" => 15.0, "620923" => 1.5, "620924" => 1.1, "620981" => 13.0,
+        "620982" => 19.0, "620802" => 52.0, "620821" => 28.0, "620822" => 18.0, "620823" => 9.0, "620824" | "620881" => 18.0,
+        "620825" => 38.0, "620826" => 40.0, "420802" => 44.0, "420804" => 30.0, "420821" | "420882" => 55.0,
+        "420822" => 48.0, "420881" => 90.0,
+        _ => return None,
+    })
+}
+
+fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    // Box–Muller: rand alone has no normal distribution and rand_distr is not worth a dependency.
+    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
+    let u2: f64 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+/// A synthetic panel: value per (region code, year, indicator), co-moving through a latent capability.
+pub struct Panel {
+    pub years: Vec<i32>,
+    pub values: BTreeMap<(String, i32, &'static str), f64>,
+}
+
+/// Series continue across code changes (京山县 → 京山市): draw per current code, store under the code valid that year.
+pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut values = BTreeMap::new();
+    // Every code a series has been known by, keyed by its current code.
+    let mut lineage: BTreeMap<&str, Vec<&Region>> = BTreeMap::new();
+    for r in &registry.regions {
+        lineage.entry(registry.current_code(&r.code)).or_default().push(r);
+    }
+    let current: Vec<&str> = lineage.keys().copied().collect();
+    // Prefecture effects make neighbours alike, as they are.
+    let mut pref_effect: BTreeMap<&str, f64> = BTreeMap::new();
+    for code in &current {
+        let r = registry.get(code).unwrap();
+        let n = normal(&mut rng);
+        pref_effect.entry(r.prefecture_code.as_str()).or_insert(0.5 * n + if r.province_code == "420000" { 0.4 } else { 0.0 });
+    }
+    for code in current {
+        let r = registry.get(code).unwrap();
+        let z = 0.8 * normal(&mut rng) + pref_effect[r.prefecture_code.as_str()];
+        let drift = 0.02 * normal(&mut rng); // each county has its own pace
+        let pop0 = seed_population(code).unwrap_or_else(|| (40.0f64.ln() + 0.7 * normal(&mut rng)).exp().clamp(5.0, 150.0));
+        for (t, &year) in years.iter().enumerate() {
+            let t = t as f64;
+            let pop = pop0 * (1.0 + 0.002 * t) * (0.01 * normal(&mut rng)).exp();
+            let mut e = || (0.05 * normal(&mut rng)).exp();
+            let gpc = 42000.0 * (0.35 * z).exp() * (1.06 + drift * 0.5).powf(t) * e();
+            let gdp = pop * gpc / 1e4;
+            let emp = pop * 0.55 * e();
+            let rd_int = (0.9 * (0.5 * z + (0.04 + drift) * t).exp() * e()).clamp(0.15, 4.5);
+            let rd_exp = gdp * 1e4 * rd_int / 100.0;
+            let hitech = (gdp / 12.0 * (0.6 * z).exp() * (1.0 + (0.12 + drift) * t) * e()).max(2.0);
+            let v = [
+                ("population", pop),
+                ("gdp", gdp),
+                ("employment", emp),
+                ("budget_expenditure", gdp * 0.22 * (-0.2 * z).exp() * e()),
+                ("fiscal_st_share", (1.1 * (0.4 * z).exp() + 0.05 * t).clamp(0.4, 6.0) * e()),
+                ("incubator_count", (pop / 12.0 * (0.5 * z).exp() * (1.0 + 0.08 * t) * e()).max(0.0)),
+                ("st_commissioners", pop * 2.2 * (0.3 * z).exp() * e()),
+                ("rd_tax_deduction", rd_exp * 0.08 * (1.0 + 0.05 * t) * e()),
+                ("new_firms_per10k", 40.0 * (0.3 * z).exp() * (1.0 + 0.03 * t) * e()),
+                ("rd_intensity", rd_int),
+                ("rd_expenditure", rd_exp),
+                ("rd_staff_per10k_emp", 30.0 * (0.6 * z + 0.05 * t).exp() * e()),
+                ("ent_rd_revenue_ratio", (0.8 * (0.45 * z + 0.04 * t).exp() * e()).min(6.0)),
+                ("hitech_ent_count", hitech),
+                ("tech_sme_count", hitech * 2.5 * e()),
+                ("rd_active_ent_share", ((25.0 * (0.3 * z).exp() + 1.5 * t) * e()).min(85.0)),
+                ("platform_count", (hitech * 0.12 * e()).max(0.0)),
+                ("invention_patents_per10k", 3.0 * (0.7 * z).exp() * (1.0 + 0.12 * t) * e()),
+                ("patent_grants", pop * 20.0 * (0.5 * z).exp() * (1.0 + 0.08 * t) * e()),
+                ("tech_contract_value", gdp * 1e4 * 0.005 * (0.8 * z).exp() * (1.0 + (0.15 + drift) * t) * e()),
+                ("new_product_sales_share", ((12.0 * (0.35 * z).exp() + 0.4 * t) * e()).min(45.0)),
+                ("hitech_va_share", ((18.0 * (0.35 * z).exp() + 0.8 * t) * e()).min(75.0)),
+                ("gdp_per_capita", gpc),
+                ("labour_productivity", gdp / emp),
+                ("energy_intensity", 0.7 * (-0.3 * z).exp() * 0.97f64.powf(t) * e()),
+                ("new_above_scale_firms", pop / 5.0 * (0.4 * z).exp() * e()),
+                ("high_level_talents", pop / 8.0 * (0.5 * z).exp() * e()),
+            ];
+            let stored_code = lineage[code].iter().find(|x| x.valid_in(year)).map_or(code, |x| x.code.as_str());
+            for (c, x) in v {
+                // Keep the tail inside the catalog's plausible ranges; the sample's designed outliers come on top.
+                let x = match c {
+                    "tech_contract_value" => x.min(1.6e6),
+                    "hitech_ent_count" => x.min(2600.0),
+                    "tech_sme_count" => x.min(5600.0),
+                    "platform_count" => x.min(420.0),
+                    "energy_intensity" => x.clamp(0.12, 1.9),
+                    _ => x,
+                };
+                let c = CODES.iter().find(|k| **k == c).unwrap();
+                values.insert((stored_code.to_string(), year, *c), round_to(x, decimals(c)));
+            }
+        }
+    }
+    Panel { years: years.to_vec(), values }
+}
+
+pub fn run(args: &SynthArgs) -> Result<()> {
+    if args.from > args.to {
+        anyhow::bail!("--from {} is after --to {}", args.from, args.to);
+    }
+    let years: Vec<i32> = (args.from..=args.to).collect();
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    match args.kind {
+        SynthKind::Seed => {
+            let registry = Registry::load(&args.regions)?;
+            write_seed(&registry, &years, args.seed, &args.out)
+        }
+        SynthKind::National => write_national(args.counties, &years, args.seed, &args.out),
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let quoted: Vec<String> = fields
+        .iter()
+        .map(|f| if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.clone() })
+        .collect();
+    quoted.join(",") + "\n"
+}
+
+fn fmt_value(v: f64, code: &str) -> String {
+    format!("{:.*}", decimals(code), v)
+}
+
+/// Hand-placed quirks of the sample: gaps, an outlier, an implausible value, a revision.
+struct Quirks;
+impl Quirks {
+    /// Cells a county left empty, and how it wrote "no data".
+    fn missing(code: &str, year: i32, ind: &str) -> Option<&'static str> {
+        match (code, year, ind) {
+            ("620924", 2015, "platform_count") => Some(""),
+            ("620923", 2016, "rd_tax_deduction") => Some("—"),
+            ("220623", 2019, "new_product_sales_share") => Some("空白"),
+            ("220622", 2020, "tech_sme_count") => Some("-"),
+            ("620924", 2023, "rd_staff_per10k_emp") => Some(""),
+            _ => None,
+        }
+    }
+    fn adjust(code: &str, year: i32, ind: &str, v: f64) -> f64 {
+        match (code, year, ind) {
+            // A one-off large technology contract: the outlier of the sample.
+            ("620982", 2021, "tech_contract_value") => 286500.0,
+            // A coal town's energy use above the plausible range: kept, flagged as a warning.
+            ("620824", 2016, "energy_intensity") => 2.31,
+            _ => v,
+        }
+    }
+}
+
+fn seed_value(p: &Panel, code: &str, year: i32, ind: &'static str) -> Option<f64> {
+    p.values.get(&(code.to_string(), year, ind)).map(|&v| Quirks::adjust(code, year, ind, v))
+}
+
+fn seed_cell(p: &Panel, code: &str, year: i32, ind: &'static str, factor: f64) -> String {
+    if let Some(m) = Quirks::missing(code, year, ind) {
+        return m.to_string();
+    }
+    match seed_value(p, code, year, ind) {
+        Some(v) if factor == 1.0 => fmt_value(v, ind),
+        Some(v) => format!("{}", round_to(v / factor, decimals(ind) + 4)),
+        None => String::new(),
+    }
+}
+
+fn regions_in(registry: &Registry, year: i32) -> Vec<&Region> {
+    registry.valid_in(year).collect()
+}
+
+/// The seed province as bureaus send it: long and wide layouts, CSV (UTF-8, BOM, GBK) and XLSX, a revision.
+fn write_seed(registry: &Registry, years: &[i32], seed: u64, out: &Path) -> Result<()> {
+    let p = generate(registry, years, seed);
+    let cat_units = |ind: &str| -> &'static str {
+        match ind {
+            "population" | "employment" => "万人",
+            "gdp" | "budget_expenditure" => "亿元",
+            "fiscal_st_share" | "rd_intensity" | "ent_rd_revenue_ratio" | "rd_active_ent_share"
+            | "new_product_sales_share" | "hitech_va_share" => "%",
+            "incubator_count" | "platform_count" => "个",
+            "st_commissioners" | "high_level_talents" => "人",
+            "rd_tax_deduction" | "rd_expenditure" | "tech_contract_value" => "万元",
+            "new_firms_per10k" => "个/万人",
+            "rd_staff_per10k_emp" => "人年/万人",
+            "hitech_ent_count" | "tech_sme_count" | "new_above_scale_firms" => "家",
+            "invention_patents_per10k" => "件/万人",
+            "patent_grants" => "件",
+            "gdp_per_capita" => "元",
+            "labour_productivity" => "万元/人",
+            "energy_intensity" => "吨标煤/万元",
+            _ => "",
+        }
+    };
+    let zh = |ind: &str| -> &'static str {
+        match ind {
+            "population" => "常住人口", "gdp" => "地区生产总值", "employment" => "就业人员",
+            "budget_expenditure" => "一般公共预算支出", "fiscal_st_share" => "财政科技支出占一般公共预算支出比重",
+            "incubator_count" => "众创空间、孵化器、星创天地数", "st_commissioners" => "科技特派员数",
+            "rd_tax_deduction" => "研发费用加计扣除减免税额", "new_firms_per10k" => "每万人新注册企业数",
+            "rd_intensity" => "R&D经费投入强度", "rd_expenditure" => "全社会R&D经费支出",
+            "rd_staff_per10k_emp" => "万名就业人员中R&D人员数", "ent_rd_revenue_ratio" => "规上工业企业R&D经费占营业收入比重",
+            "hitech_ent_count" => "高新技术企业数", "tech_sme_count" => "科技型中小企业数",
+            "rd_active_ent_share" => "有研发活动的规上工业企业占比", "platform_count" => "省级以上研发平台数",
+            "invention_patents_per10k" => "万人发明专利拥有量", "patent_grants" => "专利授权量",
+            "tech_contract_value" => "技术合同成交额", "new_product_sales_share" => "新产品销售收入占营业收入比重",
+            "hitech_va_share" => "高新技术产业增加值占规上工业增加值比重", "gdp_per_capita" => "人均地区生产总值",
+            "labour_productivity" => "全员劳动生产率", "energy_intensity" => "万元GDP综合能耗",
+            "new_above_scale_firms" => "新增规上工业企业数", "high_level_talents" => "引进高层次人才数",
+            _ => "",
+        }
+    };
+    let title = |what: &str| format!("{NOTICE}：{what}");
+
+    // 2015–2016: long layout, UTF-8 with BOM; money partly in 亿元 through the unit column.
+    let mut s = String::from("\u{feff}");
+    s += &csv_line(&[title("2015—2016年县域创新能力监测指标（长表）")]);
+    s += &csv_line(&["区划代码", "县(市、区)", "年份", "指标", "单位", "数值"].map(String::from));
+    for &y in years.iter().filter(|&&y| y <= 2016) {
+        for r in regions_in(registry, y) {
+            for &ind in CODES {
+                let (unit, factor) = if ind == "tech_contract_value" { ("亿元", 1e4) } else { (cat_units(ind), 1.0) };
+                s += &csv_line(&[
+                    r.code.clone(),
+                    r.name.clone(),
+                    y.to_string(),
+                    zh(ind).to_string(),
+                    unit.to_string(),
+                    seed_cell(&p, &r.code, y, ind, factor),
+                ]);
+            }
+        }
+    }
+    write(&out.join("inputs/2015-2016_县域创新监测_长表.csv"), s.as_bytes())?;
+
+    // 2017–2018: a workbook with one sheet per year, a merged title, full-width brackets, text numbers.
+    let mut wb = Workbook::new();
+    wb.set_properties(&DocProperties::new().set_title(NOTICE).set_creation_datetime(&ExcelDateTime::from_ymd(2024, 6, 1)?));
+    let merged = Format::new().set_bold().set_align(FormatAlign::Center);
+    wb.add_worksheet().set_name("填报说明")?.write_string(0, 0, NOTICE)?.write_string(
+        1,
+        0,
+        "各县（市、区）按年度填报，金额单位见表头；本工作簿为合成示例数据。",
+    )?;
+    for &y in years.iter().filter(|&&y| (2017..=2018).contains(&y)) {
+        let ws = wb.add_worksheet();
+        ws.set_name(format!("{y}年"))?;
+        ws.merge_range(0, 0, 0, (CODES.len() + 1) as u16, &title(&format!("{y}年县域创新能力监测指标")), &merged)?;
+        ws.write_string(1, 0, "填报单位：各县（市、区）科技局")?;
+        ws.write_string(3, 0, "区划代码")?;
+        ws.write_string(3, 1, "县（市、区）")?;
+        for (j, &ind) in CODES.iter().enumerate() {
+            let unit = if ind == "rd_expenditure" { "亿元" } else { cat_units(ind) };
+            ws.write_string(3, (j + 2) as u16, format!("{}（{}）", zh(ind), unit))?;
+        }
+        let regions = regions_in(registry, y);
+        for (i, r) in regions.iter().enumerate() {
+            let row = (i + 4) as u32;
+            ws.write_string(row, 0, &r.code)?;
+            ws.write_string(row, 1, &r.name)?;
+            for (j, &ind) in CODES.iter().enumerate() {
+                let col = (j + 2) as u16;
+                let factor = if ind == "rd_expenditure" { 1e4 } else { 1.0 };
+                let cell = seed_cell(&p, &r.code, y, ind, factor);
+                match cell.parse::<f64>() {
+                    // Patent counts arrive as text with thousands separators, as exported from another system.
+                    Ok(v) if ind == "patent_grants" => ws.write_string(row, col, thousands(v))?,
+                    Ok(v) => ws.write_number(row, col, v)?,
+                    Err(_) => ws.write_string(row, col, &cell)?,
+                };
+            }
+        }
+        let total_row = (regions.len() + 4) as u32;
+        ws.write_string(total_row, 1, "合计")?;
+        let hitech: f64 = regions.iter().filter_map(|r| seed_value(&p, &r.code, y, "hitech_ent_count")).sum();
+        let col = CODES.iter().position(|c| *c == "hitech_ent_count").unwrap() + 2;
+        ws.write_number(total_row, col as u16, hitech)?;
+        ws.write_string(total_row + 1, 0, format!("注：{NOTICE}。合计行不参与计算。"))?;
+    }
+    write(&out.join("inputs/2017-2018_县域创新监测.xlsx"), &wb.save_to_buffer()?)?;
+
+    // 2019–2021: GBK CSV from an older system, one per year, the year only in the file name,
+    // counties by name only, headers by alias.
+    let alias = |ind: &str| -> String {
+        match ind {
+            "tech_contract_value" => "技术交易额(万元)".into(),
+            "hitech_ent_count" => "高企数(家)".into(),
+            "gdp_per_capita" => "人均GDP(元)".into(),
+            "rd_intensity" => "研发经费投入强度(%)".into(),
+            _ => format!("{}({})", zh(ind), cat_units(ind)),
+        }
+    };
+    for &y in years.iter().filter(|&&y| (2019..=2021).contains(&y)) {
+        let mut s = csv_line(&[title(&format!("{y}年县域创新指标"))]);
+        s += "\n";
+        let mut header = vec!["序号".to_string(), "县(市、区)".to_string()];
+        header.extend(CODES.iter().map(|c| alias(c)));
+        s += &csv_line(&header);
+        for (i, r) in regions_in(registry, y).iter().enumerate() {
+            let mut row = vec![(i + 1).to_string(), r.name.clone()];
+            row.extend(CODES.iter().map(|&ind| {
+                let c = seed_cell(&p, &r.code, y, ind, 1.0);
+                if ind == "tech_contract_value" { c.parse::<f64>().map_or(c, thousands) } else { c }
+            }));
+            s += &csv_line(&row);
+        }
+        let (gbk, _, _) = encoding_rs::GBK.encode(&s);
+        write(&out.join(format!("inputs/{y}年县域创新指标_GBK.csv")), &gbk)?;
+    }
+
+    // 2022–2023: a workbook exported by a statistics system: indicator codes as headers, a year column.
+    let mut wb = Workbook::new();
+    wb.set_properties(&DocProperties::new().set_title(NOTICE).set_creation_datetime(&ExcelDateTime::from_ymd(2024, 6, 1)?));
+    let ws = wb.add_worksheet();
+    ws.set_name("监测数据")?;
+    ws.write_string(0, 0, title("2022—2023年县域创新监测数据（指标代码表头）"))?;
+    ws.write_string(1, 0, "code")?;
+    ws.write_string(1, 1, "year")?;
+    for (j, &ind) in CODES.iter().enumerate() {
+        ws.write_string(1, (j + 2) as u16, ind)?;
+    }
+    let mut row = 2u32;
+    for &y in years.iter().filter(|&&y| (2022..=2023).contains(&y)) {
+        for r in regions_in(registry, y) {
+            ws.write_string(row, 0, &r.code)?;
+            ws.write_number(row, 1, y)?;
+            for (j, &ind) in CODES.iter().enumerate() {
+                let cell = seed_cell(&p, &r.code, y, ind, 1.0);
+                match cell.parse::<f64>() {
+                    Ok(v) => ws.write_number(row, (j + 2) as u16, v)?,
+                    Err(_) => ws.write_string(row, (j + 2) as u16, &cell)?,
+                };
+            }
+            row += 1;
+        }
+    }
+    write(&out.join("inputs/2022-2023_县域创新监测.xlsx"), &wb.save_to_buffer()?)?;
+
+    // 2024: one UTF-8 CSV per prefecture, as each prefecture submits its own; GDP per capita in 万元? no — R&D in 亿元.
+    for &y in years.iter().filter(|&&y| y >= 2024) {
+        let mut by_pref: BTreeMap<(&str, &str), Vec<&Region>> = BTreeMap::new();
+        for r in regions_in(registry, y) {
+            by_pref.entry((&r.prefecture_code, &r.prefecture_name)).or_default().push(r);
+        }
+        for ((_, pname), regions) in by_pref {
+            let mut s = csv_line(&[title(&format!("{pname}{y}年县域创新能力监测表"))]);
+            let mut header = vec!["区划代码".to_string(), "县(市、区)".to_string()];
+            header.extend(CODES.iter().map(|&c| {
+                if c == "rd_expenditure" { format!("{}(亿元)", zh(c)) } else { format!("{}({})", zh(c), cat_units(c)) }
+            }));
+            s += &csv_line(&header);
+            for r in regions {
+                let mut row = vec![r.code.clone(), r.name.clone()];
+                row.extend(CODES.iter().map(|&ind| seed_cell(&p, &r.code, y, ind, if ind == "rd_expenditure" { 1e4 } else { 1.0 })));
+                s += &csv_line(&row);
+            }
+            write(&out.join(format!("inputs/{y}/{y}年_{pname}.csv")), s.as_bytes())?;
+        }
+    }
+
+    // A revision of 2022: two corrected values, declared by the file name.
+    if years.contains(&2022) {
+        let mut s = csv_line(&[title("2022年数据修订（更正部分县区上报数）")]);
+        s += &csv_line(&["区划代码", "县(市、区)", "年份", "指标", "单位", "数值"].map(String::from));
+        for (code, name, ind, factor) in
+            [("420802", "东宝区", "tech_contract_value", 1.07), ("420881", "钟祥市", "hitech_ent_count", 1.1)]
+        {
+            let v = seed_value(&p, code, 2022, ind).unwrap() * factor;
+            s += &csv_line(&[code.into(), name.into(), "2022".into(), zh(ind).into(), cat_units(ind).into(), fmt_value(v, ind)]);
+        }
+        write(&out.join("inputs/2022年数据修订.csv"), s.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn thousands(v: f64) -> String {
+    let s = format!("{v}");
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
+    let mut out = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        let _ = write!(out, ".{f}");
+    }
+    out
+}
+
+/// A national-scale synthetic registry (GB/T 2260-shaped codes) and one wide UTF-8 CSV per year.
+fn write_national(counties: usize, years: &[i32], seed: u64, out: &Path) -> Result<()> {
+    const PROVINCES: &[(&str, &str)] = &[
+        ("11", "北京市"), ("12", "天津市"), ("13", "河北省"), ("14", "山西省"), ("15", "内蒙古自治区"), ("21", "辽宁省"),
+        ("22", "吉林省"), ("23", "黑龙江省"), ("31", "上海市"), ("32", "江苏省"), ("33", "浙江省"), ("34", "安徽省"),
+        ("35", "福建省"), ("36", "江西省"), ("37", "山东省"), ("41", "河南省"), ("42", "湖北省"), ("43", "湖南省"),
+        ("44", "广东省"), ("45", "广西壮族自治区"), ("46", "海南省"), ("50", "重庆市"), ("51", "四川省"), ("52", "贵州省"),
+        ("53", "云南省"), ("54", "西藏自治区"), ("61", "陕西省"), ("62", "甘肃省"), ("63", "青海省"), ("64", "宁夏回族自治区"),
+        ("65", "新疆维吾尔自治区"),
+    ];
+    let mut regions = Vec::with_capacity(counties);
+    for i in 0..counties {
+        let (pc, pn) = PROVINCES[i % PROVINCES.len()];
+        let k = i / PROVINCES.len();
+        let (pref, county) = (1 + k / 20, 1 + k % 20);
+        regions.push(Region {
+            code: format!("{pc}{pref:02}{county:02}"),
+            name: format!("示例县{:04}", i + 1),
+            kind: ["县", "市辖区", "县级市"][i % 3].into(),
+            prefecture_code: format!("{pc}{pref:02}00"),
+            prefecture_name: format!("{pn}示例市{pref:02}"),
+            province_code: format!("{pc}0000"),
+            province_name: pn.into(),
+            valid_from: None,
+            valid_to: None,
+            successor: None,
+        });
+    }
+    let registry = Registry::new(&out.join("regions.csv"), regions)?;
+    let mut reg_csv = String::from("code,name,type,prefecture_code,prefecture_name,province_code,province_name,valid_from,valid_to,successor\n");
+    for r in &registry.regions {
+        reg_csv += &csv_line(&[
+            r.code.clone(), r.name.clone(), r.kind.clone(), r.prefecture_code.clone(), r.prefecture_name.clone(),
+            r.province_code.clone(), r.province_name.clone(), String::new(), String::new(), String::new(),
+        ]);
+    }
+    write(&out.join("regions.csv"), reg_csv.as_bytes())?;
+    let p = generate(&registry, years, seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    for &y in years {
+        let mut s = csv_line(&[format!("{NOTICE}：{y}年全国县域创新监测合成数据")]);
+        let mut header = vec!["code".to_string()];
+        header.extend(CODES.iter().map(|c| c.to_string()));
+        s += &csv_line(&header);
+        for r in &registry.regions {
+            let mut row = vec![r.code.clone()];
+            for &ind in CODES {
+                // About 1% of cells are gaps, as in real submissions.
+                let missing = rng.random::<f64>() < 0.01 && !matches!(ind, "population" | "gdp");
+                row.push(if missing { String::new() } else { fmt_value(p.values[&(r.code.clone(), y, ind)], ind) });
+            }
+            s += &csv_line(&row);
+        }
+        write(&out.join(format!("inputs/{y}.csv")), s.as_bytes())?;
+    }
+    Ok(())
+}

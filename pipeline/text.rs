@@ -1,0 +1,176 @@
+//! Text conventions of bureau files: full-width forms, units in brackets, numbers stored as text.
+
+/// Fold full-width ASCII forms (Ａ１（）％) to half-width and the ideographic space to a space.
+pub fn to_half_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '【' => '[',
+            '】' => ']',
+            _ => c,
+        })
+        .collect()
+}
+
+/// The key under which names, headers and units are compared: half-width, no whitespace, ASCII lowercased.
+pub fn normalise_key(s: &str) -> String {
+    to_half_width(s)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{feff}')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Split `技术合同成交额（亿元）` into (`技术合同成交额`, Some(`亿元`)).
+/// Only a bracketed suffix counts as a unit: `R&D经费投入强度(R&D/GDP)` keeps its bracket
+/// when the caller finds no such unit, so the caller decides with `name_with_bracket`.
+pub fn split_header(raw: &str) -> HeaderParts {
+    let s = to_half_width(raw).trim().trim_matches('\u{feff}').to_string();
+    let s = s.replace(['\n', '\r'], "");
+    if let Some(stripped) = s.strip_suffix(')').or_else(|| s.strip_suffix(']')) {
+        let close = s.chars().last().unwrap();
+        let open = if close == ')' { '(' } else { '[' };
+        if let Some(pos) = stripped.rfind(open) {
+            let name = stripped[..pos].trim().to_string();
+            let mut unit = stripped[pos + open.len_utf8()..].trim().to_string();
+            if let Some(u) = unit.strip_prefix("单位:").or_else(|| unit.strip_prefix("单位")) {
+                unit = u.trim().to_string();
+            }
+            if !name.is_empty() {
+                return HeaderParts { full: s.clone(), name, unit: Some(unit) };
+            }
+        }
+    }
+    HeaderParts { full: s.clone(), name: s, unit: None }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderParts {
+    /// The whole header, half-width and trimmed.
+    pub full: String,
+    /// The header without a trailing bracket.
+    pub name: String,
+    /// The bracketed suffix, if any.
+    pub unit: Option<String>,
+}
+
+/// What a data cell holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellValue {
+    Number(f64),
+    /// Blank, 空白, —, - and similar: the county reported no data.
+    Missing,
+    NotANumber,
+}
+
+/// Spellings of "no data" seen in bureau sheets.
+const MISSING: &[&str] = &[
+    "", "-", "--", "---", "—", "——", "–", "－", "空白", "空", "/", "／", "…", "...", "na", "n/a", "null", "无数据",
+    "暂无", "暂无数据", "x", "×",
+];
+
+/// Parse a cell as the bureaus write numbers: text digits, thousands separators, full-width digits.
+/// `percent_ok` allows a trailing % (only in a column already in percent).
+pub fn parse_number(raw: &str, percent_ok: bool) -> CellValue {
+    let s = to_half_width(raw);
+    let s = s.trim().trim_matches('\u{feff}');
+    if MISSING.contains(&s.to_lowercase().as_str()) {
+        return CellValue::Missing;
+    }
+    let mut t: String = s.chars().filter(|c| !c.is_whitespace() && *c != ',' && *c != '，').collect();
+    if percent_ok {
+        if let Some(p) = t.strip_suffix('%') {
+            t = p.to_string();
+        }
+    }
+    // Rust accepts "inf", "nan" and "1e5"; a bureau cell with those is a mistake, not a number.
+    let plain = !t.is_empty()
+        && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
+        && t.chars().any(|c| c.is_ascii_digit());
+    match t.parse::<f64>() {
+        Ok(v) if plain && v.is_finite() => CellValue::Number(v),
+        _ => CellValue::NotANumber,
+    }
+}
+
+/// Excel column letters for a 0-based index: 0 → A, 27 → AB.
+pub fn column_letter(mut idx: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (idx % 26) as u8);
+        if idx < 26 {
+            break;
+        }
+        idx = idx / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap()
+}
+
+/// A four-digit year 1990–2099 standing alone in a file or sheet name (`2019年`, `data_2021.csv`).
+pub fn year_in_name(name: &str) -> Option<i32> {
+    let chars: Vec<char> = to_half_width(name).chars().collect();
+    let mut found = None;
+    for w in 0..chars.len().saturating_sub(3) {
+        let window: String = chars[w..w + 4].iter().collect();
+        let before = w.checked_sub(1).map(|i| chars[i]);
+        let after = chars.get(w + 4).copied();
+        let isolated = !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit());
+        if isolated && window.chars().all(|c| c.is_ascii_digit()) {
+            let y: i32 = window.parse().unwrap();
+            if (1990..=2099).contains(&y) {
+                if found.is_some_and(|f| f != y) {
+                    return None; // two different years: ambiguous, let the caller ask for a column
+                }
+                found = Some(y);
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_split_half_and_full_width() {
+        let h = split_header("技术合同成交额（亿元）");
+        assert_eq!((h.name.as_str(), h.unit.as_deref()), ("技术合同成交额", Some("亿元")));
+        let h = split_header(" 技术合同成交额(万元) ");
+        assert_eq!((h.name.as_str(), h.unit.as_deref()), ("技术合同成交额", Some("万元")));
+        let h = split_header("专利授权量【件】");
+        assert_eq!(h.unit.as_deref(), Some("件"));
+        let h = split_header("高新技术企业数（单位：家）");
+        assert_eq!(h.unit.as_deref(), Some("家"));
+        assert_eq!(split_header("专利授权量").unit, None);
+    }
+
+    #[test]
+    fn numbers_as_bureaus_write_them() {
+        assert_eq!(parse_number("1,234.5", false), CellValue::Number(1234.5));
+        assert_eq!(parse_number(" １２３ ", false), CellValue::Number(123.0));
+        assert_eq!(parse_number("—", false), CellValue::Missing);
+        assert_eq!(parse_number("空白", false), CellValue::Missing);
+        assert_eq!(parse_number("", false), CellValue::Missing);
+        assert_eq!(parse_number("2.5%", true), CellValue::Number(2.5));
+        assert_eq!(parse_number("2.5%", false), CellValue::NotANumber);
+        assert_eq!(parse_number("约30", false), CellValue::NotANumber);
+        assert_eq!(parse_number("inf", false), CellValue::NotANumber);
+        assert_eq!(parse_number("-3", false), CellValue::Number(-3.0));
+    }
+
+    #[test]
+    fn column_letters_and_years() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(27), "AB");
+        assert_eq!(year_in_name("2019年县域创新指标.csv"), Some(2019));
+        assert_eq!(year_in_name("data_2021_v2.xlsx"), Some(2021));
+        assert_eq!(year_in_name("20210.csv"), None);
+        assert_eq!(year_in_name("2015-2016.csv"), None);
+        assert_eq!(normalise_key("ＡＢＣ 技术"), "abc技术");
+    }
+}

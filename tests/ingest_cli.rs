@@ -1,0 +1,395 @@
+//! End-to-end tests of `cimon validate` and `cimon ingest`: the real binary on good and bad inputs.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{cimon, copy_dir, repo, snapshot};
+use polars::prelude::*;
+
+/// One observation as the store holds it.
+#[derive(Debug, Clone, PartialEq)]
+struct Obs {
+    value: Option<f64>,
+    raw_value: String,
+    raw_unit: String,
+    file: String,
+    sheet: Option<String>,
+    row: Option<u32>,
+    column: String,
+    out_of_range: bool,
+    revised: bool,
+}
+
+fn observations(store: &Path) -> DataFrame {
+    cimon::store::scan_observations(store).unwrap().collect().unwrap()
+}
+
+fn obs(df: &DataFrame, region: &str, year: i32, indicator: &str) -> Option<Obs> {
+    let s = |c: &str| df.column(c).unwrap().str().unwrap().clone();
+    let (reg, ind, raw, unit, file, sheet, column) =
+        (s("region_code"), s("indicator"), s("raw_value"), s("raw_unit"), s("source_file"), s("source_sheet"), s("source_column"));
+    let years = df.column("year").unwrap().i32().unwrap().clone();
+    let values = df.column("value").unwrap().f64().unwrap().clone();
+    let rows = df.column("source_row").unwrap().u32().unwrap().clone();
+    let oor = df.column("out_of_range").unwrap().bool().unwrap().clone();
+    let rev = df.column("revised").unwrap().bool().unwrap().clone();
+    let hits: Vec<usize> = (0..df.height())
+        .filter(|&i| reg.get(i) == Some(region) && years.get(i) == Some(year) && ind.get(i) == Some(indicator))
+        .collect();
+    assert!(hits.len() <= 1, "{region} {year} {indicator} stored {} times", hits.len());
+    hits.first().map(|&i| Obs {
+        value: values.get(i),
+        raw_value: raw.get(i).unwrap().to_string(),
+        raw_unit: unit.get(i).unwrap().to_string(),
+        file: file.get(i).unwrap().to_string(),
+        sheet: sheet.get(i).map(str::to_string),
+        row: rows.get(i),
+        column: column.get(i).unwrap().to_string(),
+        out_of_range: oor.get(i).unwrap(),
+        revised: rev.get(i).unwrap(),
+    })
+}
+
+fn num(raw: &str) -> f64 {
+    raw.replace(',', "").parse().unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The sample province: every format and quirk in one ingest, checked against the raw cells.
+#[test]
+fn sample_data_ingests_with_provenance_units_and_revisions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = cimon(&repo(), &["ingest", "sample-data", "--out", out.to_str().unwrap()]);
+    run.success();
+    // The implausible energy value is a warning printed with its place, not an error.
+    run.stderr_line(&["warning: inputs/2015-2016_县域创新监测_长表.csv, row", "620824 华亭县 2016: energy_intensity = 2.31"]);
+    let store = out.join("store");
+    let df = observations(&store);
+
+    // 25 counties (two of them under two codes over time) × 10 years × 27 series.
+    assert_eq!(df.height(), 25 * 10 * 27);
+    let years = df.column("year").unwrap().i32().unwrap();
+    let regions = df.column("region_code").unwrap().str().unwrap();
+    for y in 2015..=2024 {
+        let n: BTreeSet<&str> = (0..df.height()).filter(|&i| years.get(i) == Some(y)).filter_map(|i| regions.get(i)).collect();
+        assert_eq!(n.len(), 25, "{y}");
+    }
+
+    // Code change: 京山县 420821 until 2017, 京山市 420882 from 2018 (found by name in the GBK files).
+    assert!(obs(&df, "420821", 2017, "gdp").is_some() && obs(&df, "420821", 2018, "gdp").is_none());
+    assert!(obs(&df, "420882", 2019, "gdp").unwrap().file.ends_with("2019年县域创新指标_GBK.csv"));
+
+    // Long layout, UTF-8 with BOM, unit column in 亿元 converted to 万元.
+    let o = obs(&df, "420802", 2015, "tech_contract_value").unwrap();
+    assert_eq!((o.raw_unit.as_str(), o.column.as_str(), o.sheet.clone()), ("亿元", "F", None));
+    assert!(close(o.value.unwrap(), num(&o.raw_value) * 1e4), "{o:?}");
+
+    // Workbook: header with full-width brackets (亿元), sheet per year, title and blank rows above.
+    let o = obs(&df, "620921", 2017, "rd_expenditure").unwrap();
+    assert_eq!((o.raw_unit.as_str(), o.sheet.as_deref()), ("亿元", Some("2017年")));
+    assert!(o.row.unwrap() >= 5, "the header is on row 4: {o:?}");
+    assert!(close(o.value.unwrap(), num(&o.raw_value) * 1e4), "{o:?}");
+    // Numbers stored as text with thousands separators.
+    let o = obs(&df, "420881", 2018, "patent_grants").unwrap();
+    assert!(o.raw_value.contains(','), "{o:?}");
+    assert_eq!(o.value.unwrap(), num(&o.raw_value));
+
+    // GBK CSV: aliases as headers, thousands separators, county by name.
+    let o = obs(&df, "620902", 2020, "tech_contract_value").unwrap();
+    assert!(o.file.ends_with("2020年县域创新指标_GBK.csv"), "{o:?}");
+    assert_eq!(o.value.unwrap(), num(&o.raw_value));
+
+    // "No data" in its several spellings: a row with a null value, not an error.
+    for (region, year, ind, raw) in
+        [("620924", 2015, "platform_count", ""), ("620923", 2016, "rd_tax_deduction", "—"), ("220623", 2019, "new_product_sales_share", "空白"), ("220622", 2020, "tech_sme_count", "-")]
+    {
+        let o = obs(&df, region, year, ind).unwrap();
+        assert_eq!((o.value, o.raw_value.as_str()), (None, raw), "{region} {year} {ind}");
+    }
+
+    // The plausible-range warning is kept as a flag on the value and in the warnings table.
+    let o = obs(&df, "620824", 2016, "energy_intensity").unwrap();
+    assert_eq!((o.value, o.out_of_range), (Some(2.31), true));
+    let w = cimon::store::read_table(&store, "warnings").unwrap();
+    assert!(w.column("kind").unwrap().str().unwrap().iter().any(|k| k == Some("out_of_range")));
+    // The outlier is stored as reported.
+    assert_eq!(obs(&df, "620982", 2021, "tech_contract_value").unwrap().value, Some(286500.0));
+
+    // The revision replaced two 2022 values and recorded old, new and both sources.
+    let o = obs(&df, "420802", 2022, "tech_contract_value").unwrap();
+    assert!(o.revised && o.file == "inputs/2022年数据修订.csv", "{o:?}");
+    let rev = cimon::store::read_table(&store, "revisions").unwrap();
+    assert_eq!(rev.height(), 2);
+    let old_src = rev.column("old_source").unwrap().str().unwrap();
+    assert!(old_src.iter().all(|s| s.unwrap().starts_with("inputs/2022-2023_县域创新监测.xlsx, sheet 监测数据")));
+    let (old, new) = (rev.column("old_value").unwrap().f64().unwrap(), rev.column("new_value").unwrap().f64().unwrap());
+    let inds = rev.column("indicator").unwrap().str().unwrap();
+    let i = (0..2).find(|&i| inds.get(i) == Some("tech_contract_value")).unwrap();
+    // The generator raised the value by 7% and wrote it with one decimal.
+    assert!((new.get(i).unwrap() - old.get(i).unwrap() * 1.07).abs() <= 0.05);
+    assert_eq!(new.get(i), o.value);
+
+    // Every input file is listed with its sha256.
+    let src = cimon::store::read_table(&store, "sources").unwrap();
+    assert_eq!(src.height(), std::fs::read_dir(repo().join("sample-data/inputs")).unwrap().count() - 1 + 4);
+    let formats: BTreeSet<&str> = src.column("format").unwrap().str().unwrap().iter().flatten().collect();
+    assert!(formats.contains("csv (GBK/GB18030)") && formats.contains("csv (UTF-8 with BOM)") && formats.contains("workbook"), "{formats:?}");
+}
+
+/// Hand-made inputs with hand-computed expectations: GBK, full-width brackets, ‰ and 亿元, full-width digits, a revision.
+#[test]
+fn gbk_full_width_units_and_revision_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let csv = "示例数据\n\n区划代码,县（市、区）,技术合同成交额（亿元）,高新技术企业数（户）,R&D经费投入强度(%),财政科技支出占比（‰）\n\
+               420802,东宝区,1.25,８０,2.69%,25\n\
+               420804,掇刀区,\"1,234.5\",60,1.5,12\n\
+               420882,京山市,0.3,—,1.1,8\n\
+               420822,沙洋县,0.2,30,空白,9\n\
+               420881,钟祥市,0.92,45,1.2,10\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(csv);
+    std::fs::write(input.join("2023年荆门.csv"), &gbk).unwrap();
+    std::fs::write(
+        input.join("2023年修订.csv"),
+        "示例数据\n区划代码,年份,指标,单位,数值\n420802,2023,技术合同成交额,万元,13000\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let regions = repo().join("tests/fixtures/regions.csv");
+    cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()])
+        .success();
+    let df = observations(&out.join("store"));
+    assert_eq!(df.height(), 5 * 4);
+    let v = |r, i| obs(&df, r, 2023, i).unwrap().value;
+    assert_eq!(v("420802", "tech_contract_value"), Some(13000.0), "revised from 12500");
+    assert_eq!(v("420804", "tech_contract_value"), Some(12345000.0), "1,234.5 亿元");
+    assert_eq!(v("420881", "tech_contract_value"), Some(9200.0), "0.92 亿元 without binary noise");
+    assert_eq!(v("420802", "hitech_ent_count"), Some(80.0), "full-width digits, 户 = 家");
+    assert_eq!(v("420882", "hitech_ent_count"), None);
+    assert_eq!(v("420802", "rd_intensity"), Some(2.69));
+    assert_eq!(v("420822", "rd_intensity"), None);
+    assert_eq!(v("420802", "fiscal_st_share"), Some(2.5), "25‰ = 2.5%");
+    let o = obs(&df, "420802", 2023, "fiscal_st_share").unwrap();
+    assert_eq!((o.raw_unit.as_str(), o.row, o.column.as_str()), ("‰", Some(4), "F"));
+    let rev = cimon::store::read_table(&out.join("store"), "revisions").unwrap();
+    assert_eq!(rev.column("old_value").unwrap().f64().unwrap().get(0), Some(12500.0));
+    assert_eq!(rev.column("new_value").unwrap().f64().unwrap().get(0), Some(13000.0));
+    assert_eq!(rev.column("old_source").unwrap().str().unwrap().get(0), Some("2023年荆门.csv, row 4, column C (技术合同成交额（亿元）)"));
+}
+
+/// The directory of bad files: every error listed with its place, exit code 3, nothing written.
+#[test]
+fn bad_inputs_list_every_error_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let bad = repo().join("tests/fixtures/bad");
+    let regions = repo().join("tests/fixtures/regions.csv");
+    let expected: &[&[&str]] = &[
+        &["error: 2023年_荆门市.csv, row 4, column A", "unknown county \"420899\""],
+        &["error: 2023年_荆门市.csv, row 2, column F (未知指标)", "unknown column \"未知指标\""],
+        &["error: 2023年_荆门市.csv, row 5, column D", "\"约30\" is not a number"],
+        &["error: 2023年_荆门市.csv, row 6, column C", "cannot be negative"],
+        &["error: 2023年_荆门市.csv, row 7, column A", "420802 东宝区 appears twice for 2023: rows 3 and 7"],
+        &["error: 2023年_荆门市.csv, row 8, column A", "420821 京山县 is valid until 2017, not in 2023; from 2018 on use 420882"],
+        &["error: 2023年_荆门市.csv, row 3, column D", "different value in another file: 12500 here, 13000 at 2023年_东宝区补报.csv, row 3, column C"],
+        &["error: 2023年_单位.csv, row 2, column C", "unit \"件\" cannot be converted to \"万元\""],
+        &["error: 2023年_单位.csv, row 2, column D", "unknown unit \"打\""],
+        &["420881 钟祥市 (荆门市) has no data for 2023"],
+        &["420882 京山市 (荆门市) has no data for 2023"],
+    ];
+    for verb in ["validate", "ingest"] {
+        let run = cimon(&repo(), &[verb, bad.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()]);
+        run.failure(3);
+        for needles in expected {
+            run.stderr_line(needles);
+        }
+        let errors = run.stderr.lines().filter(|l| l.starts_with("error: ") && l.contains(".csv")).count();
+        assert_eq!(errors, expected.len(), "exactly the expected errors\n{}", run.stderr);
+        run.stderr_line(&["error: input files in", "were refused; nothing was written: 11 error(s)"]);
+        assert!(!out.join("store").exists(), "{verb} wrote a store");
+    }
+}
+
+/// A refused or killed ingest leaves the published store exactly as it was.
+#[test]
+fn failed_and_killed_ingests_leave_the_previous_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // Publish a store from part of the sample.
+    let part = tmp.path().join("part");
+    copy_dir(&repo().join("sample-data/inputs/2024"), &part);
+    cimon(&repo(), &["ingest", part.to_str().unwrap(), "--out", out.to_str().unwrap()]).success();
+    let before = snapshot(&out.join("store"));
+
+    // A refused ingest.
+    std::fs::write(part.join("2024年_坏.csv"), "区划代码,专利授权量(件)\n420802,abc\n").unwrap();
+    cimon(&repo(), &["ingest", part.to_str().unwrap(), "--out", out.to_str().unwrap()]).failure(3);
+    assert_eq!(snapshot(&out.join("store")), before);
+    std::fs::remove_file(part.join("2024年_坏.csv")).unwrap();
+
+    // The complete result of a full ingest, for comparison.
+    let full = tmp.path().join("full");
+    cimon(&repo(), &["ingest", "sample-data", "--out", full.to_str().unwrap()]).success();
+    let after = snapshot(&full.join("store"));
+
+    // Killed at several moments: the store is either the old one or the complete new one.
+    for delay_ms in [20u64, 80, 200, 400, 800] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cimon"))
+            .current_dir(repo())
+            .args(["ingest", "sample-data", "--out", out.to_str().unwrap(), "--quiet"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = snapshot(&out.join("store"));
+        assert!(now == before || now == after, "store is neither the old nor the new one after a kill at {delay_ms} ms");
+        if now == after {
+            break;
+        }
+    }
+}
+
+/// The same inputs give byte-identical Parquet files.
+#[test]
+fn ingesting_twice_gives_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    cimon(&repo(), &["ingest", "sample-data", "--out", a.to_str().unwrap(), "-q"]).success();
+    cimon(&repo(), &["ingest", "sample-data", "--out", b.to_str().unwrap(), "-q"]).success();
+    // Ingest again over an existing store: same result.
+    cimon(&repo(), &["ingest", "sample-data", "--out", b.to_str().unwrap(), "-q"]).success();
+    assert_eq!(snapshot(&a.join("store")), snapshot(&b.join("store")));
+}
+
+/// A workbook error names the sheet; the year can come from the sheet name.
+#[test]
+fn workbook_errors_name_sheet_row_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("2023年").unwrap();
+    ws.merge_range(0, 0, 0, 3, "示例数据：2023年", &rust_xlsxwriter::Format::new()).unwrap();
+    for (c, h) in ["区划代码", "县(市、区)", "专利授权量(件)"].iter().enumerate() {
+        ws.write_string(2, c as u16, *h).unwrap();
+    }
+    let rows = [("420802", "东宝区", "1200"), ("420804", "掇刀区", "n/a?"), ("420882", "京山市", "900"), ("420822", "沙洋县", "800"), ("420881", "钟祥市", "2,000")];
+    for (i, (code, name, v)) in rows.iter().enumerate() {
+        let r = 3 + i as u32;
+        ws.write_string(r, 0, *code).unwrap();
+        ws.write_string(r, 1, *name).unwrap();
+        ws.write_string(r, 2, *v).unwrap();
+    }
+    wb.save(input.join("荆门.xlsx")).unwrap();
+    let regions = repo().join("tests/fixtures/regions.csv");
+    let out = tmp.path().join("out");
+    let args = ["validate", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()];
+    cimon(&repo(), &args)
+        .failure(3)
+        .stderr_line(&["error: 荆门.xlsx, sheet 2023年, row 5, column C (专利授权量(件))", "\"n/a?\" is not a number"]);
+}
+
+/// Analysts open the store with pyarrow and DuckDB (installed by the README's setup).
+#[test]
+fn pyarrow_and_duckdb_open_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    cimon(&repo(), &["ingest", "sample-data", "--out", out.to_str().unwrap(), "-q"]).success();
+    let script = r#"
+import sys, pyarrow.dataset as ds, duckdb
+store = sys.argv[1]
+t = ds.dataset(store + "/observations", format="parquet", partitioning="hive").to_table()
+assert t.num_rows == 6750, t.num_rows
+assert "year" in t.column_names and "source_sha256" in t.column_names
+con = duckdb.connect()
+n, v = con.execute(f"""
+  SELECT count(*), max(value) FILTER (WHERE region_code = '620982' AND year = 2021 AND indicator = 'tech_contract_value')
+  FROM read_parquet('{store}/observations/*/*.parquet', hive_partitioning = true)""").fetchone()
+assert n == 6750 and v == 286500.0, (n, v)
+r = con.execute(f"SELECT count(*) FROM '{store}/regions.parquet'").fetchone()[0]
+assert r == 27, r
+print("ok")
+"#;
+    let res = std::process::Command::new("python3").arg("-c").arg(script).arg(out.join("store")).output().expect("python3");
+    assert!(
+        res.status.success(),
+        "python check failed (install with: pip install pyarrow duckdb — the README setup does):\n{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+}
+
+/// The data dictionary documents exactly the tables and columns that are written.
+#[test]
+fn data_dictionary_matches_the_outputs() {
+    #[derive(serde::Deserialize)]
+    struct Dict {
+        tables: Vec<Table>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Table {
+        name: String,
+        path: String,
+        columns: Vec<Col>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Col {
+        name: String,
+    }
+    let dict: Dict = toml::from_str(&std::fs::read_to_string(repo().join("schemas/data-dictionary.toml")).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    cimon(&repo(), &["ingest", "sample-data", "--out", out.to_str().unwrap(), "-q"]).success();
+    cimon(&repo(), &["compute", "--out", out.to_str().unwrap(), "-q"]).success();
+    let catalog = cimon::catalog::Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
+    let mut seen = BTreeSet::new();
+    for t in &dict.tables {
+        let dir = out.join(t.path.split('/').next().unwrap());
+        let df = if t.name == "observations" { observations(&dir) } else { cimon::store::read_table(&dir, &t.name).unwrap() };
+        let written: BTreeSet<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        // `score_<group>` stands for one column per catalog group.
+        let documented: BTreeSet<String> = t
+            .columns
+            .iter()
+            .flat_map(|c| match c.name.as_str() {
+                "score_<group>" => catalog.groups.iter().map(|g| format!("score_{}", g.code)).collect(),
+                n => vec![n.to_string()],
+            })
+            .collect();
+        assert_eq!(written, documented, "table {}", t.name);
+        seen.insert(t.path.split('/').take(2).collect::<Vec<_>>().join("/"));
+    }
+    for sub in ["store", "results"] {
+        for e in std::fs::read_dir(out.join(sub)).unwrap().flatten() {
+            let name = format!("{sub}/{}", e.file_name().to_string_lossy());
+            if name != "store/targets.toml" {
+                assert!(seen.contains(&name), "{name} is not in the data dictionary");
+            }
+        }
+    }
+}
+
+/// Config errors and missing schema files exit with the usage code and name the file.
+#[test]
+fn config_and_schema_errors_name_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("cimon.toml");
+    std::fs::write(&cfg, "[output]\ndri = \"x\"\n").unwrap();
+    cimon(&repo(), &["validate", "sample-data", "--config", cfg.to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["error: config file", "cimon.toml", "dri"]);
+    cimon(tmp.path(), &["validate", repo().join("sample-data").to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["error: cannot read catalog schemas/indicators.toml"])
+        .stderr_line(&["hint:", "--catalog"]);
+    cimon(&repo(), &["validate", "no-such-dir"]).failure(2).stderr_line(&["error: input directory no-such-dir does not exist"]);
+}
