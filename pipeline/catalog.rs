@@ -100,7 +100,7 @@ pub struct Catalog {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("cannot read catalog {path}: {source}")]
+    #[error("cannot read catalog {path}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("catalog {path} is not valid TOML: {message}")]
     Parse { path: PathBuf, message: String },

@@ -50,7 +50,7 @@ impl Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("config file {path}: {message}")]
     Invalid { path: PathBuf, message: String },

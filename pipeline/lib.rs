@@ -182,12 +182,21 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || cause.is::<NotYet>()
             || cause.is::<compute::index::IndexError>()
             || cause.is::<compute::explain::ExplainError>()
-            || matches!(cause.downcast_ref::<store::StoreError>(), Some(store::StoreError::Missing { .. }))
+            || missing_store(cause)
         {
             return exit::USAGE;
         }
     }
     exit::INTERNAL
+}
+
+/// The store has not been written yet (directly, or inside a compute error).
+fn missing_store(cause: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(cause.downcast_ref::<store::StoreError>(), Some(store::StoreError::Missing { .. }))
+        || matches!(
+            cause.downcast_ref::<compute::ComputeError>(),
+            Some(compute::ComputeError::Store(store::StoreError::Missing { .. }))
+        )
 }
 
 /// A one-line suggestion printed under the error, when there is an obvious next step.
@@ -197,7 +206,7 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
             let errors = r.problems.iter().filter(|p| p.severity == Severity::Error).count();
             return Some(format!("fix the {errors} error(s) listed above and run again; the previous store is unchanged"));
         }
-        if let Some(store::StoreError::Missing { .. }) = cause.downcast_ref::<store::StoreError>() {
+        if missing_store(cause) {
             return Some("run `cimon ingest INPUT_DIR --out DIR` (then `cimon compute`) with the same --out".into());
         }
         if let Some(catalog::CatalogError::Io { .. }) = cause.downcast_ref::<catalog::CatalogError>() {

@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+// polars allocates many large, short-lived buffers; mimalloc reuses them instead of faulting in fresh pages.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cimon::cli::Cli::parse();
     match cimon::run(cli) {

@@ -34,7 +34,7 @@ impl Region {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("cannot read region registry {path}: {source}")]
+    #[error("cannot read region registry {path}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("region registry {path}, row {row}: {message}")]
     Row { path: PathBuf, row: usize, message: String },

@@ -18,9 +18,9 @@ pub const STORE_VERSION: &str = "1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Polars { path: PathBuf, source: PolarsError },
     #[error("no store at {path}: run `cimon ingest` first")]
     Missing { path: PathBuf },
@@ -158,7 +158,7 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame, meta: &[(String, String)])
     ];
     kv.extend(meta.iter().cloned());
     ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(6).map_err(pl(path))?)))
+        .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(3).map_err(pl(path))?)))
         .with_statistics(StatisticsOptions::default())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
         .finish(df)

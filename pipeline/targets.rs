@@ -80,7 +80,7 @@ struct TargetsFile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetsError {
-    #[error("cannot read targets file {path}: {source}")]
+    #[error("cannot read targets file {path}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("targets file {path} is not valid TOML: {message}")]
     Parse { path: PathBuf, message: String },

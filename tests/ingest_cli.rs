@@ -362,6 +362,10 @@ fn data_dictionary_matches_the_outputs() {
             .iter()
             .flat_map(|c| match c.name.as_str() {
                 "score_<group>" => catalog.groups.iter().map(|g| format!("score_{}", g.code)).collect(),
+                // Default [growth] spans; no base year by default.
+                "avg_<n>y" => vec!["avg_3y".to_string(), "avg_5y".to_string()],
+                "avg_<n>y_note" => vec!["avg_3y_note".to_string(), "avg_5y_note".to_string()],
+                n if n.starts_with("since_") => vec![],
                 n => vec![n.to_string()],
             })
             .collect();

@@ -14,7 +14,7 @@ use crate::store::{self, StoreError};
 pub enum ExplainError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Polars { path: std::path::PathBuf, source: PolarsError },
     #[error("unknown county \"{0}\": not a code or name in the region registry")]
     UnknownCounty(String),

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::methods::{self, Aggregation, MethodError, Normalisation, TreatDetail, TreatParams};
@@ -167,9 +168,9 @@ impl Panel {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("indicator {indicator}: {source}")]
+    #[error("indicator {indicator}")]
     Method { indicator: String, source: MethodError },
-    #[error("node {node}: {source}")]
+    #[error("node {node}")]
     Aggregate { node: String, source: MethodError },
     #[error("{0}")]
     Config(String),
@@ -277,6 +278,119 @@ fn to_normalisation(m: &Method) -> Normalisation {
     }
 }
 
+/// One indicator after imputation, outlier treatment and normalisation.
+struct Prepared {
+    imputed: Vec<Option<f64>>,
+    was_imputed: Vec<bool>,
+    treated: Vec<Option<f64>>,
+    normalised: Vec<Option<f64>>,
+    treatments: Vec<Treatment>,
+}
+
+fn prepare(panel: &Panel, catalog: &Catalog, method: &Method, base_idx: Option<usize>, k: usize) -> Result<Prepared, IndexError> {
+    let n_units = panel.units.len();
+    let n_years = panel.years.len();
+    let years_i32 = &panel.years;
+    let code = &panel.indicators[k];
+    let method_err = |code: &str| {
+        let indicator = code.to_string();
+        move |source| IndexError::Method { indicator: indicator.clone(), source }
+    };
+    let mut treatments = Vec::new();
+    let ind = catalog.indicator(code).expect("panel indicators come from the catalog");
+    let raw = &panel.values[k];
+
+    // 1. Imputation.
+    let mut col = raw.clone();
+    match method.imputation {
+        Imputation::None => {}
+        Imputation::Locf | Imputation::Linear => {
+            for u in 0..n_units {
+                let series: Vec<Option<f64>> = (0..n_years).map(|y| raw[panel.row(y, u)]).collect();
+                let filled = if method.imputation == Imputation::Locf {
+                    methods::locf(&series)
+                } else {
+                    methods::interpolate_linear(years_i32, &series).map_err(method_err(code))?
+                };
+                for y in 0..n_years {
+                    col[panel.row(y, u)] = filled[y];
+                }
+            }
+        }
+        Imputation::GroupMean => {
+            let groups: Vec<&str> = panel
+                .units
+                .iter()
+                .map(|u| match method.impute_group {
+                    GroupLevel::Prefecture => u.prefecture_code.as_str(),
+                    GroupLevel::Province => u.province_code.as_str(),
+                })
+                .collect();
+            for y in 0..n_years {
+                let r = panel.year_slice(y);
+                let filled = methods::group_mean_impute(&raw[r.clone()], &groups).map_err(method_err(code))?;
+                col[r].copy_from_slice(&filled);
+            }
+        }
+    }
+    let imp_flags: Vec<bool> = raw.iter().zip(&col).map(|(a, b)| a.is_none() && b.is_some()).collect();
+
+    // 2. Outlier treatment, year by year (as COINr treats each year of a panel).
+    let mut tcol = col.clone();
+    if method.outliers == Outliers::Coinr {
+        for y in 0..n_years {
+            let r = panel.year_slice(y);
+            let (t, detail) = methods::treat_outliers(&col[r.clone()], &TreatParams::default());
+            tcol[r].copy_from_slice(&t);
+            treatments.push(Treatment { indicator: code.clone(), year: Some(panel.years[y]), detail });
+        }
+    }
+
+    // 3. Normalisation against the chosen reference set.
+    let norm = match method.normalisation {
+        NormKind::Goalposts => {
+            let [lo, hi] = ind.range.ok_or_else(|| {
+                IndexError::Config(format!("goalposts need a plausible range for {code} in the catalog"))
+            })?;
+            // Posts in the indicator's own units; the kernel applies the direction.
+            Normalisation::Goalposts { lower: lo, upper: hi, scale: 100.0 }
+        }
+        _ => to_normalisation(method),
+    };
+    let target = if method.normalisation == NormKind::DistanceToTarget {
+        Some(ind.target.ok_or_else(|| IndexError::Config(format!("distance to target needs a target for {code} in the catalog")))?)
+    } else {
+        None
+    };
+    let mut ncol = vec![None; panel.rows()];
+    match (method.comparison, base_idx) {
+        (Comparison::PerYear, _) => {
+            for y in 0..n_years {
+                let r = panel.year_slice(y);
+                let f = methods::fit(&tcol[r.clone()], ind.direction, &norm, target).map_err(method_err(code))?;
+                ncol[r.clone()].copy_from_slice(&f.apply(&tcol[r]));
+            }
+        }
+        (Comparison::Pooled, _) => {
+            let f = methods::fit(&tcol, ind.direction, &norm, target).map_err(method_err(code))?;
+            ncol = f.apply(&tcol);
+        }
+        (Comparison::BaseYear, Some(b)) => {
+            let f = methods::fit(&tcol[panel.year_slice(b)], ind.direction, &norm, target).map_err(method_err(code))?;
+            ncol = f.apply(&tcol);
+        }
+        (Comparison::BaseYear, None) => unreachable!("checked above"),
+    }
+    // Scores that COINr reports as fractions are shown on 0–100 like the rest.
+    if matches!(method.normalisation, NormKind::PercentileRank | NormKind::DistanceToTarget) {
+        for v in ncol.iter_mut().flatten() {
+            *v *= 100.0;
+        }
+    }
+
+    Ok(Prepared { imputed: col, was_imputed: imp_flags, treated: tcol, normalised: ncol, treatments })
+}
+
 /// Compute the whole index from a panel. Pure.
 pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<IndexResult, IndexError> {
     let n_units = panel.units.len();
@@ -288,114 +402,23 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
         (Comparison::BaseYear, None) => return Err(IndexError::Config("comparison = \"base_year\" needs base_year".into())),
         _ => None,
     };
-    let method_err = |code: &str| {
-        let indicator = code.to_string();
-        move |source| IndexError::Method { indicator: indicator.clone(), source }
-    };
 
+    // 1–3 per indicator, in parallel: indicators are independent until aggregation.
+    let prepared: Vec<Prepared> = (0..panel.indicators.len())
+        .into_par_iter()
+        .map(|k| prepare(panel, catalog, method, base_idx, k))
+        .collect::<Result<_, _>>()?;
     let mut imputed = Vec::new();
     let mut was_imputed = Vec::new();
     let mut treated = Vec::new();
     let mut normalised = Vec::new();
     let mut treatments = Vec::new();
-    let years_i32 = &panel.years;
-
-    for (k, code) in panel.indicators.iter().enumerate() {
-        let ind = catalog.indicator(code).expect("panel indicators come from the catalog");
-        let raw = &panel.values[k];
-
-        // 1. Imputation.
-        let mut col = raw.clone();
-        match method.imputation {
-            Imputation::None => {}
-            Imputation::Locf | Imputation::Linear => {
-                for u in 0..n_units {
-                    let series: Vec<Option<f64>> = (0..n_years).map(|y| raw[panel.row(y, u)]).collect();
-                    let filled = if method.imputation == Imputation::Locf {
-                        methods::locf(&series)
-                    } else {
-                        methods::interpolate_linear(years_i32, &series).map_err(method_err(code))?
-                    };
-                    for y in 0..n_years {
-                        col[panel.row(y, u)] = filled[y];
-                    }
-                }
-            }
-            Imputation::GroupMean => {
-                let groups: Vec<&str> = panel
-                    .units
-                    .iter()
-                    .map(|u| match method.impute_group {
-                        GroupLevel::Prefecture => u.prefecture_code.as_str(),
-                        GroupLevel::Province => u.province_code.as_str(),
-                    })
-                    .collect();
-                for y in 0..n_years {
-                    let r = panel.year_slice(y);
-                    let filled = methods::group_mean_impute(&raw[r.clone()], &groups).map_err(method_err(code))?;
-                    col[r].copy_from_slice(&filled);
-                }
-            }
-        }
-        let imp_flags: Vec<bool> = raw.iter().zip(&col).map(|(a, b)| a.is_none() && b.is_some()).collect();
-
-        // 2. Outlier treatment, year by year (as COINr treats each year of a panel).
-        let mut tcol = col.clone();
-        if method.outliers == Outliers::Coinr {
-            for y in 0..n_years {
-                let r = panel.year_slice(y);
-                let (t, detail) = methods::treat_outliers(&col[r.clone()], &TreatParams::default());
-                tcol[r].copy_from_slice(&t);
-                treatments.push(Treatment { indicator: code.clone(), year: Some(panel.years[y]), detail });
-            }
-        }
-
-        // 3. Normalisation against the chosen reference set.
-        let norm = match method.normalisation {
-            NormKind::Goalposts => {
-                let [lo, hi] = ind.range.ok_or_else(|| {
-                    IndexError::Config(format!("goalposts need a plausible range for {code} in the catalog"))
-                })?;
-                // Posts in the indicator's own units; the kernel applies the direction.
-                Normalisation::Goalposts { lower: lo, upper: hi, scale: 100.0 }
-            }
-            _ => to_normalisation(method),
-        };
-        let target = if method.normalisation == NormKind::DistanceToTarget {
-            Some(ind.target.ok_or_else(|| IndexError::Config(format!("distance to target needs a target for {code} in the catalog")))?)
-        } else {
-            None
-        };
-        let mut ncol = vec![None; panel.rows()];
-        match (method.comparison, base_idx) {
-            (Comparison::PerYear, _) => {
-                for y in 0..n_years {
-                    let r = panel.year_slice(y);
-                    let f = methods::fit(&tcol[r.clone()], ind.direction, &norm, target).map_err(method_err(code))?;
-                    ncol[r.clone()].copy_from_slice(&f.apply(&tcol[r]));
-                }
-            }
-            (Comparison::Pooled, _) => {
-                let f = methods::fit(&tcol, ind.direction, &norm, target).map_err(method_err(code))?;
-                ncol = f.apply(&tcol);
-            }
-            (Comparison::BaseYear, Some(b)) => {
-                let f = methods::fit(&tcol[panel.year_slice(b)], ind.direction, &norm, target).map_err(method_err(code))?;
-                ncol = f.apply(&tcol);
-            }
-            (Comparison::BaseYear, None) => unreachable!("checked above"),
-        }
-        // Scores that COINr reports as fractions are shown on 0–100 like the rest.
-        if matches!(method.normalisation, NormKind::PercentileRank | NormKind::DistanceToTarget) {
-            for v in ncol.iter_mut().flatten() {
-                *v *= 100.0;
-            }
-        }
-
-        imputed.push(col);
-        was_imputed.push(imp_flags);
-        treated.push(tcol);
-        normalised.push(ncol);
+    for p in prepared {
+        imputed.push(p.imputed);
+        was_imputed.push(p.was_imputed);
+        treated.push(p.treated);
+        normalised.push(p.normalised);
+        treatments.extend(p.treatments);
     }
 
     // 4–5. Weights and aggregation, bottom-up.
@@ -525,4 +548,134 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
         ratio_group,
         ratio_to_average,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const CATALOG: &str = r#"
+[index]
+code = "i"
+name_zh = "指数"
+name_en = "Index"
+
+[[groups]]
+code = "a"
+name_zh = "甲"
+name_en = "A"
+parent = "i"
+weight = 0.5
+
+[[groups]]
+code = "b"
+name_zh = "乙"
+name_en = "B"
+parent = "i"
+weight = 0.5
+
+[[indicators]]
+code = "x"
+name_zh = "x"
+name_en = "x"
+unit = "个"
+kind = "count"
+group = "a"
+
+[[indicators]]
+code = "y"
+name_zh = "y"
+name_en = "y"
+unit = "个"
+kind = "count"
+group = "a"
+direction = -1
+weight = 3
+
+[[indicators]]
+code = "z"
+name_zh = "z"
+name_en = "z"
+unit = "个"
+kind = "count"
+group = "b"
+
+[[units]]
+symbol = "个"
+family = "units"
+factor = 1
+"#;
+
+    fn panel(y: [Option<f64>; 3]) -> (Panel, Catalog) {
+        let unit = |c: &str, p: &str| Unit {
+            code: c.into(),
+            name: c.into(),
+            prefecture_code: p.into(),
+            prefecture_name: p.into(),
+            province_code: "P".into(),
+            province_name: "P".into(),
+        };
+        let panel = Panel {
+            units: vec![unit("c1", "p1"), unit("c2", "p1"), unit("c3", "p2")],
+            years: vec![2024],
+            indicators: vec!["x".into(), "y".into(), "z".into()],
+            values: vec![vec![Some(10.0), Some(20.0), Some(30.0)], y.to_vec(), vec![Some(0.0), Some(50.0), Some(100.0)]],
+        };
+        (panel, Catalog::parse(CATALOG, Path::new("test.toml")).unwrap())
+    }
+
+    fn close(a: &[Option<f64>], b: &[f64]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x.unwrap() - y).abs() < 1e-12, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn hand_computed_min_max_weighted_mean_ranks_and_tiers() {
+        let (p, c) = panel([Some(5.0), Some(1.0), Some(3.0)]);
+        let m = Method { outliers: Outliers::None, ..Method::default() };
+        let r = compute(&p, &c, &m).unwrap();
+        // x → 0, 50, 100; y is lower-is-better → 0, 100, 50; a = 0.25·x + 0.75·y.
+        close(&r.normalised[1], &[0.0, 100.0, 50.0]);
+        close(&r.scores["a"], &[0.0, 87.5, 62.5]);
+        close(&r.scores["b"], &[0.0, 50.0, 100.0]);
+        close(&r.scores["i"], &[0.0, 68.75, 81.25]);
+        assert_eq!(r.rank, vec![Some(3), Some(2), Some(1)]);
+        assert_eq!(r.rank_prefecture, vec![Some(2), Some(1), Some(1)]);
+        // Average 50: above it tier 1, below it and below 50 tier 3.
+        assert_eq!(r.casted_tier, vec![Some(3), Some(1), Some(1)]);
+        assert_eq!(r.ratio_group[2], Some("leader"), "81.25 / 50 = 1.625 > 1.25");
+        let w: Vec<f64> = r.weights.iter().filter(|w| w.node == "a").map(|w| w.effective).collect();
+        assert_eq!(w, vec![0.25, 0.75]);
+    }
+
+    #[test]
+    fn a_missing_value_is_skipped_and_the_weights_renormalised() {
+        let (p, c) = panel([Some(5.0), None, Some(3.0)]);
+        let m = Method { outliers: Outliers::None, ..Method::default() };
+        let r = compute(&p, &c, &m).unwrap();
+        // y over {5, 3}: c1 → 0, c3 → 100; c2's group a is x alone.
+        close(&r.scores["a"], &[0.0, 50.0, 100.0]);
+        close(&r.scores["i"], &[0.0, 50.0, 100.0]);
+        // Imputing the prefecture mean gives c2 the y of c1 (its only neighbour): 5 → 0.
+        let m = Method { imputation: Imputation::GroupMean, outliers: Outliers::None, ..Method::default() };
+        let r = compute(&p, &c, &m).unwrap();
+        assert_eq!(r.imputed[1][1], Some(5.0));
+        assert!(r.was_imputed[1][1]);
+        close(&r.scores["a"], &[0.0, 12.5, 100.0]);
+    }
+
+    #[test]
+    fn geometric_mean_needs_positive_scores() {
+        let (p, c) = panel([Some(5.0), Some(1.0), Some(3.0)]);
+        let m = Method { outliers: Outliers::None, aggregation: Agg::Geometric, ..Method::default() };
+        assert!(compute(&p, &c, &m).is_err(), "min-max [0, 100] has zeros");
+        let m = Method { scale: [1.0, 100.0], ..m };
+        let r = compute(&p, &c, &m).unwrap();
+        // c3: a = 100^0.25 · 50.5^0.75, b = 100, index = sqrt(a · b).
+        let a = 100f64.powf(0.25) * 50.5f64.powf(0.75);
+        close(&r.scores["i"][2..], &[(a * 100.0).sqrt()]);
+    }
 }

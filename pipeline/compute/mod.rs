@@ -39,7 +39,7 @@ impl Default for GrowthSettings {
 pub enum ComputeError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("reading the store {path}: {source}")]
+    #[error("reading the store {path}")]
     Polars { path: std::path::PathBuf, source: PolarsError },
     #[error("the store {0} has no values of scored indicators")]
     Empty(std::path::PathBuf),
@@ -47,42 +47,31 @@ pub enum ComputeError {
     Index(#[from] index::IndexError),
 }
 
-/// Observations under the code each county has today, with the indicator's kind; all indicators.
-pub fn load_observations(store_dir: &Path, registry: &Registry, catalog: &Catalog) -> Result<DataFrame, ComputeError> {
+/// The store's observations as a dense panel of every catalog indicator, counties under the
+/// code they have today (京山县 420821 → 京山市 420882), so series continue across code changes.
+pub fn load_panel(store_dir: &Path, registry: &Registry, catalog: &Catalog) -> Result<Panel, ComputeError> {
     let pl = |source| ComputeError::Polars { path: store_dir.to_owned(), source };
-    let codes: Vec<&str> = registry.regions.iter().map(|r| r.code.as_str()).collect();
-    let current: Vec<&str> = registry.regions.iter().map(|r| registry.current_code(&r.code)).collect();
-    let map = df!("region_code" => codes, "current_code" => current).map_err(pl)?;
-    let kinds = df!(
-        "indicator" => catalog.indicators.iter().map(|i| i.code.as_str()).collect::<Vec<_>>(),
-        "kind" => catalog.indicators.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>(),
-    )
-    .map_err(pl)?;
-    store::scan_observations(store_dir)?
-        .select([col("region_code"), col("year"), col("indicator"), col("value"), col("out_of_range")])
-        .join(map.lazy(), [col("region_code")], [col("region_code")], JoinArgs::new(JoinType::Inner))
-        .join(kinds.lazy(), [col("indicator")], [col("indicator")], JoinArgs::new(JoinType::Inner))
-        .select([
-            col("current_code").alias("region_code"),
-            col("year"),
-            col("indicator"),
-            col("value"),
-            col("kind"),
-            col("out_of_range"),
-        ])
-        .sort(["year", "region_code", "indicator"], SortMultipleOptions::default())
+    let obs = store::scan_observations(store_dir)?
+        .select([col("region_code"), col("year"), col("indicator"), col("value")])
         .collect()
-        .map_err(pl)
+        .map_err(pl)?;
+    build_panel(&obs, registry, catalog).map_err(pl)
 }
 
-/// The scored indicators as a dense panel of the counties that have data.
+/// Dense panel from observation rows (`region_code, year, indicator, value`).
 pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> Result<Panel, PolarsError> {
     let regions = obs.column("region_code")?.str()?;
     let years = obs.column("year")?.i32()?;
     let inds = obs.column("indicator")?.str()?;
     let values = obs.column("value")?.f64()?;
-    let year_set: BTreeSet<i32> = years.iter().flatten().collect();
-    let unit_set: BTreeSet<&str> = regions.iter().flatten().collect();
+    // Distinct values through polars (hashing there is far cheaper than a BTreeSet of 10⁶ rows).
+    let year_list: Vec<i32> = obs.column("year")?.unique()?.i32()?.iter().flatten().collect::<BTreeSet<_>>().into_iter().collect();
+    let distinct_regions = obs.column("region_code")?.unique()?;
+    let mut current: HashMap<&str, &str> = HashMap::new();
+    for r in &registry.regions {
+        current.insert(r.code.as_str(), registry.current_code(&r.code));
+    }
+    let unit_set: BTreeSet<&str> = distinct_regions.str()?.iter().flatten().filter_map(|c| current.get(c).copied()).collect();
     let units: Vec<Unit> = unit_set
         .iter()
         .filter_map(|c| registry.get(c))
@@ -95,43 +84,66 @@ pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> R
             province_name: r.province_name.clone(),
         })
         .collect();
-    let indicators: Vec<String> = catalog.indicators.iter().filter(|i| i.scored).map(|i| i.code.clone()).collect();
+    let indicators: Vec<String> = catalog.indicators.iter().map(|i| i.code.clone()).collect();
     let unit_idx: HashMap<&str, usize> = units.iter().enumerate().map(|(i, u)| (u.code.as_str(), i)).collect();
+    let code_idx: HashMap<&str, usize> = current.iter().filter_map(|(c, cur)| Some((*c, *unit_idx.get(cur)?))).collect();
     let ind_idx: HashMap<&str, usize> = indicators.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
-    let year_list: Vec<i32> = year_set.into_iter().collect();
-    let year_idx: HashMap<i32, usize> = year_list.iter().enumerate().map(|(i, y)| (*y, i)).collect();
+    let first_year = year_list.first().copied().unwrap_or(0);
+    let year_pos: Vec<usize> = {
+        let span = year_list.last().map_or(0, |l| (l - first_year + 1) as usize);
+        let mut v = vec![usize::MAX; span];
+        for (i, y) in year_list.iter().enumerate() {
+            v[(y - first_year) as usize] = i;
+        }
+        v
+    };
     let n = units.len();
     let mut cols = vec![vec![None; n * year_list.len()]; indicators.len()];
-    for i in 0..obs.height() {
-        let (Some(r), Some(y), Some(k)) = (regions.get(i), years.get(i), inds.get(i)) else { continue };
-        if let (Some(&u), Some(&yi), Some(&ki)) = (unit_idx.get(r), year_idx.get(&y), ind_idx.get(k)) {
-            cols[ki][yi * n + u] = values.get(i);
+    // Rows come grouped by county and cycle through the indicators: try the last county and
+    // the next indicator before hashing.
+    let (mut last_r, mut last_u): (&str, Option<usize>) = ("", None);
+    let mut last_k = 0usize;
+    for ((r, y), (k, v)) in regions.iter().zip(years.iter()).zip(inds.iter().zip(values.iter())) {
+        let (Some(r), Some(y), Some(k)) = (r, y, k) else { continue };
+        if r != last_r {
+            last_r = r;
+            last_u = code_idx.get(r).copied();
+        }
+        let guess = (last_k + 1) % indicators.len();
+        let ki = if indicators[guess] == k { Some(guess) } else { ind_idx.get(k).copied() };
+        if let (Some(u), Some(ki)) = (last_u, ki) {
+            last_k = ki;
+            cols[ki][year_pos[(y - first_year) as usize] * n + u] = v;
         }
     }
     Ok(Panel { units, years: year_list, indicators, values: cols })
 }
 
-/// Series of every indicator per current county code, for target attainment.
-pub fn series_by_county(obs: &DataFrame) -> Result<HashMap<(String, String), YearSeries>, PolarsError> {
-    let regions = obs.column("region_code")?.str()?;
-    let years = obs.column("year")?.i32()?;
-    let inds = obs.column("indicator")?.str()?;
-    let values = obs.column("value")?.f64()?;
-    let mut out: HashMap<(String, String), YearSeries> = HashMap::new();
-    for i in 0..obs.height() {
-        let (Some(r), Some(y), Some(k)) = (regions.get(i), years.get(i), inds.get(i)) else { continue };
-        out.entry((r.to_string(), k.to_string())).or_default().insert(y, values.get(i));
+/// The panel restricted to the scored indicators, in catalog order.
+pub fn scored(panel: &Panel, catalog: &Catalog) -> Panel {
+    let keep: Vec<usize> = (0..panel.indicators.len())
+        .filter(|&k| catalog.indicator(&panel.indicators[k]).is_some_and(|i| i.scored))
+        .collect();
+    Panel {
+        units: panel.units.clone(),
+        years: panel.years.clone(),
+        indicators: keep.iter().map(|&k| panel.indicators[k].clone()).collect(),
+        values: keep.iter().map(|&k| panel.values[k].clone()).collect(),
     }
-    Ok(out)
 }
 
 /// Everything compute produces, before it is written.
 pub struct Computed {
+    /// Every catalog indicator.
     pub panel: Panel,
+    /// The scored indicators, as the index saw them.
+    pub scored: Panel,
     pub index: IndexResult,
-    pub growth: DataFrame,
+    pub growth: Vec<growth::Measure>,
     pub attainment: Vec<attainment::Attainment>,
     pub attainment_years: Vec<attainment::YearDetail>,
+    /// When the computation started, for the timings that `CIMON_TIMINGS=1` prints.
+    pub started: std::time::Instant,
 }
 
 pub fn compute(
@@ -142,38 +154,45 @@ pub fn compute(
     method: &Method,
     growth_settings: &GrowthSettings,
 ) -> Result<Computed, ComputeError> {
-    let pl = |source| ComputeError::Polars { path: store_dir.to_owned(), source };
-    let obs = load_observations(store_dir, registry, catalog)?;
-    let panel = build_panel(&obs, registry, catalog).map_err(pl)?;
-    if panel.units.is_empty() || panel.values.iter().all(|c| c.iter().all(Option::is_none)) {
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if std::env::var_os("CIMON_TIMINGS").is_some() {
+            eprintln!("timing: {what} {:.3}s", t0.elapsed().as_secs_f64());
+        }
+    };
+    let panel = load_panel(store_dir, registry, catalog)?;
+    lap("load");
+    let scored_panel = scored(&panel, catalog);
+    if panel.units.is_empty() || scored_panel.values.iter().all(|c| c.iter().all(Option::is_none)) {
         return Err(ComputeError::Empty(store_dir.to_owned()));
     }
-    let index = index::compute(&panel, catalog, method)?;
+    let index = index::compute(&scored_panel, catalog, method)?;
+    lap("index");
 
     let mut spans: Vec<growth::Span> = growth_settings.spans.iter().map(|&n| growth::Span::Years(n)).collect();
     if let Some(b) = growth_settings.base_year {
         spans.push(growth::Span::Since(b));
     }
-    let growth = growth::growth(obs.clone().lazy().select([col("region_code"), col("year"), col("indicator"), col("value"), col("kind")]), &spans)
-        .and_then(LazyFrame::collect)
-        .map_err(pl)?;
+    let growth = growth::growth(&panel, catalog, &spans);
+    lap("growth");
 
-    let series = series_by_county(&obs).map_err(pl)?;
-    let in_panel: BTreeSet<&str> = panel.units.iter().map(|u| u.code.as_str()).collect();
-    let empty = YearSeries::new();
+    let unit_idx: HashMap<&str, usize> = panel.units.iter().enumerate().map(|(i, u)| (u.code.as_str(), i)).collect();
     let mut att = Vec::new();
     let mut years = Vec::new();
     for t in targets {
+        let Some(k) = panel.indicators.iter().position(|c| c == &t.indicator) else { continue };
         let counties: BTreeSet<&str> =
-            registry.within(&t.scope).map(|r| registry.current_code(&r.code)).filter(|c| in_panel.contains(c)).collect();
+            registry.within(&t.scope).map(|r| registry.current_code(&r.code)).filter(|c| unit_idx.contains_key(c)).collect();
         for c in counties {
-            let s = series.get(&(c.to_string(), t.indicator.clone())).unwrap_or(&empty);
-            let (a, d) = attainment::evaluate(t, c, s, catalog);
+            let u = unit_idx[c];
+            let series: YearSeries = panel.years.iter().enumerate().map(|(yi, &y)| (y, panel.values[k][panel.row(yi, u)])).collect();
+            let (a, d) = attainment::evaluate(t, c, &series, catalog);
             att.push(a);
             years.extend(d);
         }
     }
-    Ok(Computed { panel, index, growth, attainment: att, attainment_years: years })
+    lap("attainment");
+    Ok(Computed { panel, scored: scored_panel, index, growth, attainment: att, attainment_years: years, started: t0 })
 }
 
 /// Key-value description of how the numbers were made, for the `method` table and Parquet footers.
@@ -206,23 +225,42 @@ where
     Column::new(name.into(), v)
 }
 
+/// A string column of repeated values, gathered from the distinct ones: string views are
+/// copied instead of strings built one by one (5× faster at national scale).
+fn gathered<T: AsRef<[S]>, S>(name: &str, distinct: T, idx: Vec<IdxSize>) -> PolarsResult<Column>
+where
+    Series: NamedFrom<T, [S]>,
+{
+    let s = Series::new(name.into(), distinct);
+    Ok(s.take(&IdxCa::from_vec(name.into(), idx))?.into_column())
+}
+
 /// Write every result table atomically into `out_dir` (e.g. `out/results`).
 pub fn write(out_dir: &Path, c: &Computed, catalog: &Catalog, method: &Method, growth: &GrowthSettings) -> Result<Vec<String>, StoreError> {
     let staging = store::staging_dir(out_dir)?;
     let meta = vec![("cimon.method".to_string(), serde_json::to_string(&method_description(method, growth, catalog)).unwrap())];
     let res = (|| {
-        let mut names = Vec::new();
-        for (name, df) in tables(c, catalog, method, growth) {
-            let path = staging.join(format!("{name}.parquet"));
-            let mut df = df.map_err(|source| StoreError::Polars { path: path.clone(), source })?;
-            store::write_parquet(&path, &mut df, &meta)?;
-            names.push(name.to_string());
+        use rayon::prelude::*;
+        let built = tables(c, catalog, method, growth);
+        if std::env::var_os("CIMON_TIMINGS").is_some() {
+            eprintln!("timing: all tables in memory {:.3}s", c.started.elapsed().as_secs_f64());
         }
-        Ok(names)
+        built
+            .into_par_iter()
+            .map(|(name, df)| {
+                let path = staging.join(format!("{name}.parquet"));
+                let mut df = df.map_err(|source| StoreError::Polars { path: path.clone(), source })?;
+                store::write_parquet(&path, &mut df, &meta)?;
+                Ok(name.to_string())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
     })();
     match res {
         Ok(names) => {
             store::publish_dir(&staging, out_dir)?;
+            if std::env::var_os("CIMON_TIMINGS").is_some() {
+                eprintln!("timing: written and published {:.3}s", c.started.elapsed().as_secs_f64());
+            }
             Ok(names)
         }
         Err(e) => {
@@ -233,7 +271,7 @@ pub fn write(out_dir: &Path, c: &Computed, catalog: &Catalog, method: &Method, g
 }
 
 fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &GrowthSettings) -> Vec<(&'static str, PolarsResult<DataFrame>)> {
-    let p = &c.panel;
+    let p = &c.scored;
     let r = &c.index;
     let rows = p.rows();
     let unit_of = |i: usize| &p.units[i % p.units.len()];
@@ -241,7 +279,7 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
     let groups: Vec<&str> = catalog.groups.iter().map(|g| g.code.as_str()).collect();
 
     // index: wide, one row per county and year.
-    let index_df = (|| {
+    let index_df = || -> PolarsResult<DataFrame> {
         let mut cols = vec![
             col_of("region_code", (0..rows).map(|i| unit_of(i).code.as_str()).collect::<Vec<_>>()),
             col_of("year", (0..rows).map(year_of).collect::<Vec<_>>()),
@@ -264,60 +302,51 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
             cols.push(col_of(&format!("score_{g}"), r.scores[*g].clone()));
         }
         DataFrame::new_infer_height(cols)
-    })();
+    };
 
     // scores: long, every aggregate node.
-    let scores_df = (|| {
-        let (mut reg, mut yr, mut node, mut lvl, mut score, mut rank) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let unit_codes: Vec<&str> = p.units.iter().map(|u| u.code.as_str()).collect();
+    let n_units = p.units.len() as IdxSize;
+    let scores_df = || -> PolarsResult<DataFrame> {
+        let node_codes: Vec<&str> = r.nodes.iter().map(|n| n.code.as_str()).collect();
+        let (mut yr, mut lvl, mut score, mut rank) = (vec![], vec![], vec![], vec![]);
         for n in &r.nodes {
             for i in 0..rows {
-                reg.push(unit_of(i).code.as_str());
                 yr.push(year_of(i));
-                node.push(n.code.as_str());
                 lvl.push(n.level as u32);
                 score.push(r.scores[&n.code][i]);
                 rank.push(r.node_rank[&n.code][i]);
             }
         }
+        let all = (rows * r.nodes.len()) as IdxSize;
         DataFrame::new_infer_height(vec![
-            col_of("region_code", reg),
+            gathered("region_code", &unit_codes, (0..all).map(|i| i % n_units).collect())?,
             col_of("year", yr),
-            col_of("node", node),
+            gathered("node", &node_codes, (0..all).map(|i| i / rows as IdxSize).collect())?,
             col_of("level", lvl),
             col_of("score", score),
             col_of("rank", rank),
         ])
-    })();
+    };
 
     // normalised: every scored indicator through each step.
-    let normalised_df = (|| {
-        let (mut reg, mut yr, mut ind, mut raw, mut imp, mut was, mut tr, mut treated, mut norm) =
-            (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-        for (k, code) in p.indicators.iter().enumerate() {
-            for i in 0..rows {
-                reg.push(unit_of(i).code.as_str());
-                yr.push(year_of(i));
-                ind.push(code.as_str());
-                raw.push(p.values[k][i]);
-                imp.push(r.imputed[k][i]);
-                was.push(r.was_imputed[k][i]);
-                tr.push(r.treated[k][i]);
-                treated.push(r.treated[k][i] != r.imputed[k][i]);
-                norm.push(r.normalised[k][i]);
-            }
-        }
+    let normalised_df = || -> PolarsResult<DataFrame> {
+        let ind_codes: Vec<&str> = p.indicators.iter().map(String::as_str).collect();
+        let all = (rows * p.indicators.len()) as IdxSize;
+        let flat = |v: &Vec<Vec<Option<f64>>>| v.iter().flatten().copied().collect::<Vec<_>>();
+        let treated: Vec<bool> = r.treated.iter().zip(&r.imputed).flat_map(|(t, i)| t.iter().zip(i).map(|(a, b)| a != b)).collect();
         DataFrame::new_infer_height(vec![
-            col_of("region_code", reg),
-            col_of("year", yr),
-            col_of("indicator", ind),
-            col_of("raw", raw),
-            col_of("imputed_value", imp),
-            col_of("imputed", was),
-            col_of("treated_value", tr),
+            gathered("region_code", &unit_codes, (0..all).map(|i| i % n_units).collect())?,
+            col_of("year", (0..all as usize).map(|i| year_of(i % rows)).collect::<Vec<_>>()),
+            gathered("indicator", &ind_codes, (0..all).map(|i| i / rows as IdxSize).collect())?,
+            col_of("raw", flat(&p.values)),
+            col_of("imputed_value", flat(&r.imputed)),
+            col_of("imputed", r.was_imputed.iter().flatten().copied().collect::<Vec<_>>()),
+            col_of("treated_value", flat(&r.treated)),
             col_of("treated", treated),
-            col_of("normalised", norm),
+            col_of("normalised", flat(&r.normalised)),
         ])
-    })();
+    };
 
     let weights_df = DataFrame::new_infer_height(vec![
         col_of("node", r.weights.iter().map(|w| w.node.as_str()).collect::<Vec<_>>()),
@@ -340,6 +369,37 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         col_of("skew_after", t.iter().map(|x| x.detail.skew_after).collect::<Vec<_>>()),
         col_of("kurtosis_after", t.iter().map(|x| x.detail.kurt_after).collect::<Vec<_>>()),
     ]);
+
+    // growth: one row per county, year and indicator (every catalog indicator), a column per measure.
+    let growth_df = || -> PolarsResult<DataFrame> {
+        let g = &c.panel;
+        let g_rows = g.rows();
+        let all = (g_rows * g.indicators.len()) as IdxSize;
+        let ind_codes: Vec<&str> = g.indicators.iter().map(String::as_str).collect();
+        let kinds: Vec<&str> = g.indicators.iter().map(|c| catalog.indicator(c).map_or("", |m| m.kind.as_str())).collect();
+        let units: Vec<&str> = kinds.iter().map(|k| if *k == "ratio" { "pp" } else { "%" }).collect();
+        let ind_idx: Vec<IdxSize> = (0..all).map(|i| i / g_rows as IdxSize).collect();
+        let g_units: Vec<&str> = g.units.iter().map(|u| u.code.as_str()).collect();
+        let mut cols = vec![
+            gathered("region_code", &g_units, (0..all).map(|i| i % g.units.len() as IdxSize).collect())?,
+            col_of("year", (0..all as usize).map(|i| g.years[(i % g_rows) / g.units.len()]).collect::<Vec<_>>()),
+            gathered("indicator", &ind_codes, ind_idx.clone())?,
+            gathered("kind", &kinds, ind_idx.clone())?,
+            col_of("value", g.values.iter().flatten().copied().collect::<Vec<_>>()),
+            gathered("change_unit", &units, ind_idx)?,
+        ];
+        for m in &c.growth {
+            let name = m.span.column();
+            cols.push(col_of(&name, m.change.iter().flatten().copied().collect::<Vec<_>>()));
+            let notes = [None, Some(growth::NOTE_VALUE_MISSING), Some(growth::NOTE_NO_BASE), Some(growth::NOTE_BAD_BASE)];
+            let idx = m.note.iter().flatten().map(|n| notes.iter().position(|x| x == n).unwrap_or(0) as IdxSize).collect();
+            cols.push(gathered(&format!("{name}_note"), notes, idx)?);
+        }
+        DataFrame::new_infer_height(cols)
+    };
+    // The big tables are independent: build them on both cores.
+    let ((index_df, scores_df), (normalised_df, growth_df)) =
+        rayon::join(|| rayon::join(index_df, scores_df), || rayon::join(normalised_df, growth_df));
 
     let a = &c.attainment;
     let attainment_df = DataFrame::new_infer_height(vec![
@@ -379,7 +439,7 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         ("normalised", normalised_df),
         ("weights", weights_df),
         ("treatment", treatment_df),
-        ("growth", Ok(c.growth.clone())),
+        ("growth", growth_df),
         ("attainment", attainment_df),
         ("attainment_years", years_df),
         ("method", method_df),
@@ -389,9 +449,9 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
 /// Counts for the command's summary line.
 pub fn summary(c: &Computed) -> BTreeMap<&'static str, usize> {
     let mut m = BTreeMap::new();
-    m.insert("counties", c.panel.units.len());
-    m.insert("years", c.panel.years.len());
-    m.insert("indicators", c.panel.indicators.len());
+    m.insert("counties", c.scored.units.len());
+    m.insert("years", c.scored.years.len());
+    m.insert("indicators", c.scored.indicators.len());
     m.insert("targets", c.attainment.len());
     m
 }

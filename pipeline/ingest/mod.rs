@@ -93,7 +93,7 @@ pub struct Rejected {
 pub enum InputError {
     #[error("input directory {path} does not exist or is not a directory")]
     NotADirectory { path: std::path::PathBuf },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io { path: std::path::PathBuf, source: std::io::Error },
     #[error("no CSV or workbook files found under {path}")]
     Empty { path: std::path::PathBuf },

@@ -1,0 +1,236 @@
+//! End-to-end tests of `cimon compute` and `cimon explain` on the sample province.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::{cimon, repo};
+use polars::prelude::*;
+
+/// Ingest and compute the sample once into a temp dir, with an optional config file.
+fn computed(config: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    cimon(&repo(), &["ingest", "sample-data", "--out", o, "-q"]).success();
+    let mut args = vec!["compute", "--out", o, "-q"];
+    let cfg = tmp.path().join("cimon.toml");
+    if let Some(text) = config {
+        std::fs::write(&cfg, text).unwrap();
+        args.extend(["--config", cfg.to_str().unwrap()]);
+    }
+    cimon(&repo(), &args).success();
+    (tmp, out)
+}
+
+fn table(out: &Path, name: &str) -> DataFrame {
+    cimon::store::read_table(&out.join("results"), name).unwrap()
+}
+
+fn store_value(out: &Path, region: &str, year: i32, indicator: &str) -> Option<f64> {
+    let df = cimon::store::scan_observations(&out.join("store"))
+        .unwrap()
+        .filter(col("region_code").eq(lit(region)).and(col("year").eq(lit(year))).and(col("indicator").eq(lit(indicator))))
+        .collect()
+        .unwrap();
+    assert_eq!(df.height(), 1, "{region} {year} {indicator}");
+    df.column("value").unwrap().f64().unwrap().get(0)
+}
+
+fn f64s(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
+    df.column(c).unwrap().f64().unwrap().iter().collect()
+}
+fn u32s(df: &DataFrame, c: &str) -> Vec<Option<u32>> {
+    df.column(c).unwrap().u32().unwrap().iter().collect()
+}
+fn strs(df: &DataFrame, c: &str) -> Vec<String> {
+    df.column(c).unwrap().str().unwrap().iter().map(|s| s.unwrap_or("").to_string()).collect()
+}
+fn i32s(df: &DataFrame, c: &str) -> Vec<Option<i32>> {
+    df.column(c).unwrap().i32().unwrap().iter().collect()
+}
+
+#[test]
+fn index_is_the_weighted_mean_of_dimensions_and_ranks_are_consistent() {
+    let (_tmp, out) = computed(None);
+    let idx = table(&out, "index");
+    assert_eq!(idx.height(), 25 * 10);
+    let index = f64s(&idx, "index");
+    let dims: Vec<Vec<Option<f64>>> =
+        ["environment", "input", "enterprise", "output", "impact"].iter().map(|d| f64s(&idx, &format!("score_{d}"))).collect();
+    for i in 0..idx.height() {
+        // Equal catalog weights (0.2 each), missing dimensions skipped.
+        let present: Vec<f64> = dims.iter().filter_map(|d| d[i]).collect();
+        let mean = present.iter().sum::<f64>() / present.len() as f64;
+        assert!((index[i].unwrap() - mean).abs() < 1e-9, "row {i}");
+    }
+    let years = i32s(&idx, "year");
+    let codes = strs(&idx, "region_code");
+    let prefs = strs(&idx, "prefecture_code");
+    let rank = u32s(&idx, "rank");
+    let rank_pref = u32s(&idx, "rank_prefecture");
+    let tier = u32s(&idx, "casted_tier");
+    let change = i32s(&idx, "rank_change");
+    let mut by_key = HashMap::new();
+    for i in 0..idx.height() {
+        by_key.insert((codes[i].clone(), years[i].unwrap()), i);
+    }
+    for i in 0..idx.height() {
+        let same_year: Vec<usize> = (0..idx.height()).filter(|&j| years[j] == years[i]).collect();
+        let above = same_year.iter().filter(|&&j| index[j] > index[i]).count() as u32;
+        assert_eq!(rank[i], Some(above + 1), "rank = 1 + counties strictly above");
+        let above_pref = same_year.iter().filter(|&&j| prefs[j] == prefs[i] && index[j] > index[i]).count() as u32;
+        assert_eq!(rank_pref[i], Some(above_pref + 1));
+        let mean = same_year.iter().map(|&j| index[j].unwrap()).sum::<f64>() / same_year.len() as f64;
+        let expected_tier = if index[i].unwrap() > mean { 1 } else if index[i].unwrap() >= 50.0 { 2 } else { 3 };
+        assert_eq!(tier[i], Some(expected_tier));
+        match by_key.get(&(codes[i].clone(), years[i].unwrap() - 1)) {
+            Some(&p) => assert_eq!(change[i], Some(rank[p].unwrap() as i32 - rank[i].unwrap() as i32)),
+            None => assert_eq!(change[i], None),
+        }
+    }
+    // 京山 continues under its current code through the 2018 code change.
+    assert_eq!(codes.iter().filter(|c| *c == "420882").count(), 10);
+    assert!(!codes.contains(&"420821".to_string()));
+}
+
+#[test]
+fn pooled_min_max_spans_zero_to_hundred_over_all_years() {
+    let (_tmp, out) = computed(None);
+    let norm = table(&out, "normalised");
+    let inds = strs(&norm, "indicator");
+    let vals = f64s(&norm, "normalised");
+    let treated = f64s(&norm, "treated_value");
+    let raw = f64s(&norm, "raw");
+    for code in ["tech_contract_value", "energy_intensity", "rd_intensity"] {
+        let v: Vec<f64> = (0..norm.height()).filter(|&i| inds[i] == code).filter_map(|i| vals[i]).collect();
+        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        assert!(lo.abs() < 1e-9 && (hi - 100.0).abs() < 1e-9, "{code}: [{lo}, {hi}]");
+    }
+    // Energy intensity is lower-is-better: its lowest treated value scores 100.
+    let energy: Vec<usize> = (0..norm.height()).filter(|&i| inds[i] == "energy_intensity" && vals[i].is_some()).collect();
+    let best = energy.iter().min_by(|&&a, &&b| treated[a].partial_cmp(&treated[b]).unwrap()).unwrap();
+    assert!((vals[*best].unwrap() - 100.0).abs() < 1e-9);
+    // The 2021 contract outlier of 敦煌市 was treated, and the treatment is on record.
+    let codes = strs(&norm, "region_code");
+    let years = i32s(&norm, "year");
+    let i = (0..norm.height()).find(|&i| codes[i] == "620982" && years[i] == Some(2021) && inds[i] == "tech_contract_value").unwrap();
+    assert_eq!(raw[i], Some(286500.0));
+    assert!(treated[i].unwrap() < 286500.0);
+    let t = table(&out, "treatment");
+    let hit = (0..t.height()).any(|k| {
+        strs(&t, "indicator")[k] == "tech_contract_value" && i32s(&t, "year")[k] == Some(2021) && t.column("treated").unwrap().bool().unwrap().get(k) == Some(true)
+    });
+    assert!(hit, "treatment table records the 2021 tech_contract_value column");
+}
+
+#[test]
+fn growth_and_attainment_match_the_store_by_hand() {
+    let (_tmp, out) = computed(None);
+    let g = table(&out, "growth");
+    let pick = |region: &str, year: i32, ind: &str, measure: &str| {
+        let (r, y, i) = (strs(&g, "region_code"), i32s(&g, "year"), strs(&g, "indicator"));
+        let k = (0..g.height()).find(|&k| r[k] == region && y[k] == Some(year) && i[k] == ind).unwrap();
+        (f64s(&g, measure)[k], strs(&g, "change_unit")[k].clone())
+    };
+    let (a, b) = (store_value(&out, "420802", 2023, "tech_contract_value").unwrap(), store_value(&out, "420802", 2024, "tech_contract_value").unwrap());
+    let (c, unit) = pick("420802", 2024, "tech_contract_value", "yoy");
+    assert!((c.unwrap() - (b / a - 1.0) * 100.0).abs() < 1e-9 && unit == "%");
+    let (a, b) = (store_value(&out, "420802", 2021, "rd_intensity").unwrap(), store_value(&out, "420802", 2024, "rd_intensity").unwrap());
+    let (c, unit) = pick("420802", 2024, "rd_intensity", "avg_3y");
+    assert!((c.unwrap() - (b - a) / 3.0).abs() < 1e-9 && unit == "pp", "ratios change in points");
+    // Growth runs on every catalog indicator, context series included, one row per county-year.
+    assert_eq!(g.height(), 25 * 10 * 27);
+    let (c, _) = pick("420802", 2015, "gdp", "yoy");
+    assert_eq!(c, None, "no year before the first");
+
+    let att = table(&out, "attainment");
+    let row = |id: &str, region: &str| {
+        let (t, r) = (strs(&att, "target_id"), strs(&att, "region_code"));
+        (0..att.height()).find(|&k| t[k] == id && r[k] == region).unwrap_or_else(|| panic!("{id} {region}"))
+    };
+    // 金塔县: technology contracts ≥ 2 亿元 (= 20000 万元) by 2020.
+    let k = row("jinta-contracts", "620921");
+    let x = store_value(&out, "620921", 2020, "tech_contract_value").unwrap();
+    assert_eq!(f64s(&att, "target")[k], Some(20000.0));
+    assert!((f64s(&att, "attainment")[k].unwrap() - x / 20000.0).abs() < 1e-12);
+    assert_eq!(strs(&att, "status")[k], if x >= 20000.0 { "achieved" } else { "off_track" });
+    // 东宝区: 30 talents over 2021–2025; the running sum to 2024 and what is left for 2025.
+    let k = row("dongbao-talents", "420802");
+    let sum: f64 = (2021..=2024).map(|y| store_value(&out, "420802", y, "high_level_talents").unwrap()).sum();
+    assert_eq!(f64s(&att, "actual")[k], Some(sum));
+    if sum < 30.0 {
+        assert!((f64s(&att, "needed_per_year")[k].unwrap() - (30.0 - sum)).abs() < 1e-9);
+    }
+    // Every county of 甘肃省 gets the growth-range target; none of 白山市 does.
+    let gansu = strs(&att, "target_id").iter().filter(|t| *t == "gansu-tech-trade-growth").count();
+    assert_eq!(gansu, 14);
+    let k = row("gansu-tech-trade-growth", "620902");
+    let (x0, x3) = (store_value(&out, "620902", 2017, "tech_contract_value").unwrap(), store_value(&out, "620902", 2020, "tech_contract_value").unwrap());
+    assert!((f64s(&att, "actual")[k].unwrap() - ((x3 / x0).powf(1.0 / 3.0) - 1.0) * 100.0).abs() < 1e-9);
+    // A lower-is-better target: attainment = target / value.
+    let k = row("jingmen-energy", "420802");
+    let x = store_value(&out, "420802", 2024, "energy_intensity").unwrap();
+    assert!((f64s(&att, "attainment")[k].unwrap() - 0.6 / x).abs() < 1e-12);
+}
+
+#[test]
+fn method_is_recorded_and_alternatives_run() {
+    let (_tmp, out) = computed(Some(
+        "[compute]\nnormalisation = \"efficacy\"\ncomparison = \"per_year\"\nweights = \"entropy\"\naggregation = \"geometric\"\nimputation = \"locf\"\n",
+    ));
+    let m = table(&out, "method");
+    let kv: HashMap<String, String> = strs(&m, "key").into_iter().zip(strs(&m, "value")).collect();
+    assert_eq!(kv["compute.normalisation"], "efficacy");
+    assert_eq!(kv["compute.weights"], "entropy");
+    let idx = table(&out, "index");
+    for v in f64s(&idx, "index").into_iter().flatten() {
+        assert!((60.0..=100.0).contains(&v), "efficacy scores stay in [60, 100]: {v}");
+    }
+    let w = table(&out, "weights");
+    let (node, eff) = (strs(&w, "node"), f64s(&w, "effective_weight"));
+    for n in ["cici", "environment", "output"] {
+        let s: f64 = (0..w.height()).filter(|&k| node[k] == n).map(|k| eff[k].unwrap()).sum();
+        assert!((s - 1.0).abs() < 1e-12, "entropy weights of {n} sum to 1");
+    }
+    // LOCF filled the sample's gaps that have an earlier value.
+    let norm = table(&out, "normalised");
+    let imputed = norm.column("imputed").unwrap().bool().unwrap().iter().filter(|b| *b == Some(true)).count();
+    assert!(imputed >= 3, "{imputed}");
+}
+
+#[test]
+fn explain_breaks_down_a_county_and_rejects_unknown_ones() {
+    let (_tmp, out) = computed(None);
+    let o = out.to_str().unwrap();
+    let run = cimon(&repo(), &["explain", "东宝区", "--out", o]);
+    run.success();
+    for needle in ["东宝区 (420802) · 荆门市 · 湖北省 — 2024", "rank", "创新环境 environment", "strongest indicators", "weakest indicators", "change from 2023"] {
+        assert!(run.stdout.contains(needle), "{needle}\n{}", run.stdout);
+    }
+    let run = cimon(&repo(), &["explain", "420821", "--year", "2016", "--out", o]);
+    run.success();
+    assert!(run.stdout.contains("京山市 (420882)") && run.stdout.contains("— 2016"), "old code resolves to the current one\n{}", run.stdout);
+    cimon(&repo(), &["explain", "不存在县", "--out", o]).failure(2).stderr_line(&["error: unknown county \"不存在县\""]);
+    cimon(&repo(), &["explain", "东宝区", "--year", "1999", "--out", o]).failure(2).stderr_line(&["no results for 东宝区 (420802) in 1999"]);
+}
+
+#[test]
+fn compute_without_a_store_or_with_a_bad_method_says_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = tmp.path().join("out");
+    cimon(&repo(), &["compute", "--out", o.to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["error: no store at"])
+        .stderr_line(&["hint: run `cimon ingest"]);
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(&cfg, "[compute]\nnormalisation = \"minmaxx\"\n").unwrap();
+    cimon(&repo(), &["compute", "--out", o.to_str().unwrap(), "--config", cfg.to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["c.toml: line 2, column 17: unknown variant `minmaxx`"]);
+    std::fs::write(&cfg, "[compute]\ncomparison = \"base_year\"\n").unwrap();
+    cimon(&repo(), &["compute", "--out", o.to_str().unwrap(), "--config", cfg.to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["needs base_year"]);
+}
