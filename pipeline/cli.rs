@@ -106,9 +106,12 @@ pub struct SynthArgs {
     /// Random seed
     #[arg(long, default_value_t = 20240601)]
     pub seed: u64,
-    /// Region registry of the seed counties [default: schemas/regions.csv]
+    /// Region registry of the seed counties
     #[arg(long, value_name = "FILE", default_value = "schemas/regions.csv")]
     pub regions: PathBuf,
+    /// Indicator catalog (names and units of the seed files)
+    #[arg(long, value_name = "FILE", default_value = "schemas/indicators.toml")]
+    pub catalog: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]

@@ -204,7 +204,8 @@ fn loc_text(l: &Loc) -> String {
     l.to_string()
 }
 
-fn col<T, N: ?Sized>(name: &str, v: T) -> Column
+/// A named column from a Vec of values (with or without nulls).
+pub fn col<T, N: ?Sized>(name: &str, v: T) -> Column
 where
     Series: NamedFrom<T, N>,
 {
@@ -216,19 +217,19 @@ fn observations_frame(rows: &[Observation], catalog: &Catalog, data: &Ingested) 
         data.revisions.iter().map(|r| (r.region_code.as_str(), r.year, r.indicator.as_str())).collect();
     let unit = |code: &str| catalog.indicator(code).map(|i| i.unit.clone()).unwrap_or_default();
     DataFrame::new_infer_height(vec![
-        col("region_code", rows.iter().map(|o| o.region_code.as_str()).collect::<Vec<_>>()),
-        col("indicator", rows.iter().map(|o| o.indicator.as_str()).collect::<Vec<_>>()),
+        col("region_code", rows.iter().map(|o| &*o.region_code).collect::<Vec<_>>()),
+        col("indicator", rows.iter().map(|o| &*o.indicator).collect::<Vec<_>>()),
         col("value", rows.iter().map(|o| o.value).collect::<Vec<_>>()),
         col("unit", rows.iter().map(|o| unit(&o.indicator)).collect::<Vec<_>>()),
         col("raw_value", rows.iter().map(|o| o.raw_value.as_str()).collect::<Vec<_>>()),
-        col("raw_unit", rows.iter().map(|o| o.raw_unit.as_str()).collect::<Vec<_>>()),
+        col("raw_unit", rows.iter().map(|o| &*o.raw_unit).collect::<Vec<_>>()),
         col("out_of_range", rows.iter().map(|o| o.out_of_range).collect::<Vec<_>>()),
         col(
             "revised",
-            rows.iter().map(|o| revised.contains(&(o.region_code.as_str(), o.year, o.indicator.as_str()))).collect::<Vec<_>>(),
+            rows.iter().map(|o| revised.contains(&(&*o.region_code, o.year, &*o.indicator))).collect::<Vec<_>>(),
         ),
-        col("source_file", rows.iter().map(|o| o.loc.file.as_str()).collect::<Vec<_>>()),
-        col("source_sha256", rows.iter().map(|o| o.sha256.as_str()).collect::<Vec<_>>()),
+        col("source_file", rows.iter().map(|o| &*o.loc.file).collect::<Vec<_>>()),
+        col("source_sha256", rows.iter().map(|o| &*o.sha256).collect::<Vec<_>>()),
         col("source_sheet", rows.iter().map(|o| o.loc.sheet.as_deref()).collect::<Vec<_>>()),
         col("source_row", rows.iter().map(|o| o.loc.row.map(|r| r as u32)).collect::<Vec<_>>()),
         col("source_column", rows.iter().map(|o| o.loc.column.as_deref()).collect::<Vec<_>>()),
@@ -304,7 +305,7 @@ fn revisions_frame(d: &Ingested) -> PolarsResult<DataFrame> {
         col("new_value", r.iter().map(|x| x.new_value).collect::<Vec<_>>()),
         col("old_source", r.iter().map(|x| x.old_source.as_ref().map(loc_text)).collect::<Vec<_>>()),
         col("new_source", r.iter().map(|x| loc_text(&x.new_source)).collect::<Vec<_>>()),
-        col("new_file", r.iter().map(|x| x.new_source.file.as_str()).collect::<Vec<_>>()),
+        col("new_file", r.iter().map(|x| &*x.new_source.file).collect::<Vec<_>>()),
     ])
 }
 
@@ -313,7 +314,7 @@ fn warnings_frame(d: &Ingested) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
         col("severity", w.iter().map(|x| x.severity.as_str()).collect::<Vec<_>>()),
         col("kind", w.iter().map(|x| x.kind).collect::<Vec<_>>()),
-        col("file", w.iter().map(|x| x.loc.file.as_str()).collect::<Vec<_>>()),
+        col("file", w.iter().map(|x| &*x.loc.file).collect::<Vec<_>>()),
         col("sheet", w.iter().map(|x| x.loc.sheet.as_deref()).collect::<Vec<_>>()),
         col("row", w.iter().map(|x| x.loc.row.map(|r| r as u32)).collect::<Vec<_>>()),
         col("column", w.iter().map(|x| x.loc.column.as_deref()).collect::<Vec<_>>()),

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
 
 use crate::cli::{SynthArgs, SynthKind};
+use crate::catalog::Catalog;
 use crate::regions::{Region, Registry};
 
 /// Written at the top of every synthetic file, and carried into every report made from it.
@@ -154,7 +155,11 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     match args.kind {
         SynthKind::Seed => {
             let registry = Registry::load(&args.regions)?;
-            write_seed(&registry, &years, args.seed, &args.out)
+            let catalog = Catalog::load(&args.catalog)?;
+            if let Some(missing) = CODES.iter().find(|c| catalog.indicator(c).is_none()) {
+                anyhow::bail!("catalog {} has no indicator {missing}, which the sample generator writes", args.catalog.display());
+            }
+            write_seed(&registry, &catalog, &years, args.seed, &args.out)
         }
         SynthKind::National => write_national(args.counties, &years, args.seed, &args.out),
     }
@@ -224,46 +229,11 @@ fn regions_in(registry: &Registry, year: i32) -> Vec<&Region> {
 }
 
 /// The seed province as bureaus send it: long and wide layouts, CSV (UTF-8, BOM, GBK) and XLSX, a revision.
-fn write_seed(registry: &Registry, years: &[i32], seed: u64, out: &Path) -> Result<()> {
+fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, out: &Path) -> Result<()> {
     let p = generate(registry, years, seed);
-    let cat_units = |ind: &str| -> &'static str {
-        match ind {
-            "population" | "employment" => "万人",
-            "gdp" | "budget_expenditure" => "亿元",
-            "fiscal_st_share" | "rd_intensity" | "ent_rd_revenue_ratio" | "rd_active_ent_share"
-            | "new_product_sales_share" | "hitech_va_share" => "%",
-            "incubator_count" | "platform_count" => "个",
-            "st_commissioners" | "high_level_talents" => "人",
-            "rd_tax_deduction" | "rd_expenditure" | "tech_contract_value" => "万元",
-            "new_firms_per10k" => "个/万人",
-            "rd_staff_per10k_emp" => "人年/万人",
-            "hitech_ent_count" | "tech_sme_count" | "new_above_scale_firms" => "家",
-            "invention_patents_per10k" => "件/万人",
-            "patent_grants" => "件",
-            "gdp_per_capita" => "元",
-            "labour_productivity" => "万元/人",
-            "energy_intensity" => "吨标煤/万元",
-            _ => "",
-        }
-    };
-    let zh = |ind: &str| -> &'static str {
-        match ind {
-            "population" => "常住人口", "gdp" => "地区生产总值", "employment" => "就业人员",
-            "budget_expenditure" => "一般公共预算支出", "fiscal_st_share" => "财政科技支出占一般公共预算支出比重",
-            "incubator_count" => "众创空间、孵化器、星创天地数", "st_commissioners" => "科技特派员数",
-            "rd_tax_deduction" => "研发费用加计扣除减免税额", "new_firms_per10k" => "每万人新注册企业数",
-            "rd_intensity" => "R&D经费投入强度", "rd_expenditure" => "全社会R&D经费支出",
-            "rd_staff_per10k_emp" => "万名就业人员中R&D人员数", "ent_rd_revenue_ratio" => "规上工业企业R&D经费占营业收入比重",
-            "hitech_ent_count" => "高新技术企业数", "tech_sme_count" => "科技型中小企业数",
-            "rd_active_ent_share" => "有研发活动的规上工业企业占比", "platform_count" => "省级以上研发平台数",
-            "invention_patents_per10k" => "万人发明专利拥有量", "patent_grants" => "专利授权量",
-            "tech_contract_value" => "技术合同成交额", "new_product_sales_share" => "新产品销售收入占营业收入比重",
-            "hitech_va_share" => "高新技术产业增加值占规上工业增加值比重", "gdp_per_capita" => "人均地区生产总值",
-            "labour_productivity" => "全员劳动生产率", "energy_intensity" => "万元GDP综合能耗",
-            "new_above_scale_firms" => "新增规上工业企业数", "high_level_talents" => "引进高层次人才数",
-            _ => "",
-        }
-    };
+    // Names and units come from the catalog, so the files speak the catalog's language.
+    let cat_units = |ind: &str| -> &str { catalog.indicator(ind).map_or("", |i| i.unit.as_str()) };
+    let zh = |ind: &str| -> &str { catalog.indicator(ind).map_or("", |i| i.name_zh.as_str()) };
     let title = |what: &str| format!("{NOTICE}：{what}");
 
     // 2015–2016: long layout, UTF-8 with BOM; money partly in 亿元 through the unit column.

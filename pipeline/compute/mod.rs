@@ -218,12 +218,6 @@ pub fn method_description(method: &Method, growth: &GrowthSettings, catalog: &Ca
     kv
 }
 
-fn col_of<T, N: ?Sized>(name: &str, v: T) -> Column
-where
-    Series: NamedFrom<T, N>,
-{
-    Column::new(name.into(), v)
-}
 
 /// A string column of repeated values, gathered from the distinct ones: string views are
 /// copied instead of strings built one by one (5× faster at national scale).
@@ -281,25 +275,25 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
     // index: wide, one row per county and year.
     let index_df = || -> PolarsResult<DataFrame> {
         let mut cols = vec![
-            col_of("region_code", (0..rows).map(|i| unit_of(i).code.as_str()).collect::<Vec<_>>()),
-            col_of("year", (0..rows).map(year_of).collect::<Vec<_>>()),
-            col_of("region_name", (0..rows).map(|i| unit_of(i).name.as_str()).collect::<Vec<_>>()),
-            col_of("prefecture_code", (0..rows).map(|i| unit_of(i).prefecture_code.as_str()).collect::<Vec<_>>()),
-            col_of("prefecture_name", (0..rows).map(|i| unit_of(i).prefecture_name.as_str()).collect::<Vec<_>>()),
-            col_of("province_code", (0..rows).map(|i| unit_of(i).province_code.as_str()).collect::<Vec<_>>()),
-            col_of("province_name", (0..rows).map(|i| unit_of(i).province_name.as_str()).collect::<Vec<_>>()),
-            col_of("index", r.scores[&catalog.index.code].clone()),
-            col_of("rank", r.rank.clone()),
-            col_of("rank_prefecture", r.rank_prefecture.clone()),
-            col_of("rank_province", r.rank_province.clone()),
-            col_of("rank_change", r.rank_change.clone()),
-            col_of("casted_tier", r.casted_tier.iter().map(|t| t.map(u32::from)).collect::<Vec<_>>()),
-            col_of("ratio_to_average", r.ratio_to_average.clone()),
-            col_of("ratio_group", r.ratio_group.clone()),
-            col_of("indicators_present", (0..rows).map(|i| r.normalised.iter().filter(|c| c[i].is_some()).count() as u32).collect::<Vec<_>>()),
+            store::col("region_code", (0..rows).map(|i| unit_of(i).code.as_str()).collect::<Vec<_>>()),
+            store::col("year", (0..rows).map(year_of).collect::<Vec<_>>()),
+            store::col("region_name", (0..rows).map(|i| unit_of(i).name.as_str()).collect::<Vec<_>>()),
+            store::col("prefecture_code", (0..rows).map(|i| unit_of(i).prefecture_code.as_str()).collect::<Vec<_>>()),
+            store::col("prefecture_name", (0..rows).map(|i| unit_of(i).prefecture_name.as_str()).collect::<Vec<_>>()),
+            store::col("province_code", (0..rows).map(|i| unit_of(i).province_code.as_str()).collect::<Vec<_>>()),
+            store::col("province_name", (0..rows).map(|i| unit_of(i).province_name.as_str()).collect::<Vec<_>>()),
+            store::col("index", r.scores[&catalog.index.code].clone()),
+            store::col("rank", r.rank.clone()),
+            store::col("rank_prefecture", r.rank_prefecture.clone()),
+            store::col("rank_province", r.rank_province.clone()),
+            store::col("rank_change", r.rank_change.clone()),
+            store::col("casted_tier", r.casted_tier.iter().map(|t| t.map(u32::from)).collect::<Vec<_>>()),
+            store::col("ratio_to_average", r.ratio_to_average.clone()),
+            store::col("ratio_group", r.ratio_group.clone()),
+            store::col("indicators_present", (0..rows).map(|i| r.normalised.iter().filter(|c| c[i].is_some()).count() as u32).collect::<Vec<_>>()),
         ];
         for g in &groups {
-            cols.push(col_of(&format!("score_{g}"), r.scores[*g].clone()));
+            cols.push(store::col(&format!("score_{g}"), r.scores[*g].clone()));
         }
         DataFrame::new_infer_height(cols)
     };
@@ -321,11 +315,11 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         let all = (rows * r.nodes.len()) as IdxSize;
         DataFrame::new_infer_height(vec![
             gathered("region_code", &unit_codes, (0..all).map(|i| i % n_units).collect())?,
-            col_of("year", yr),
+            store::col("year", yr),
             gathered("node", &node_codes, (0..all).map(|i| i / rows as IdxSize).collect())?,
-            col_of("level", lvl),
-            col_of("score", score),
-            col_of("rank", rank),
+            store::col("level", lvl),
+            store::col("score", score),
+            store::col("rank", rank),
         ])
     };
 
@@ -337,37 +331,37 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         let treated: Vec<bool> = r.treated.iter().zip(&r.imputed).flat_map(|(t, i)| t.iter().zip(i).map(|(a, b)| a != b)).collect();
         DataFrame::new_infer_height(vec![
             gathered("region_code", &unit_codes, (0..all).map(|i| i % n_units).collect())?,
-            col_of("year", (0..all as usize).map(|i| year_of(i % rows)).collect::<Vec<_>>()),
+            store::col("year", (0..all as usize).map(|i| year_of(i % rows)).collect::<Vec<_>>()),
             gathered("indicator", &ind_codes, (0..all).map(|i| i / rows as IdxSize).collect())?,
-            col_of("raw", flat(&p.values)),
-            col_of("imputed_value", flat(&r.imputed)),
-            col_of("imputed", r.was_imputed.iter().flatten().copied().collect::<Vec<_>>()),
-            col_of("treated_value", flat(&r.treated)),
-            col_of("treated", treated),
-            col_of("normalised", flat(&r.normalised)),
+            store::col("raw", flat(&p.values)),
+            store::col("imputed_value", flat(&r.imputed)),
+            store::col("imputed", r.was_imputed.iter().flatten().copied().collect::<Vec<_>>()),
+            store::col("treated_value", flat(&r.treated)),
+            store::col("treated", treated),
+            store::col("normalised", flat(&r.normalised)),
         ])
     };
 
     let weights_df = DataFrame::new_infer_height(vec![
-        col_of("node", r.weights.iter().map(|w| w.node.as_str()).collect::<Vec<_>>()),
-        col_of("child", r.weights.iter().map(|w| w.child.as_str()).collect::<Vec<_>>()),
-        col_of("level", r.weights.iter().map(|w| w.level as u32).collect::<Vec<_>>()),
-        col_of("catalog_weight", r.weights.iter().map(|w| w.catalog).collect::<Vec<_>>()),
-        col_of("effective_weight", r.weights.iter().map(|w| w.effective).collect::<Vec<_>>()),
-        col_of("scheme", r.weights.iter().map(|_| format!("{:?}", method.weights).to_lowercase()).collect::<Vec<_>>()),
+        store::col("node", r.weights.iter().map(|w| w.node.as_str()).collect::<Vec<_>>()),
+        store::col("child", r.weights.iter().map(|w| w.child.as_str()).collect::<Vec<_>>()),
+        store::col("level", r.weights.iter().map(|w| w.level as u32).collect::<Vec<_>>()),
+        store::col("catalog_weight", r.weights.iter().map(|w| w.catalog).collect::<Vec<_>>()),
+        store::col("effective_weight", r.weights.iter().map(|w| w.effective).collect::<Vec<_>>()),
+        store::col("scheme", r.weights.iter().map(|_| format!("{:?}", method.weights).to_lowercase()).collect::<Vec<_>>()),
     ]);
 
     let t = &r.treatments;
     let treatment_df = DataFrame::new_infer_height(vec![
-        col_of("indicator", t.iter().map(|x| x.indicator.as_str()).collect::<Vec<_>>()),
-        col_of("year", t.iter().map(|x| x.year).collect::<Vec<_>>()),
-        col_of("skew_before", t.iter().map(|x| x.detail.skew_before).collect::<Vec<_>>()),
-        col_of("kurtosis_before", t.iter().map(|x| x.detail.kurt_before).collect::<Vec<_>>()),
-        col_of("treated", t.iter().map(|x| !x.detail.pass_before).collect::<Vec<_>>()),
-        col_of("winsorised_points", t.iter().map(|x| x.detail.winsorised as u32).collect::<Vec<_>>()),
-        col_of("log_transformed", t.iter().map(|x| x.detail.log_transformed).collect::<Vec<_>>()),
-        col_of("skew_after", t.iter().map(|x| x.detail.skew_after).collect::<Vec<_>>()),
-        col_of("kurtosis_after", t.iter().map(|x| x.detail.kurt_after).collect::<Vec<_>>()),
+        store::col("indicator", t.iter().map(|x| x.indicator.as_str()).collect::<Vec<_>>()),
+        store::col("year", t.iter().map(|x| x.year).collect::<Vec<_>>()),
+        store::col("skew_before", t.iter().map(|x| x.detail.skew_before).collect::<Vec<_>>()),
+        store::col("kurtosis_before", t.iter().map(|x| x.detail.kurt_before).collect::<Vec<_>>()),
+        store::col("treated", t.iter().map(|x| !x.detail.pass_before).collect::<Vec<_>>()),
+        store::col("winsorised_points", t.iter().map(|x| x.detail.winsorised as u32).collect::<Vec<_>>()),
+        store::col("log_transformed", t.iter().map(|x| x.detail.log_transformed).collect::<Vec<_>>()),
+        store::col("skew_after", t.iter().map(|x| x.detail.skew_after).collect::<Vec<_>>()),
+        store::col("kurtosis_after", t.iter().map(|x| x.detail.kurt_after).collect::<Vec<_>>()),
     ]);
 
     // growth: one row per county, year and indicator (every catalog indicator), a column per measure.
@@ -382,15 +376,15 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         let g_units: Vec<&str> = g.units.iter().map(|u| u.code.as_str()).collect();
         let mut cols = vec![
             gathered("region_code", &g_units, (0..all).map(|i| i % g.units.len() as IdxSize).collect())?,
-            col_of("year", (0..all as usize).map(|i| g.years[(i % g_rows) / g.units.len()]).collect::<Vec<_>>()),
+            store::col("year", (0..all as usize).map(|i| g.years[(i % g_rows) / g.units.len()]).collect::<Vec<_>>()),
             gathered("indicator", &ind_codes, ind_idx.clone())?,
             gathered("kind", &kinds, ind_idx.clone())?,
-            col_of("value", g.values.iter().flatten().copied().collect::<Vec<_>>()),
+            store::col("value", g.values.iter().flatten().copied().collect::<Vec<_>>()),
             gathered("change_unit", &units, ind_idx)?,
         ];
         for m in &c.growth {
             let name = m.span.column();
-            cols.push(col_of(&name, m.change.iter().flatten().copied().collect::<Vec<_>>()));
+            cols.push(store::col(&name, m.change.iter().flatten().copied().collect::<Vec<_>>()));
             let notes = [None, Some(growth::NOTE_VALUE_MISSING), Some(growth::NOTE_NO_BASE), Some(growth::NOTE_BAD_BASE)];
             let idx = m.note.iter().flatten().map(|n| notes.iter().position(|x| x == n).unwrap_or(0) as IdxSize).collect();
             cols.push(gathered(&format!("{name}_note"), notes, idx)?);
@@ -403,34 +397,34 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
 
     let a = &c.attainment;
     let attainment_df = DataFrame::new_infer_height(vec![
-        col_of("target_id", a.iter().map(|x| x.target_id.as_str()).collect::<Vec<_>>()),
-        col_of("region_code", a.iter().map(|x| x.region_code.as_str()).collect::<Vec<_>>()),
-        col_of("indicator", a.iter().map(|x| x.indicator.as_str()).collect::<Vec<_>>()),
-        col_of("kind", a.iter().map(|x| x.kind.as_str()).collect::<Vec<_>>()),
-        col_of("eval_year", a.iter().map(|x| x.eval_year).collect::<Vec<_>>()),
-        col_of("actual", a.iter().map(|x| x.actual).collect::<Vec<_>>()),
-        col_of("target", a.iter().map(|x| x.target).collect::<Vec<_>>()),
-        col_of("attainment", a.iter().map(|x| x.attainment).collect::<Vec<_>>()),
-        col_of("attainment_capped", a.iter().map(|x| x.attainment_capped).collect::<Vec<_>>()),
-        col_of("needed_per_year", a.iter().map(|x| x.needed_per_year).collect::<Vec<_>>()),
-        col_of("projected", a.iter().map(|x| x.projected).collect::<Vec<_>>()),
-        col_of("status", a.iter().map(|x| x.status.as_str()).collect::<Vec<_>>()),
-        col_of("note", a.iter().map(|x| x.note.as_str()).collect::<Vec<_>>()),
+        store::col("target_id", a.iter().map(|x| x.target_id.as_str()).collect::<Vec<_>>()),
+        store::col("region_code", a.iter().map(|x| x.region_code.as_str()).collect::<Vec<_>>()),
+        store::col("indicator", a.iter().map(|x| x.indicator.as_str()).collect::<Vec<_>>()),
+        store::col("kind", a.iter().map(|x| x.kind.as_str()).collect::<Vec<_>>()),
+        store::col("eval_year", a.iter().map(|x| x.eval_year).collect::<Vec<_>>()),
+        store::col("actual", a.iter().map(|x| x.actual).collect::<Vec<_>>()),
+        store::col("target", a.iter().map(|x| x.target).collect::<Vec<_>>()),
+        store::col("attainment", a.iter().map(|x| x.attainment).collect::<Vec<_>>()),
+        store::col("attainment_capped", a.iter().map(|x| x.attainment_capped).collect::<Vec<_>>()),
+        store::col("needed_per_year", a.iter().map(|x| x.needed_per_year).collect::<Vec<_>>()),
+        store::col("projected", a.iter().map(|x| x.projected).collect::<Vec<_>>()),
+        store::col("status", a.iter().map(|x| x.status.as_str()).collect::<Vec<_>>()),
+        store::col("note", a.iter().map(|x| x.note.as_str()).collect::<Vec<_>>()),
     ]);
     let d = &c.attainment_years;
     let years_df = DataFrame::new_infer_height(vec![
-        col_of("target_id", d.iter().map(|x| x.target_id.as_str()).collect::<Vec<_>>()),
-        col_of("region_code", d.iter().map(|x| x.region_code.as_str()).collect::<Vec<_>>()),
-        col_of("year", d.iter().map(|x| x.year).collect::<Vec<_>>()),
-        col_of("value", d.iter().map(|x| x.value).collect::<Vec<_>>()),
-        col_of("running_sum", d.iter().map(|x| x.running_sum).collect::<Vec<_>>()),
-        col_of("met", d.iter().map(|x| x.met).collect::<Vec<_>>()),
+        store::col("target_id", d.iter().map(|x| x.target_id.as_str()).collect::<Vec<_>>()),
+        store::col("region_code", d.iter().map(|x| x.region_code.as_str()).collect::<Vec<_>>()),
+        store::col("year", d.iter().map(|x| x.year).collect::<Vec<_>>()),
+        store::col("value", d.iter().map(|x| x.value).collect::<Vec<_>>()),
+        store::col("running_sum", d.iter().map(|x| x.running_sum).collect::<Vec<_>>()),
+        store::col("met", d.iter().map(|x| x.met).collect::<Vec<_>>()),
     ]);
 
     let kv = method_description(method, growth, catalog);
     let method_df = DataFrame::new_infer_height(vec![
-        col_of("key", kv.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>()),
-        col_of("value", kv.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>()),
+        store::col("key", kv.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>()),
+        store::col("value", kv.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>()),
     ]);
 
     vec![

@@ -6,6 +6,7 @@ pub mod table;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -34,17 +35,17 @@ impl InputFile {
 /// One value of one indicator for one county and year, in the catalog unit, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
-    pub region_code: String,
+    pub region_code: Arc<str>,
     pub year: i32,
-    pub indicator: String,
+    pub indicator: Arc<str>,
     /// None: the county reported no data (blank, —, 空白).
     pub value: Option<f64>,
     /// The cell as written in the file, before unit conversion.
     pub raw_value: String,
     /// The unit the file used.
-    pub raw_unit: String,
+    pub raw_unit: Arc<str>,
     pub loc: Loc,
-    pub sha256: String,
+    pub sha256: Arc<str>,
     pub out_of_range: bool,
 }
 
@@ -161,7 +162,7 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
     let mut revised: Vec<Observation> = Vec::new();
 
     for f in files {
-        let sha = sha256_hex(&f.bytes);
+        let sha: Arc<str> = sha256_hex(&f.bytes).into();
         let (format, grids) = match table::read(&f.name, &f.bytes) {
             Ok(x) => x,
             Err(e) => {
@@ -179,7 +180,7 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
                     if grid.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
                         problems.warning(
                             "no_table",
-                            Loc { sheet: grid.sheet.clone(), ..Loc::file(&f.name) },
+                            Loc { sheet: grid.sheet.as_deref().map(Arc::from), ..Loc::file(&f.name) },
                             "no header row with a county column and an indicator found in the first 30 rows; skipped",
                         );
                     }
@@ -199,7 +200,7 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
         }
         sources.push(SourceInfo {
             file: f.name.clone(),
-            sha256: sha.clone(),
+            sha256: sha.to_string(),
             bytes: f.bytes.len() as u64,
             format: format.describe(),
             layout: layouts.into_iter().collect::<Vec<_>>().join("+"),
@@ -214,16 +215,32 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
     }
 
     // Merge the regular files: the same value twice is fine, two different values are a conflict.
-    type Key = (i32, String, String);
-    let key = |o: &Observation| (o.year, o.region_code.clone(), o.indicator.clone());
-    let mut merged: BTreeMap<Key, Observation> = BTreeMap::new();
-    for o in base {
-        match merged.get(&key(&o)) {
+    // Keys are (year, region, indicator) as one integer whose order is the codes' order, so a
+    // sort of indices replaces a map of strings (10⁶ values at national scale).
+    let mut codes: Vec<&str> = registry.regions.iter().map(|r| r.code.as_str()).collect();
+    codes.sort_unstable();
+    let ind_order: HashMap<&str, u64> = catalog.indicators.iter().enumerate().map(|(i, c)| (c.code.as_str(), i as u64)).collect();
+    let region_order: HashMap<&str, u64> = codes.iter().enumerate().map(|(i, c)| (*c, i as u64)).collect();
+    let key = |o: &Observation| -> u64 {
+        // year < 2^16 after the offset, regions < 2^32, indicators < 2^16
+        (((o.year - 1900) as u64) << 48) | (region_order[&*o.region_code] << 16) | ind_order[&*o.indicator]
+    };
+    let mut order: Vec<(u64, u32)> = base.iter().enumerate().map(|(i, o)| (key(o), i as u32)).collect();
+    order.sort_unstable();
+    let mut kept: Vec<usize> = Vec::with_capacity(order.len());
+    let mut kept_key: HashMap<u64, usize> = HashMap::with_capacity(order.len());
+    for (k, i) in order {
+        let o = &base[i as usize];
+        match kept_key.get(&k) {
             None => {
-                merged.insert(key(&o), o);
+                kept_key.insert(k, kept.len());
+                kept.push(i as usize);
             }
-            Some(prev) if same_value(prev.value, o.value) => {}
-            Some(prev) => {
+            Some(&pos) => {
+                let prev = &base[kept[pos]];
+                if same_value(prev.value, o.value) {
+                    continue;
+                }
                 let (kind, what) = if prev.loc.file == o.loc.file {
                     ("duplicate_county", "appears twice in this file")
                 } else {
@@ -240,39 +257,56 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
             }
         }
     }
+    let mut slots: Vec<Option<Observation>> = base.into_iter().map(Some).collect();
+    let mut merged: Vec<(u64, Observation)> =
+        kept.into_iter().map(|i| slots[i].take().expect("each value is kept once")).map(|o| (key(&o), o)).collect();
+    drop(slots);
 
     // Apply revisions, recording each change.
     let mut revisions = Vec::new();
-    let mut by_revision: HashMap<Key, Loc> = HashMap::new();
+    let mut by_revision: HashMap<u64, Loc> = HashMap::new();
+    let mut added = Vec::new();
     for o in revised {
         let k = key(&o);
+        let pos = merged.binary_search_by_key(&k, |(mk, _)| *mk).ok();
         if let Some(first) = by_revision.get(&k) {
-            let earlier = &merged[&k];
-            if !same_value(earlier.value, o.value) {
+            let earlier = pos.map(|p| &merged[p].1).or_else(|| added.iter().map(|(_, a)| a).find(|a: &&Observation| key(a) == k));
+            if let Some(earlier) = earlier.filter(|e| !same_value(e.value, o.value)) {
                 problems.error(
                     "conflict",
                     o.loc.clone(),
-                    format!("{} {} {}: two revisions disagree: {} here, {} at {first}", k.1, k.0, k.2, show(o.value), show(earlier.value)),
+                    format!(
+                        "{} {} {}: two revisions disagree: {} here, {} at {first}",
+                        o.region_code, o.year, o.indicator, show(o.value), show(earlier.value)
+                    ),
                 );
             }
             continue;
         }
-        by_revision.insert(k.clone(), o.loc.clone());
-        let old = merged.get(&k);
+        by_revision.insert(k, o.loc.clone());
+        let old = pos.map(|p| &merged[p].1);
         if old.is_some_and(|p| same_value(p.value, o.value)) {
             continue;
         }
         revisions.push(Revision {
-            region_code: k.1.clone(),
-            year: k.0,
-            indicator: k.2.clone(),
+            region_code: o.region_code.to_string(),
+            year: o.year,
+            indicator: o.indicator.to_string(),
             old_value: old.and_then(|p| p.value),
             new_value: o.value,
             old_source: old.map(|p| p.loc.clone()),
             new_source: o.loc.clone(),
         });
-        merged.insert(k, o);
+        match pos {
+            Some(p) => merged[p].1 = o,
+            None => added.push((k, o)),
+        }
     }
+    if !added.is_empty() {
+        merged.extend(added);
+        merged.sort_unstable_by_key(|(k, _)| *k);
+    }
+    let merged: Vec<Observation> = merged.into_iter().map(|(_, o)| o).collect();
 
     check_coverage(&merged, registry, &mut problems);
 
@@ -280,19 +314,19 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
     if all.iter().any(|p| p.severity == Severity::Error) {
         return Err(Rejected { problems: all });
     }
-    Ok(Ingested { observations: merged.into_values().collect(), revisions, warnings: all, sources })
+    Ok(Ingested { observations: merged, revisions, warnings: all, sources })
 }
 
 /// Every county of a prefecture that reports must report in every year that has data.
-fn check_coverage<K>(merged: &BTreeMap<K, Observation>, registry: &Registry, problems: &mut Problems) {
+fn check_coverage(merged: &[Observation], registry: &Registry, problems: &mut Problems) {
     let mut years: BTreeSet<i32> = BTreeSet::new();
     let mut present: BTreeSet<(i32, &str)> = BTreeSet::new();
     let mut prefectures: BTreeSet<&str> = BTreeSet::new();
     let mut files_by_year: BTreeMap<i32, BTreeSet<&str>> = BTreeMap::new();
-    for o in merged.values() {
+    for o in merged {
         years.insert(o.year);
-        present.insert((o.year, o.region_code.as_str()));
-        files_by_year.entry(o.year).or_default().insert(o.loc.file.as_str());
+        present.insert((o.year, &*o.region_code));
+        files_by_year.entry(o.year).or_default().insert(&*o.loc.file);
         if let Some(r) = registry.get(&o.region_code) {
             prefectures.insert(r.prefecture_code.as_str());
         }

@@ -1,6 +1,7 @@
 //! Validation problems with their exact place: file, sheet, row, column.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -21,20 +22,21 @@ impl Severity {
 }
 
 /// A place in an input file; every part but the file is optional. Rows are 1-based as in Excel.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// Parts are shared (`Arc<str>`): a million values point at a few files, sheets and columns.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Loc {
-    pub file: String,
-    pub sheet: Option<String>,
+    pub file: Arc<str>,
+    pub sheet: Option<Arc<str>>,
     pub row: Option<usize>,
     /// Column letter (A, B, …, AA).
-    pub column: Option<String>,
+    pub column: Option<Arc<str>>,
     /// The header text of that column.
-    pub header: Option<String>,
+    pub header: Option<Arc<str>>,
 }
 
 impl Loc {
     pub fn file(file: &str) -> Loc {
-        Loc { file: file.to_string(), ..Loc::default() }
+        Loc { file: file.into(), sheet: None, row: None, column: None, header: None }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Interpreting one grid: finding the header under title lines, the layout, the year, and each value.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::problem::{Loc, Problems};
 use super::table::{Cell, Grid};
@@ -21,7 +22,7 @@ enum Role {
     Unit,
     Ignored,
     /// Wide layout: an indicator with the factor from the header unit to the catalog unit.
-    Indicator { index: usize, factor: f64, unit: String },
+    Indicator { index: usize, factor: f64, unit: Arc<str> },
     /// Unknown header or unit; reported once, its cells skipped.
     Bad,
 }
@@ -91,7 +92,7 @@ fn unit_factor(catalog: &Catalog, ind: &Indicator, unit: Option<&str>) -> Result
 
 pub struct SheetContext<'a> {
     pub file: &'a str,
-    pub sha256: &'a str,
+    pub sha256: &'a Arc<str>,
     /// The file name without directories, searched for a year when no column or sheet name gives one.
     pub file_year: Option<i32>,
     pub catalog: &'a Catalog,
@@ -120,17 +121,23 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
     let Some(h) = find_header(grid, cx.catalog) else {
         return SheetResult::NoTable;
     };
-    let loc = |row: Option<usize>, col: Option<usize>, header: Option<&str>| Loc {
-        file: cx.file.to_string(),
-        sheet: grid.sheet.clone(),
-        row: row.map(|r| r + 1),
-        column: col.map(column_letter),
-        header: header.map(str::to_string),
-    };
-
     // Roles of the header cells; bad headers are reported once, here.
     let header_row = &grid.rows[h];
     let headers: Vec<String> = header_row.iter().map(Cell::text).collect();
+    // Shared location parts, built once per sheet and column.
+    let file: Arc<str> = cx.file.into();
+    let sheet: Option<Arc<str>> = grid.sheet.as_deref().map(Arc::from);
+    let width = grid.rows.iter().map(Vec::len).max().unwrap_or(0).max(headers.len());
+    let letters: Vec<Arc<str>> = (0..width).map(|c| Arc::from(column_letter(c))).collect();
+    let header_arcs: Vec<Option<Arc<str>>> =
+        (0..width).map(|c| headers.get(c).filter(|t| !t.is_empty()).map(|t| Arc::from(t.as_str()))).collect();
+    let loc = |row: Option<usize>, col: Option<usize>| Loc {
+        file: file.clone(),
+        sheet: sheet.clone(),
+        row: row.map(|r| r + 1),
+        column: col.map(|c| letters[c].clone()),
+        header: col.and_then(|c| header_arcs[c].clone()),
+    };
     let mut roles: Vec<Option<Role>> = Vec::with_capacity(headers.len());
     for (c, text) in headers.iter().enumerate() {
         let role = if text.is_empty() {
@@ -139,16 +146,16 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             Some(r)
         } else if let Some((index, ind, unit)) = match_indicator(text, cx.catalog) {
             match unit_factor(cx.catalog, ind, unit.as_deref()) {
-                Ok((factor, unit)) => Some(Role::Indicator { index, factor, unit }),
+                Ok((factor, unit)) => Some(Role::Indicator { index, factor, unit: unit.into() }),
                 Err(e) => {
-                    problems.error("bad_unit", loc(Some(h), Some(c), Some(text)), e);
+                    problems.error("bad_unit", loc(Some(h), Some(c)), e);
                     Some(Role::Bad)
                 }
             }
         } else {
             problems.error(
                 "unknown_column",
-                loc(Some(h), Some(c), Some(text)),
+                loc(Some(h), Some(c)),
                 format!(
                     "unknown column \"{text}\": not an indicator code, name or alias in {}",
                     cx.catalog.path.display()
@@ -162,7 +169,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
     for (kind, what) in [(Role::RegionCode, "county code"), (Role::RegionName, "county name"), (Role::Year, "year")] {
         let n = roles.iter().filter(|r| r.as_ref() == Some(&kind)).count();
         if n > 1 {
-            problems.error("duplicate_column", loc(Some(h), None, None), format!("{n} columns hold the {what}"));
+            problems.error("duplicate_column", loc(Some(h), None), format!("{n} columns hold the {what}"));
         }
     }
     let code_col = col_of(&Role::RegionCode);
@@ -176,13 +183,14 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
     if year_col.is_none() && fixed_year.is_none() {
         problems.error(
             "no_year",
-            loc(Some(h), None, None),
+            loc(Some(h), None),
             "cannot tell the year: add a 年份 column, or put the year in the sheet or file name",
         );
         return SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations: vec![] };
     }
 
     let mut observations = Vec::new();
+    let indicator_codes: Vec<Arc<str>> = cx.catalog.indicators.iter().map(|i| Arc::from(i.code.as_str())).collect();
     // (region, year, indicator) → row, to catch a county twice in one sheet.
     let mut seen: HashMap<(String, i32, usize), usize> = HashMap::new();
     let mut seen_rows: HashMap<(String, i32), usize> = HashMap::new();
@@ -208,7 +216,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 match t.parse::<i32>() {
                     Ok(y) if (1990..=2099).contains(&y) => y,
                     _ => {
-                        problems.error("bad_year", loc(Some(r), Some(c), Some(&headers[c])), format!("\"{t}\" is not a year"));
+                        problems.error("bad_year", loc(Some(r), Some(c)), format!("\"{t}\" is not a year"));
                         continue;
                     }
                 }
@@ -217,7 +225,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         };
 
         let Some(region) = resolve_region(cx.registry, &code_text, &name_text, year, code_col.or(name_col), |col, msg| {
-            problems.error("unknown_county", loc(Some(r), col, col.map(|c| headers[c].as_str())), msg)
+            problems.error("unknown_county", loc(Some(r), col), msg)
         }) else {
             continue;
         };
@@ -226,16 +234,17 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             if let Some(prev) = seen_rows.insert((region.code.clone(), year), r) {
                 problems.error(
                     "duplicate_county",
-                    loc(Some(r), code_col.or(name_col), code_col.or(name_col).map(|c| headers[c].as_str())),
+                    loc(Some(r), code_col.or(name_col)),
                     format!("{} {} appears twice for {year}: rows {} and {}", region.code, region.name, prev + 1, r + 1),
                 );
                 continue;
             }
         }
 
-        let mut push = |problems: &mut Problems, index: usize, factor: f64, unit: &str, cell: &Cell, col: usize| {
+        let region_code: Arc<str> = region.code.as_str().into();
+        let mut push = |problems: &mut Problems, index: usize, factor: f64, unit: &Arc<str>, cell: &Cell, col: usize| {
             let ind = &cx.catalog.indicators[index];
-            let at = loc(Some(r), Some(col), Some(&headers[col]));
+            let at = loc(Some(r), Some(col));
             if let Some(prev) = seen.insert((region.code.clone(), year, index), r) {
                 problems.error(
                     "duplicate_county",
@@ -282,14 +291,14 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 }
             }
             observations.push(Observation {
-                region_code: region.code.clone(),
+                region_code: region_code.clone(),
                 year,
-                indicator: ind.code.clone(),
+                indicator: indicator_codes[index].clone(),
                 value,
                 raw_value: raw,
-                raw_unit: unit.to_string(),
+                raw_unit: unit.clone(),
                 loc: at,
-                sha256: cx.sha256.to_string(),
+                sha256: cx.sha256.clone(),
                 out_of_range,
             });
         };
@@ -300,15 +309,15 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             let Some((index, ind, bracket_unit)) = match_indicator(&ind_text, cx.catalog) else {
                 problems.error(
                     "unknown_indicator",
-                    loc(Some(r), Some(ic), Some(&headers[ic])),
+                    loc(Some(r), Some(ic)),
                     format!("unknown indicator \"{ind_text}\": not a code, name or alias in {}", cx.catalog.path.display()),
                 );
                 continue;
             };
             let unit = bracket_unit.or_else(|| unit_col.map(|c| grid.cell(r, c).text()).filter(|u| !u.is_empty()));
             match unit_factor(cx.catalog, ind, unit.as_deref()) {
-                Ok((factor, unit)) => push(problems, index, factor, &unit, grid.cell(r, vc), vc),
-                Err(e) => problems.error("bad_unit", loc(Some(r), unit_col.or(Some(ic)), None), e),
+                Ok((factor, unit)) => push(problems, index, factor, &Arc::from(unit), grid.cell(r, vc), vc),
+                Err(e) => problems.error("bad_unit", loc(Some(r), unit_col.or(Some(ic))), e),
             }
         } else {
             for (c, role) in roles.iter().enumerate() {
@@ -316,7 +325,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     Some(Role::Indicator { index, factor, unit }) => push(problems, *index, *factor, unit, grid.cell(r, c), c),
                     None if !grid.cell(r, c).is_empty() => problems.error(
                         "unknown_column",
-                        loc(Some(r), Some(c), None),
+                        loc(Some(r), Some(c)),
                         format!("value \"{}\" in a column without a header", grid.cell(r, c).text()),
                     ),
                     _ => {}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# National-scale benchmark: 2,844 synthetic counties × 15 years × 27 series (21 scored).
+# Times `cimon ingest` and `cimon compute` (release build), with peak memory, and prints the
+# in-memory time of all computed tables (CIMON_TIMINGS). Figures go into BENCHMARKS.md.
+#   bash benches/national.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-5}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/cimon/target}"
+cargo build --release --quiet
+bin="$CARGO_TARGET_DIR/release/cimon"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+"$bin" synth --kind national --counties 2844 --from 2010 --to 2024 --out "$work/nat"
+echo "inputs: $(ls "$work/nat/inputs" | wc -l) CSV files, $(du -sh "$work/nat/inputs" | cut -f1)"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+for i in $(seq "$runs"); do
+  /usr/bin/time -f "%e %M" -o "$work/t" "$bin" ingest "$work/nat/inputs" --regions "$work/nat/regions.csv" --out "$work/out" -q 2>/dev/null
+  cat "$work/t"
+done > "$work/ingest.txt"
+for i in $(seq "$runs"); do
+  CIMON_TIMINGS=1 /usr/bin/time -f "%e %M" -o "$work/t" "$bin" compute --regions "$work/nat/regions.csv" --out "$work/out" -q 2> "$work/timings"
+  mem=$(grep -oP 'in memory \K[0-9.]+' "$work/timings")
+  echo "$(cat "$work/t") $mem"
+done > "$work/compute.txt"
+
+echo "ingest  (wall s, peak KB): median $(cut -d' ' -f1 "$work/ingest.txt" | median) s, max RSS $(cut -d' ' -f2 "$work/ingest.txt" | sort -n | tail -1) KB"
+echo "compute (wall s, peak KB): median $(cut -d' ' -f1 "$work/compute.txt" | median) s, max RSS $(cut -d' ' -f2 "$work/compute.txt" | sort -n | tail -1) KB"
+echo "compute, all tables in memory: median $(cut -d' ' -f3 "$work/compute.txt" | median) s (runs: $(cut -d' ' -f3 "$work/compute.txt" | tr '\n' ' '))"
+echo "rows: observations $(( 2844 * 15 * 27 )), index $(( 2844 * 15 ))"
