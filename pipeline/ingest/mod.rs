@@ -227,17 +227,14 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
     };
     let mut order: Vec<(u64, u32)> = base.iter().enumerate().map(|(i, o)| (key(o), i as u32)).collect();
     order.sort_unstable();
+    // Sorted, so the values of one key are adjacent and the first (in file order) is kept.
     let mut kept: Vec<usize> = Vec::with_capacity(order.len());
-    let mut kept_key: HashMap<u64, usize> = HashMap::with_capacity(order.len());
+    let mut last_key = None;
     for (k, i) in order {
         let o = &base[i as usize];
-        match kept_key.get(&k) {
-            None => {
-                kept_key.insert(k, kept.len());
-                kept.push(i as usize);
-            }
-            Some(&pos) => {
-                let prev = &base[kept[pos]];
+        match last_key {
+            Some(lk) if lk == k => {
+                let prev = &base[*kept.last().expect("a key was kept")];
                 if same_value(prev.value, o.value) {
                     continue;
                 }
@@ -254,6 +251,10 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
                         o.region_code, o.year, o.indicator, show(o.value), show(prev.value), prev.loc
                     ),
                 );
+            }
+            _ => {
+                last_key = Some(k);
+                kept.push(i as usize);
             }
         }
     }
@@ -323,10 +324,20 @@ fn check_coverage(merged: &[Observation], registry: &Registry, problems: &mut Pr
     let mut present: BTreeSet<(i32, &str)> = BTreeSet::new();
     let mut prefectures: BTreeSet<&str> = BTreeSet::new();
     let mut files_by_year: BTreeMap<i32, BTreeSet<&str>> = BTreeMap::new();
+    // `merged` is sorted by year and region: look at each county-year once.
+    let mut last: Option<(i32, &str)> = None;
+    let mut last_file: Option<(i32, &str)> = None;
     for o in merged {
+        if last_file != Some((o.year, &*o.loc.file)) {
+            last_file = Some((o.year, &*o.loc.file));
+            files_by_year.entry(o.year).or_default().insert(&*o.loc.file);
+        }
+        if last == Some((o.year, &*o.region_code)) {
+            continue;
+        }
+        last = Some((o.year, &*o.region_code));
         years.insert(o.year);
         present.insert((o.year, &*o.region_code));
-        files_by_year.entry(o.year).or_default().insert(&*o.loc.file);
         if let Some(r) = registry.get(&o.region_code) {
             prefectures.insert(r.prefecture_code.as_str());
         }

@@ -245,7 +245,8 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         let mut push = |problems: &mut Problems, index: usize, factor: f64, unit: &Arc<str>, cell: &Cell, col: usize| {
             let ind = &cx.catalog.indicators[index];
             let at = loc(Some(r), Some(col));
-            if let Some(prev) = seen.insert((region.code.clone(), year, index), r) {
+            // Wide rows were checked as a whole above; a long table repeats per indicator.
+            if let Some(prev) = long_layout.then(|| seen.insert((region.code.clone(), year, index), r)).flatten() {
                 problems.error(
                     "duplicate_county",
                     at.clone(),
