@@ -126,8 +126,8 @@ fn yes() -> bool {
 
 impl Catalog {
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| CatalogError::Io { path: path.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| CatalogError::Io { path: path.to_owned(), source })?;
         Catalog::parse(&text, path)
     }
 
@@ -159,9 +159,10 @@ impl Catalog {
         let mut node_codes: BTreeMap<&str, Option<&str>> = BTreeMap::new();
         node_codes.insert(&cat.index.code, None);
         for g in &cat.groups {
-            let parent = g.parent.as_deref().ok_or_else(|| {
-                invalid(format!("group \"{}\" has no parent (only [index] is the root)", g.code))
-            })?;
+            let parent = g
+                .parent
+                .as_deref()
+                .ok_or_else(|| invalid(format!("group \"{}\" has no parent (only [index] is the root)", g.code)))?;
             if node_codes.insert(&g.code, Some(parent)).is_some() {
                 return Err(invalid(format!("group code \"{}\" is used twice", g.code)));
             }

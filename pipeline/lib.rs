@@ -61,11 +61,14 @@ pub fn run(cli: Cli) -> Result<()> {
             let cfg = a.common.config(a.input.clone())?;
             let (schemas, ingested) = ingest_stage(&cfg, a.common.quiet)?;
             let targets_text = match &cfg.targets {
-                Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("cannot read targets file {}", p.display()))?),
+                Some(p) => Some(
+                    std::fs::read_to_string(p).with_context(|| format!("cannot read targets file {}", p.display()))?,
+                ),
                 None => None,
             };
-            let written = store::write(&cfg.store_dir(), &ingested, &schemas.catalog, &schemas.registry, targets_text.as_deref())
-                .with_context(|| format!("cannot write the store {}", cfg.store_dir().display()))?;
+            let written =
+                store::write(&cfg.store_dir(), &ingested, &schemas.catalog, &schemas.registry, targets_text.as_deref())
+                    .with_context(|| format!("cannot write the store {}", cfg.store_dir().display()))?;
             if !a.common.quiet {
                 println!(
                     "ingested {} files: {} observations for {} years, {} warnings, {} revisions → {}",
@@ -154,7 +157,8 @@ fn ingest_stage(cfg: &Config, quiet: bool) -> Result<(Schemas, ingest::Ingested)
         }
         Err(rejected) => {
             print_problems(&rejected.problems);
-            Err(anyhow::Error::new(rejected).context(format!("input files in {} were refused; nothing was written", dir.display())))
+            Err(anyhow::Error::new(rejected)
+                .context(format!("input files in {} were refused; nothing was written", dir.display())))
         }
     }
 }
@@ -204,16 +208,22 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
         if let Some(r) = cause.downcast_ref::<Rejected>() {
             let errors = r.problems.iter().filter(|p| p.severity == Severity::Error).count();
-            return Some(format!("fix the {errors} error(s) listed above and run again; the previous store is unchanged"));
+            return Some(format!(
+                "fix the {errors} error(s) listed above and run again; the previous store is unchanged"
+            ));
         }
         if missing_store(cause) {
             return Some("run `cimon ingest INPUT_DIR --out DIR` (then `cimon compute`) with the same --out".into());
         }
         if let Some(catalog::CatalogError::Io { .. }) = cause.downcast_ref::<catalog::CatalogError>() {
-            return Some("run from the project directory, or pass --catalog / set [schemas] catalog in the config".into());
+            return Some(
+                "run from the project directory, or pass --catalog / set [schemas] catalog in the config".into(),
+            );
         }
         if let Some(regions::RegistryError::Io { .. }) = cause.downcast_ref::<regions::RegistryError>() {
-            return Some("run from the project directory, or pass --regions / set [schemas] regions in the config".into());
+            return Some(
+                "run from the project directory, or pass --regions / set [schemas] regions in the config".into(),
+            );
         }
     }
     None

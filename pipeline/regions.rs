@@ -62,7 +62,8 @@ impl Registry {
     pub fn load(path: &Path) -> Result<Registry, RegistryError> {
         let bytes = std::fs::read(path).map_err(|source| RegistryError::Io { path: path.to_owned(), source })?;
         let text = String::from_utf8_lossy(&bytes);
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut reader =
+            csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
         let mut regions = Vec::new();
         for (i, rec) in reader.deserialize::<Region>().enumerate() {
             let row = i + 2; // header is row 1
@@ -77,7 +78,9 @@ impl Registry {
         let mut by_code = HashMap::new();
         for (i, r) in regions.iter().enumerate() {
             let row = i + 2;
-            for (what, code) in [("code", &r.code), ("prefecture_code", &r.prefecture_code), ("province_code", &r.province_code)] {
+            for (what, code) in
+                [("code", &r.code), ("prefecture_code", &r.prefecture_code), ("province_code", &r.province_code)]
+            {
                 if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(err(row, format!("{what} \"{code}\" is not a 6-digit GB/T 2260 code")));
                 }
@@ -136,9 +139,7 @@ impl Registry {
 
     /// Counties at or below an area code: a county itself, every county of a prefecture or province.
     pub fn within<'a>(&'a self, area: &'a str) -> impl Iterator<Item = &'a Region> + 'a {
-        self.regions
-            .iter()
-            .filter(move |r| r.code == area || r.prefecture_code == area || r.province_code == area)
+        self.regions.iter().filter(move |r| r.code == area || r.prefecture_code == area || r.province_code == area)
     }
 
     /// The code a region's series continues under today (follows successors).

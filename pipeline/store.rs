@@ -42,7 +42,13 @@ pub struct Written {
 
 /// Write a whole store into a staging directory and publish it atomically in place of `dir`.
 /// `targets` is the targets file's text, kept beside the data so `compute` judges the same targets.
-pub fn write(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Registry, targets: Option<&str>) -> Result<Written, StoreError> {
+pub fn write(
+    dir: &Path,
+    data: &Ingested,
+    catalog: &Catalog,
+    registry: &Registry,
+    targets: Option<&str>,
+) -> Result<Written, StoreError> {
     let staging = staging_dir(dir)?;
     let result = write_tables(&staging, data, catalog, registry).and_then(|mut w| {
         if let Some(text) = targets {
@@ -120,7 +126,8 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     let ca = CString::new(a.as_os_str().as_bytes())?;
     let cb = CString::new(b.as_os_str().as_bytes())?;
     // SAFETY: both paths are valid NUL-terminated strings; renameat2 does not keep the pointers.
-    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    let rc =
+        unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
     if rc == 0 {
         Ok(())
     } else {
@@ -331,7 +338,12 @@ pub fn scan_observations(store: &Path) -> Result<LazyFrame, StoreError> {
     }
     let hive: SchemaRef = Arc::new(Schema::from_iter([Field::new("year".into(), DataType::Int32)]));
     let args = ScanArgsParquet {
-        hive_options: HiveOptions { enabled: Some(true), hive_start_idx: 0, schema: Some(hive), try_parse_dates: false },
+        hive_options: HiveOptions {
+            enabled: Some(true),
+            hive_start_idx: 0,
+            schema: Some(hive),
+            try_parse_dates: false,
+        },
         ..Default::default()
     };
     let pattern = format!("{}/**/*.parquet", dir.display());

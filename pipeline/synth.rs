@@ -9,8 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
 
-use crate::cli::{SynthArgs, SynthKind};
 use crate::catalog::Catalog;
+use crate::cli::{SynthArgs, SynthKind};
 use crate::regions::{Region, Registry};
 
 /// Written at the top of every synthetic file, and carried into every report made from it.
@@ -18,18 +18,47 @@ pub const NOTICE: &str = "示例数据（合成数据，非真实统计，仅供
 
 /// Indicator codes the generator produces, in output order.
 pub const CODES: &[&str] = &[
-    "population", "gdp", "employment", "budget_expenditure", "fiscal_st_share", "incubator_count", "st_commissioners",
-    "rd_tax_deduction", "new_firms_per10k", "rd_intensity", "rd_expenditure", "rd_staff_per10k_emp",
-    "ent_rd_revenue_ratio", "hitech_ent_count", "tech_sme_count", "rd_active_ent_share", "platform_count",
-    "invention_patents_per10k", "patent_grants", "tech_contract_value", "new_product_sales_share", "hitech_va_share",
-    "gdp_per_capita", "labour_productivity", "energy_intensity", "new_above_scale_firms", "high_level_talents",
+    "population",
+    "gdp",
+    "employment",
+    "budget_expenditure",
+    "fiscal_st_share",
+    "incubator_count",
+    "st_commissioners",
+    "rd_tax_deduction",
+    "new_firms_per10k",
+    "rd_intensity",
+    "rd_expenditure",
+    "rd_staff_per10k_emp",
+    "ent_rd_revenue_ratio",
+    "hitech_ent_count",
+    "tech_sme_count",
+    "rd_active_ent_share",
+    "platform_count",
+    "invention_patents_per10k",
+    "patent_grants",
+    "tech_contract_value",
+    "new_product_sales_share",
+    "hitech_va_share",
+    "gdp_per_capita",
+    "labour_productivity",
+    "energy_intensity",
+    "new_above_scale_firms",
+    "high_level_talents",
 ];
 
 /// Counts are whole numbers; the rest keep a sensible number of decimals.
 fn decimals(code: &str) -> usize {
     match code {
-        "incubator_count" | "st_commissioners" | "hitech_ent_count" | "tech_sme_count" | "platform_count"
-        | "patent_grants" | "new_above_scale_firms" | "high_level_talents" | "gdp_per_capita" => 0,
+        "incubator_count"
+        | "st_commissioners"
+        | "hitech_ent_count"
+        | "tech_sme_count"
+        | "platform_count"
+        | "patent_grants"
+        | "new_above_scale_firms"
+        | "high_level_talents"
+        | "gdp_per_capita" => 0,
         "rd_tax_deduction" | "rd_expenditure" | "tech_contract_value" | "gdp" | "budget_expenditure" => 1,
         "energy_intensity" => 3,
         _ => 2,
@@ -44,11 +73,31 @@ fn round_to(v: f64, d: usize) -> f64 {
 /// Resident population (万人) of the seed counties, roughly as published, so the sample looks like the real places.
 fn seed_population(code: &str) -> Option<f64> {
     Some(match code {
-        "220602" => 28.0, "220605" => 22.0, "220621" => 28.0, "220622" => 13.0, "220623" => 7.0, "220681" => 15.0,
-        "620902" => 45.0, "620921" => 15.0, "620922" => 15.0, "620923" => 1.5, "620924" => 1.1, "620981" => 13.0,
-        "620982" => 19.0, "620802" => 52.0, "620821" => 28.0, "620822" => 18.0, "620823" => 9.0, "620824" | "620881" => 18.0,
-        "620825" => 38.0, "620826" => 40.0, "420802" => 44.0, "420804" => 30.0, "420821" | "420882" => 55.0,
-        "420822" => 48.0, "420881" => 90.0,
+        "220602" => 28.0,
+        "220605" => 22.0,
+        "220621" => 28.0,
+        "220622" => 13.0,
+        "220623" => 7.0,
+        "220681" => 15.0,
+        "620902" => 45.0,
+        "620921" => 15.0,
+        "620922" => 15.0,
+        "620923" => 1.5,
+        "620924" => 1.1,
+        "620981" => 13.0,
+        "620982" => 19.0,
+        "620802" => 52.0,
+        "620821" => 28.0,
+        "620822" => 18.0,
+        "620823" => 9.0,
+        "620824" | "620881" => 18.0,
+        "620825" => 38.0,
+        "620826" => 40.0,
+        "420802" => 44.0,
+        "420804" => 30.0,
+        "420821" | "420882" => 55.0,
+        "420822" => 48.0,
+        "420881" => 90.0,
         _ => return None,
     })
 }
@@ -81,13 +130,16 @@ pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
     for code in &current {
         let r = registry.get(code).unwrap();
         let n = normal(&mut rng);
-        pref_effect.entry(r.prefecture_code.as_str()).or_insert(0.5 * n + if r.province_code == "420000" { 0.4 } else { 0.0 });
+        pref_effect
+            .entry(r.prefecture_code.as_str())
+            .or_insert(0.5 * n + if r.province_code == "420000" { 0.4 } else { 0.0 });
     }
     for code in current {
         let r = registry.get(code).unwrap();
         let z = 0.8 * normal(&mut rng) + pref_effect[r.prefecture_code.as_str()];
         let drift = 0.02 * normal(&mut rng); // each county has its own pace
-        let pop0 = seed_population(code).unwrap_or_else(|| (40.0f64.ln() + 0.7 * normal(&mut rng)).exp().clamp(5.0, 150.0));
+        let pop0 =
+            seed_population(code).unwrap_or_else(|| (40.0f64.ln() + 0.7 * normal(&mut rng)).exp().clamp(5.0, 150.0));
         for (t, &year) in years.iter().enumerate() {
             let t = t as f64;
             let pop = pop0 * (1.0 + 0.002 * t) * (0.01 * normal(&mut rng)).exp();
@@ -157,7 +209,10 @@ pub fn run(args: &SynthArgs) -> Result<()> {
             let registry = Registry::load(&args.regions)?;
             let catalog = Catalog::load(&args.catalog)?;
             if let Some(missing) = CODES.iter().find(|c| catalog.indicator(c).is_none()) {
-                anyhow::bail!("catalog {} has no indicator {missing}, which the sample generator writes", args.catalog.display());
+                anyhow::bail!(
+                    "catalog {} has no indicator {missing}, which the sample generator writes",
+                    args.catalog.display()
+                );
             }
             write_seed(&registry, &catalog, &years, args.seed, &args.out)
         }
@@ -259,7 +314,9 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
 
     // 2017–2018: a workbook with one sheet per year, a merged title, full-width brackets, text numbers.
     let mut wb = Workbook::new();
-    wb.set_properties(&DocProperties::new().set_title(NOTICE).set_creation_datetime(&ExcelDateTime::from_ymd(2024, 6, 1)?));
+    wb.set_properties(
+        &DocProperties::new().set_title(NOTICE).set_creation_datetime(&ExcelDateTime::from_ymd(2024, 6, 1)?),
+    );
     let merged = Format::new().set_bold().set_align(FormatAlign::Center);
     wb.add_worksheet().set_name("填报说明")?.write_string(0, 0, NOTICE)?.write_string(
         1,
@@ -324,7 +381,11 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
             let mut row = vec![(i + 1).to_string(), r.name.clone()];
             row.extend(CODES.iter().map(|&ind| {
                 let c = seed_cell(&p, &r.code, y, ind, 1.0);
-                if ind == "tech_contract_value" { c.parse::<f64>().map_or(c, thousands) } else { c }
+                if ind == "tech_contract_value" {
+                    c.parse::<f64>().map_or(c, thousands)
+                } else {
+                    c
+                }
             }));
             s += &csv_line(&row);
         }
@@ -334,7 +395,9 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
 
     // 2022–2023: a workbook exported by a statistics system: indicator codes as headers, a year column.
     let mut wb = Workbook::new();
-    wb.set_properties(&DocProperties::new().set_title(NOTICE).set_creation_datetime(&ExcelDateTime::from_ymd(2024, 6, 1)?));
+    wb.set_properties(
+        &DocProperties::new().set_title(NOTICE).set_creation_datetime(&ExcelDateTime::from_ymd(2024, 6, 1)?),
+    );
     let ws = wb.add_worksheet();
     ws.set_name("监测数据")?;
     ws.write_string(0, 0, title("2022—2023年县域创新监测数据（指标代码表头）"))?;
@@ -370,12 +433,20 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
             let mut s = csv_line(&[title(&format!("{pname}{y}年县域创新能力监测表"))]);
             let mut header = vec!["区划代码".to_string(), "县(市、区)".to_string()];
             header.extend(CODES.iter().map(|&c| {
-                if c == "rd_expenditure" { format!("{}(亿元)", zh(c)) } else { format!("{}({})", zh(c), cat_units(c)) }
+                if c == "rd_expenditure" {
+                    format!("{}(亿元)", zh(c))
+                } else {
+                    format!("{}({})", zh(c), cat_units(c))
+                }
             }));
             s += &csv_line(&header);
             for r in regions {
                 let mut row = vec![r.code.clone(), r.name.clone()];
-                row.extend(CODES.iter().map(|&ind| seed_cell(&p, &r.code, y, ind, if ind == "rd_expenditure" { 1e4 } else { 1.0 })));
+                row.extend(
+                    CODES
+                        .iter()
+                        .map(|&ind| seed_cell(&p, &r.code, y, ind, if ind == "rd_expenditure" { 1e4 } else { 1.0 })),
+                );
                 s += &csv_line(&row);
             }
             write(&out.join(format!("inputs/{y}/{y}年_{pname}.csv")), s.as_bytes())?;
@@ -390,7 +461,14 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
             [("420802", "东宝区", "tech_contract_value", 1.07), ("420881", "钟祥市", "hitech_ent_count", 1.1)]
         {
             let v = seed_value(&p, code, 2022, ind).unwrap() * factor;
-            s += &csv_line(&[code.into(), name.into(), "2022".into(), zh(ind).into(), cat_units(ind).into(), fmt_value(v, ind)]);
+            s += &csv_line(&[
+                code.into(),
+                name.into(),
+                "2022".into(),
+                zh(ind).into(),
+                cat_units(ind).into(),
+                fmt_value(v, ind),
+            ]);
         }
         write(&out.join("inputs/2022年数据修订.csv"), s.as_bytes())?;
     }
@@ -416,11 +494,36 @@ fn thousands(v: f64) -> String {
 /// A national-scale synthetic registry (GB/T 2260-shaped codes) and one wide UTF-8 CSV per year.
 fn write_national(counties: usize, years: &[i32], seed: u64, out: &Path) -> Result<()> {
     const PROVINCES: &[(&str, &str)] = &[
-        ("11", "北京市"), ("12", "天津市"), ("13", "河北省"), ("14", "山西省"), ("15", "内蒙古自治区"), ("21", "辽宁省"),
-        ("22", "吉林省"), ("23", "黑龙江省"), ("31", "上海市"), ("32", "江苏省"), ("33", "浙江省"), ("34", "安徽省"),
-        ("35", "福建省"), ("36", "江西省"), ("37", "山东省"), ("41", "河南省"), ("42", "湖北省"), ("43", "湖南省"),
-        ("44", "广东省"), ("45", "广西壮族自治区"), ("46", "海南省"), ("50", "重庆市"), ("51", "四川省"), ("52", "贵州省"),
-        ("53", "云南省"), ("54", "西藏自治区"), ("61", "陕西省"), ("62", "甘肃省"), ("63", "青海省"), ("64", "宁夏回族自治区"),
+        ("11", "北京市"),
+        ("12", "天津市"),
+        ("13", "河北省"),
+        ("14", "山西省"),
+        ("15", "内蒙古自治区"),
+        ("21", "辽宁省"),
+        ("22", "吉林省"),
+        ("23", "黑龙江省"),
+        ("31", "上海市"),
+        ("32", "江苏省"),
+        ("33", "浙江省"),
+        ("34", "安徽省"),
+        ("35", "福建省"),
+        ("36", "江西省"),
+        ("37", "山东省"),
+        ("41", "河南省"),
+        ("42", "湖北省"),
+        ("43", "湖南省"),
+        ("44", "广东省"),
+        ("45", "广西壮族自治区"),
+        ("46", "海南省"),
+        ("50", "重庆市"),
+        ("51", "四川省"),
+        ("52", "贵州省"),
+        ("53", "云南省"),
+        ("54", "西藏自治区"),
+        ("61", "陕西省"),
+        ("62", "甘肃省"),
+        ("63", "青海省"),
+        ("64", "宁夏回族自治区"),
         ("65", "新疆维吾尔自治区"),
     ];
     let mut regions = Vec::with_capacity(counties);
@@ -442,11 +545,21 @@ fn write_national(counties: usize, years: &[i32], seed: u64, out: &Path) -> Resu
         });
     }
     let registry = Registry::new(&out.join("regions.csv"), regions)?;
-    let mut reg_csv = String::from("code,name,type,prefecture_code,prefecture_name,province_code,province_name,valid_from,valid_to,successor\n");
+    let mut reg_csv = String::from(
+        "code,name,type,prefecture_code,prefecture_name,province_code,province_name,valid_from,valid_to,successor\n",
+    );
     for r in &registry.regions {
         reg_csv += &csv_line(&[
-            r.code.clone(), r.name.clone(), r.kind.clone(), r.prefecture_code.clone(), r.prefecture_name.clone(),
-            r.province_code.clone(), r.province_name.clone(), String::new(), String::new(), String::new(),
+            r.code.clone(),
+            r.name.clone(),
+            r.kind.clone(),
+            r.prefecture_code.clone(),
+            r.prefecture_name.clone(),
+            r.province_code.clone(),
+            r.province_name.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
         ]);
     }
     write(&out.join("regions.csv"), reg_csv.as_bytes())?;

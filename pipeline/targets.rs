@@ -95,8 +95,8 @@ pub fn load(path: &Path, catalog: &Catalog, registry: &Registry) -> Result<Vec<T
 }
 
 pub fn parse(text: &str, path: &Path, catalog: &Catalog, registry: &Registry) -> Result<Vec<Target>, TargetsError> {
-    let file: TargetsFile =
-        toml::from_str(text).map_err(|e| TargetsError::Parse { path: path.to_owned(), message: crate::config::toml_error(text, &e) })?;
+    let file: TargetsFile = toml::from_str(text)
+        .map_err(|e| TargetsError::Parse { path: path.to_owned(), message: crate::config::toml_error(text, &e) })?;
     let mut problems = Vec::new();
     let mut ids = std::collections::HashSet::new();
     let mut out = Vec::new();

@@ -66,8 +66,28 @@ pub enum CellValue {
 
 /// Spellings of "no data" seen in bureau sheets.
 const MISSING: &[&str] = &[
-    "", "-", "--", "---", "—", "——", "–", "－", "空白", "空", "/", "／", "…", "...", "na", "n/a", "null", "无数据",
-    "暂无", "暂无数据", "x", "×",
+    "",
+    "-",
+    "--",
+    "---",
+    "—",
+    "——",
+    "–",
+    "－",
+    "空白",
+    "空",
+    "/",
+    "／",
+    "…",
+    "...",
+    "na",
+    "n/a",
+    "null",
+    "无数据",
+    "暂无",
+    "暂无数据",
+    "x",
+    "×",
 ];
 
 /// Parse a cell as the bureaus write numbers: text digits, thousands separators, full-width digits.

@@ -14,9 +14,7 @@ const TOL: f64 = 1e-9;
 fn reference_dir() -> PathBuf {
     let root = std::env::var_os("CIMON_REFERENCE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference"))
-        });
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference")));
     let dir = root.join("coinr-asem");
     assert!(
         dir.join("inputs/ASEM_iMeta.csv").is_file(),
@@ -35,21 +33,14 @@ struct Table {
 impl Table {
     fn load(rel: &str) -> Table {
         let path = reference_dir().join(rel);
-        let mut rd =
-            csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut rd = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let header = rd.headers().unwrap().iter().map(str::to_owned).collect();
-        let rows = rd
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-            .collect();
+        let rows = rd.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
         Table { header, rows }
     }
 
     fn idx(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name}"))
+        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
     }
 
     fn text(&self, name: &str) -> Vec<String> {
@@ -67,11 +58,7 @@ impl Table {
         if units.iter().collect::<BTreeSet<_>>().len() == units.len() {
             units
         } else {
-            self.text("Time")
-                .iter()
-                .zip(&units)
-                .map(|(t, u)| format!("{t}/{u}"))
-                .collect()
+            self.text("Time").iter().zip(&units).map(|(t, u)| format!("{t}/{u}")).collect()
         }
     }
 }
@@ -91,10 +78,7 @@ struct Frame {
 
 impl Frame {
     fn from_table(t: &Table, codes: &[String]) -> Frame {
-        Frame {
-            keys: t.keys(),
-            cols: codes.iter().map(|c| (c.clone(), t.num(c))).collect(),
-        }
+        Frame { keys: t.keys(), cols: codes.iter().map(|c| (c.clone(), t.num(c))).collect() }
     }
 }
 
@@ -155,10 +139,7 @@ fn normalise_all(meta: &[Node], data: &Frame, method: &Normalisation) -> Frame {
             (n.code.clone(), y)
         })
         .collect();
-    Frame {
-        keys: data.keys.clone(),
-        cols,
-    }
+    Frame { keys: data.keys.clone(), cols }
 }
 
 /// COINr's `Aggregate.coin`: level by level, each parent from its children with the
@@ -167,13 +148,9 @@ fn aggregate_tree(meta: &[Node], data: &mut Frame, method: &Aggregation) {
     let top = meta.iter().map(|n| n.level).max().unwrap();
     for level in 2..=top {
         for node in meta.iter().filter(|n| n.level == level) {
-            let kids: Vec<&Node> = meta
-                .iter()
-                .filter(|k| k.level == level - 1 && k.parent == node.code)
-                .collect();
+            let kids: Vec<&Node> = meta.iter().filter(|k| k.level == level - 1 && k.parent == node.code).collect();
             assert!(!kids.is_empty(), "{} has no children", node.code);
-            let cols: Vec<&[Option<f64>]> =
-                kids.iter().map(|k| data.cols[&k.code].as_slice()).collect();
+            let cols: Vec<&[Option<f64>]> = kids.iter().map(|k| data.cols[&k.code].as_slice()).collect();
             let weights: Vec<f64> = kids.iter().map(|k| k.weight).collect();
             let agg = aggregate(&cols, &weights, method).unwrap();
             data.cols.insert(node.code.clone(), agg);
@@ -190,25 +167,14 @@ struct Diff {
 }
 
 fn diff(got: &Frame, want: &Table, columns: &[String]) -> Diff {
-    let row_of: HashMap<&str, usize> = got
-        .keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.as_str(), i))
-        .collect();
+    let row_of: HashMap<&str, usize> = got.keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
     let want_keys = want.keys();
     assert_eq!(want_keys.len(), got.keys.len(), "row count");
-    let mut d = Diff {
-        cells: 0,
-        max_err: 0.0,
-        bad: Vec::new(),
-    };
+    let mut d = Diff { cells: 0, max_err: 0.0, bad: Vec::new() };
     for c in columns {
         let ours = &got.cols[c];
         for (key, theirs) in want_keys.iter().zip(want.num(c)) {
-            let i = *row_of
-                .get(key.as_str())
-                .unwrap_or_else(|| panic!("no row {key}"));
+            let i = *row_of.get(key.as_str()).unwrap_or_else(|| panic!("no row {key}"));
             d.cells += 1;
             let ok = match (ours[i], theirs) {
                 (None, None) => true,
@@ -236,18 +202,12 @@ fn compare(label: &str, got: &Frame, want: &Table, columns: &[String]) -> f64 {
         d.cells,
         &d.bad[..d.bad.len().min(8)]
     );
-    println!(
-        "{label}: {} cells, max abs error {:.2e}",
-        d.cells, d.max_err
-    );
+    println!("{label}: {} cells, max abs error {:.2e}", d.cells, d.max_err);
     d.max_err
 }
 
 fn raw_data(meta: &[Node]) -> Frame {
-    Frame::from_table(
-        &Table::load("inputs/ASEM_iData.csv"),
-        &codes(&indicators(meta)),
-    )
+    Frame::from_table(&Table::load("inputs/ASEM_iData.csv"), &codes(&indicators(meta)))
 }
 
 /// Normalise `input` with `method`, aggregate with `agg`, compare both stages.
@@ -278,38 +238,24 @@ fn check_variant(folder: &str, method: Normalisation, agg: Aggregation) {
 /// and JPN 3.4000000000000004 (NOR: 3.4). COINr ranks them apart where the CSV shows ties,
 /// so from the CSV exactly three cells (TolMin of BGR, CZE, NOR) come out one rank step
 /// below COINr's. With these two values restored every cell matches.
-const TOLMIN_FULL_PRECISION: [(&str, f64); 2] = [
-    ("GRC", 5.100_000_000_000_000_5),
-    ("JPN", 3.400_000_000_000_000_4),
-];
+const TOLMIN_FULL_PRECISION: [(&str, f64); 2] = [("GRC", 5.100_000_000_000_000_5), ("JPN", 3.400_000_000_000_000_4)];
 
 fn check_rank_variant(folder: &str, method: Normalisation, step: f64) {
     let meta = framework();
     let mut raw = raw_data(&meta);
     let plain = normalise_all(&meta, &raw, &method);
-    let d = diff(
-        &plain,
-        &Table::load(&format!("{folder}/Normalised.csv")),
-        &codes(&indicators(&meta)),
-    );
+    let d = diff(&plain, &Table::load(&format!("{folder}/Normalised.csv")), &codes(&indicators(&meta)));
     let mut cells: Vec<String> = d
         .bad
         .iter()
         .map(|(c, k, ours, theirs)| {
             let gap = theirs.unwrap() - ours.unwrap();
-            assert!(
-                (gap - step).abs() < 1e-12,
-                "{c}[{k}]: COINr is {gap} above, not one step"
-            );
+            assert!((gap - step).abs() < 1e-12, "{c}[{k}]: COINr is {gap} above, not one step");
             format!("{c}/{k}")
         })
         .collect();
     cells.sort();
-    assert_eq!(
-        cells,
-        ["TolMin/BGR", "TolMin/CZE", "TolMin/NOR"],
-        "{folder}: the rounding artefact"
-    );
+    assert_eq!(cells, ["TolMin/BGR", "TolMin/CZE", "TolMin/NOR"], "{folder}: the rounding artefact");
 
     let tolmin = raw.cols.get_mut("TolMin").unwrap();
     for (unit, v) in TOLMIN_FULL_PRECISION {
@@ -325,41 +271,25 @@ const MINMAX_1_100: Normalisation = Normalisation::MinMax { l: 1.0, u: 100.0 };
 
 #[test]
 fn simple_minmax_amean() {
-    check_variant(
-        "simple_minmax_amean",
-        MINMAX_100,
-        Aggregation::ArithmeticMean,
-    );
+    check_variant("simple_minmax_amean", MINMAX_100, Aggregation::ArithmeticMean);
     // The same index from the top-level summary file.
     let meta = framework();
     let mut data = normalise_all(&meta, &raw_data(&meta), &MINMAX_100);
     aggregate_tree(&meta, &mut data, &Aggregation::ArithmeticMean);
     let top = ["Conn", "Sust", "Index"].map(String::from);
-    compare(
-        "index_scores_simple",
-        &data,
-        &Table::load("index_scores_simple.csv"),
-        &top,
-    );
+    compare("index_scores_simple", &data, &Table::load("index_scores_simple.csv"), &top);
 }
 
 #[test]
 fn variant_zscore() {
-    check_variant(
-        "variants/zscore_amean",
-        Normalisation::ZScore { mean: 0.0, sd: 1.0 },
-        Aggregation::ArithmeticMean,
-    );
+    check_variant("variants/zscore_amean", Normalisation::ZScore { mean: 0.0, sd: 1.0 }, Aggregation::ArithmeticMean);
 }
 
 #[test]
 fn variant_zscore10() {
     check_variant(
         "variants/zscore10_amean",
-        Normalisation::ZScore {
-            mean: 10.0,
-            sd: 1.0,
-        },
+        Normalisation::ZScore { mean: 10.0, sd: 1.0 },
         Aggregation::ArithmeticMean,
     );
 }
@@ -377,11 +307,7 @@ fn variant_borda() {
 /// (rank − 1)/(n − 1) on [0, 1], not ×100; n counts each column's present values.
 #[test]
 fn variant_percentile_rank() {
-    check_rank_variant(
-        "variants/prank_amean",
-        Normalisation::PercentileRank,
-        1.0 / 50.0,
-    );
+    check_rank_variant("variants/prank_amean", Normalisation::PercentileRank, 1.0 / 50.0);
 }
 
 /// Documented difference: where an indicator's direction-adjusted maximum is 0 (direction
@@ -397,11 +323,7 @@ fn variant_fracmax() {
     let degenerate: Vec<String> = indicators(&meta)
         .iter()
         .filter(|n| {
-            let max = raw.cols[&n.code]
-                .iter()
-                .flatten()
-                .map(|v| v * n.direction)
-                .fold(f64::NEG_INFINITY, f64::max);
+            let max = raw.cols[&n.code].iter().flatten().map(|v| v * n.direction).fold(f64::NEG_INFINITY, f64::max);
             max == 0.0
         })
         .map(|n| n.code.clone())
@@ -411,28 +333,14 @@ fn variant_fracmax() {
     for c in &degenerate {
         assert!(data.cols[c].iter().all(Option::is_none), "{c} scores None");
     }
-    for (stage, columns) in [
-        ("Normalised", codes(&indicators(&meta))),
-        ("Aggregated", all_codes(&meta)),
-    ] {
+    for (stage, columns) in [("Normalised", codes(&indicators(&meta))), ("Aggregated", all_codes(&meta))] {
         if stage == "Aggregated" {
             aggregate_tree(&meta, &mut data, &Aggregation::ArithmeticMean);
         }
-        let d = diff(
-            &data,
-            &Table::load(&format!("{folder}/{stage}.csv")),
-            &columns,
-        );
+        let d = diff(&data, &Table::load(&format!("{folder}/{stage}.csv")), &columns);
         for (c, k, ours, theirs) in &d.bad {
-            assert!(
-                theirs.is_some_and(f64::is_infinite),
-                "{c}[{k}]: {ours:?} vs {theirs:?}"
-            );
-            assert_eq!(
-                ours.is_none(),
-                degenerate.contains(c),
-                "{c}[{k}]: None only in a max-0 column"
-            );
+            assert!(theirs.is_some_and(f64::is_infinite), "{c}[{k}]: {ours:?} vs {theirs:?}");
+            assert_eq!(ours.is_none(), degenerate.contains(c), "{c}[{k}]: None only in a max-0 column");
         }
         println!(
             "{folder}/{stage}: {} cells, {} infinite in COINr ({degenerate:?} max 0), max abs error elsewhere {:.2e}",
@@ -445,11 +353,7 @@ fn variant_fracmax() {
 
 #[test]
 fn variant_dist2max() {
-    check_variant(
-        "variants/dist2max_amean",
-        Normalisation::Dist2Max,
-        Aggregation::ArithmeticMean,
-    );
+    check_variant("variants/dist2max_amean", Normalisation::Dist2Max, Aggregation::ArithmeticMean);
 }
 
 /// Targets from iMeta, uncapped (iMeta has no `dist2targ_cap_max` column, so COINr
@@ -465,20 +369,12 @@ fn variant_dist2targ() {
 
 #[test]
 fn variant_minmax_1_100_geometric() {
-    check_variant(
-        "variants/minmax1_100_gmean",
-        MINMAX_1_100,
-        Aggregation::GeometricMean,
-    );
+    check_variant("variants/minmax1_100_gmean", MINMAX_1_100, Aggregation::GeometricMean);
 }
 
 #[test]
 fn variant_minmax_1_100_harmonic() {
-    check_variant(
-        "variants/minmax1_100_hmean",
-        MINMAX_1_100,
-        Aggregation::HarmonicMean,
-    );
+    check_variant("variants/minmax1_100_hmean", MINMAX_1_100, Aggregation::HarmonicMean);
 }
 
 /// Documented difference: COINr's `a_genmean` computes `sum(w * x^p)` without `na.rm`, so
@@ -502,47 +398,28 @@ fn variant_generalised_mean_p2() {
     // complete[code][row]: every indicator under `code` is present.
     let mut complete: HashMap<&str, Vec<bool>> = HashMap::new();
     for n in meta.iter().filter(|n| n.level == 1) {
-        complete.insert(
-            &n.code,
-            data.cols[&n.code].iter().map(Option::is_some).collect(),
-        );
+        complete.insert(&n.code, data.cols[&n.code].iter().map(Option::is_some).collect());
     }
     for level in 2..=4 {
         for n in meta.iter().filter(|n| n.level == level) {
-            let kids: Vec<&Vec<bool>> = meta
-                .iter()
-                .filter(|k| k.parent == n.code)
-                .map(|k| &complete[k.code.as_str()])
-                .collect();
-            let rows = (0..data.keys.len())
-                .map(|i| kids.iter().all(|k| k[i]))
-                .collect();
+            let kids: Vec<&Vec<bool>> =
+                meta.iter().filter(|k| k.parent == n.code).map(|k| &complete[k.code.as_str()]).collect();
+            let rows = (0..data.keys.len()).map(|i| kids.iter().all(|k| k[i])).collect();
             complete.insert(&n.code, rows);
         }
     }
 
-    let d = diff(
-        &data,
-        &Table::load(&format!("{folder}/Aggregated.csv")),
-        &all_codes(&meta),
-    );
+    let d = diff(&data, &Table::load(&format!("{folder}/Aggregated.csv")), &all_codes(&meta));
     for (c, k, ours, theirs) in &d.bad {
         let i = data.keys.iter().position(|x| x == k).unwrap();
-        assert!(
-            ours.is_some() && theirs.is_none() && !complete[c.as_str()][i],
-            "{c}[{k}]: {ours:?} vs {theirs:?}"
-        );
+        assert!(ours.is_some() && theirs.is_none() && !complete[c.as_str()][i], "{c}[{k}]: {ours:?} vs {theirs:?}");
     }
     let incomplete = meta
         .iter()
         .filter(|n| n.level > 1)
         .map(|n| complete[n.code.as_str()].iter().filter(|ok| !**ok).count())
         .sum::<usize>();
-    assert_eq!(
-        d.bad.len(),
-        incomplete,
-        "COINr NA exactly where a child is missing"
-    );
+    assert_eq!(d.bad.len(), incomplete, "COINr NA exactly where a child is missing");
     println!(
         "{folder}/Aggregated: {} cells, {} NA in COINr (missing child) and defined here, max abs error elsewhere {:.2e}",
         d.cells,
@@ -553,10 +430,7 @@ fn variant_generalised_mean_p2() {
 
 fn eurasia_groups() -> HashMap<String, String> {
     let t = Table::load("inputs/ASEM_iData.csv");
-    t.text("uCode")
-        .into_iter()
-        .zip(t.text("EurAsia_group"))
-        .collect()
+    t.text("uCode").into_iter().zip(t.text("EurAsia_group")).collect()
 }
 
 fn impute(meta: &[Node], data: &Frame) -> Frame {
@@ -564,17 +438,9 @@ fn impute(meta: &[Node], data: &Frame) -> Frame {
     let g: Vec<&str> = data.keys.iter().map(|k| groups[k].as_str()).collect();
     let cols = indicators(meta)
         .iter()
-        .map(|n| {
-            (
-                n.code.clone(),
-                group_mean_impute(&data.cols[&n.code], &g).unwrap(),
-            )
-        })
+        .map(|n| (n.code.clone(), group_mean_impute(&data.cols[&n.code], &g).unwrap()))
         .collect();
-    Frame {
-        keys: data.keys.clone(),
-        cols,
-    }
+    Frame { keys: data.keys.clone(), cols }
 }
 
 #[test]
@@ -582,12 +448,7 @@ fn example_coin_imputation() {
     let meta = framework();
     let ind = codes(&indicators(&meta));
     let denominated = Frame::from_table(&Table::load("example_coin/Denominated.csv"), &ind);
-    compare(
-        "example_coin/Imputed",
-        &impute(&meta, &denominated),
-        &Table::load("example_coin/Imputed.csv"),
-        &ind,
-    );
+    compare("example_coin/Imputed", &impute(&meta, &denominated), &Table::load("example_coin/Imputed.csv"), &ind);
 }
 
 fn treat_all(meta: &[Node], data: &Frame) -> (Frame, HashMap<String, TreatDetail>) {
@@ -598,13 +459,7 @@ fn treat_all(meta: &[Node], data: &Frame) -> (Frame, HashMap<String, TreatDetail
         cols.insert(n.code.clone(), y);
         details.insert(n.code.clone(), d);
     }
-    (
-        Frame {
-            keys: data.keys.clone(),
-            cols,
-        },
-        details,
-    )
+    (Frame { keys: data.keys.clone(), cols }, details)
 }
 
 #[test]
@@ -613,12 +468,7 @@ fn example_coin_treatment() {
     let ind = codes(&indicators(&meta));
     let screened = Frame::from_table(&Table::load("example_coin/Screened.csv"), &ind);
     let (treated, details) = treat_all(&meta, &screened);
-    compare(
-        "example_coin/Treated",
-        &treated,
-        &Table::load("example_coin/Treated.csv"),
-        &ind,
-    );
+    compare("example_coin/Treated", &treated, &Table::load("example_coin/Treated.csv"), &ind);
 
     let t = Table::load("example_coin/treat_details.csv");
     let logged_in_reference = t.header.iter().any(|h| h.starts_with("check_SkewKurt2"));
@@ -636,41 +486,23 @@ fn example_coin_treatment() {
             let theirs = parse(&r[t.idx(col)]);
             match (ours, theirs) {
                 (Some(a), Some(b)) => {
-                    assert!(
-                        (a - b).abs() <= TOL * b.abs().max(1.0),
-                        "{code} {col}: {a} vs {b}"
-                    );
+                    assert!((a - b).abs() <= TOL * b.abs().max(1.0), "{code} {col}: {a} vs {b}");
                     (a - b).abs()
                 }
                 (None, None) => 0.0,
                 _ => panic!("{code} {col}: {ours:?} vs {theirs:?}"),
             }
         };
-        assert_eq!(
-            Some(d.pass_before),
-            flag(&r[t.idx("check_SkewKurt0.Pass")]),
-            "{code} pass before"
-        );
+        assert_eq!(Some(d.pass_before), flag(&r[t.idx("check_SkewKurt0.Pass")]), "{code} pass before");
         max_err = max_err.max(near(d.skew_before, "check_SkewKurt0.Skew"));
         max_err = max_err.max(near(d.kurt_before, "check_SkewKurt0.Kurt"));
         let nwin = parse(&r[t.idx("winsorise.nwin")]).map(|v| v as usize);
-        assert_eq!(
-            nwin,
-            (!d.pass_before).then_some(d.winsorised),
-            "{code} winsorised points"
-        );
-        assert_eq!(
-            d.pass_after,
-            flag(&r[t.idx("check_SkewKurt1.Pass")]),
-            "{code} pass after"
-        );
+        assert_eq!(nwin, (!d.pass_before).then_some(d.winsorised), "{code} winsorised points");
+        assert_eq!(d.pass_after, flag(&r[t.idx("check_SkewKurt1.Pass")]), "{code} pass after");
         max_err = max_err.max(near(d.skew_after, "check_SkewKurt1.Skew"));
         max_err = max_err.max(near(d.kurt_after, "check_SkewKurt1.Kurt"));
         if !logged_in_reference {
-            assert!(
-                !d.log_transformed,
-                "{code}: COINr log-transformed nothing here"
-            );
+            assert!(!d.log_transformed, "{code}: COINr log-transformed nothing here");
         }
         treated_cols += usize::from(!d.pass_before);
     }
@@ -684,21 +516,11 @@ fn example_coin_normalise_and_aggregate() {
     let ind = codes(&indicators(&meta));
     let treated = Frame::from_table(&Table::load("example_coin/Treated.csv"), &ind);
     let normalised = normalise_all(&meta, &treated, &MINMAX_100);
-    compare(
-        "example_coin/Normalised",
-        &normalised,
-        &Table::load("example_coin/Normalised.csv"),
-        &ind,
-    );
+    compare("example_coin/Normalised", &normalised, &Table::load("example_coin/Normalised.csv"), &ind);
 
     let mut aggregated = Frame::from_table(&Table::load("example_coin/Normalised.csv"), &ind);
     aggregate_tree(&meta, &mut aggregated, &Aggregation::ArithmeticMean);
-    compare(
-        "example_coin/Aggregated",
-        &aggregated,
-        &Table::load("example_coin/Aggregated.csv"),
-        &all_codes(&meta),
-    );
+    compare("example_coin/Aggregated", &aggregated, &Table::load("example_coin/Aggregated.csv"), &all_codes(&meta));
 }
 
 /// The whole example coin chained through our own kernels, from Denominated to the index
@@ -712,12 +534,7 @@ fn example_coin_end_to_end() {
     let (treated, _) = treat_all(&meta, &imputed);
     let mut data = normalise_all(&meta, &treated, &MINMAX_100);
     aggregate_tree(&meta, &mut data, &Aggregation::ArithmeticMean);
-    compare(
-        "example_coin end to end",
-        &data,
-        &Table::load("example_coin/Aggregated.csv"),
-        &all_codes(&meta),
-    );
+    compare("example_coin end to end", &data, &Table::load("example_coin/Aggregated.csv"), &all_codes(&meta));
 }
 
 /// The panel as COINr's `build_example_purse()` makes it: per year, screen out units with
@@ -735,24 +552,16 @@ fn example_purse_pooled_min_max() {
     // Screen row by row, then treat each year's cross-section.
     let keep: Vec<usize> = (0..all.keys.len())
         .filter(|&i| {
-            let present = ind_codes
-                .iter()
-                .filter(|c| all.cols[*c][i].is_some())
-                .count();
+            let present = ind_codes.iter().filter(|c| all.cols[*c][i].is_some()).count();
             present as f64 / ind_codes.len() as f64 >= 0.9
         })
         .collect();
     let time = panel.text("Time");
-    let mut treated = Frame {
-        keys: Vec::new(),
-        cols: HashMap::new(),
-    };
+    let mut treated = Frame { keys: Vec::new(), cols: HashMap::new() };
     let (mut winsorised, mut logged, mut tied) = (0, 0, 0);
     for year in &years {
         let rows: Vec<usize> = keep.iter().copied().filter(|&i| &time[i] == year).collect();
-        treated
-            .keys
-            .extend(rows.iter().map(|&i| all.keys[i].clone()));
+        treated.keys.extend(rows.iter().map(|&i| all.keys[i].clone()));
         for c in &ind_codes {
             let x: Vec<Option<f64>> = rows.iter().map(|&i| all.cols[c][i]).collect();
             let (y, d) = treat_outliers(&x, &TreatParams::default());
@@ -762,18 +571,14 @@ fn example_purse_pooled_min_max() {
             treated.cols.entry(c.clone()).or_default().extend(y);
         }
     }
-    println!("example_purse treatment: {winsorised} year-columns winsorised, {logged} logged, {tied} past winmax by a tie");
+    println!(
+        "example_purse treatment: {winsorised} year-columns winsorised, {logged} logged, {tied} past winmax by a tie"
+    );
     let want_n = Table::load("example_purse/Normalised_all_years.csv");
     let units = |keys: &[String]| -> BTreeSet<String> {
-        keys.iter()
-            .map(|k| k.split('/').nth(1).unwrap().to_owned())
-            .collect()
+        keys.iter().map(|k| k.split('/').nth(1).unwrap().to_owned()).collect()
     };
-    assert_eq!(
-        units(&treated.keys),
-        units(&want_n.keys()),
-        "screened units"
-    );
+    assert_eq!(units(&treated.keys), units(&want_n.keys()), "screened units");
     assert_eq!(units(&treated.keys).len(), 46);
 
     // One fit over the pooled panel, applied to every year.
@@ -785,16 +590,8 @@ fn example_purse_pooled_min_max() {
             (n.code.clone(), f.apply(x))
         })
         .collect();
-    let mut data = Frame {
-        keys: treated.keys.clone(),
-        cols,
-    };
-    compare(
-        "example_purse/Normalised_all_years",
-        &data,
-        &want_n,
-        &ind_codes,
-    );
+    let mut data = Frame { keys: treated.keys.clone(), cols };
+    compare("example_purse/Normalised_all_years", &data, &want_n, &ind_codes);
     aggregate_tree(&meta, &mut data, &Aggregation::ArithmeticMean);
     compare(
         "example_purse/Aggregated_all_years",

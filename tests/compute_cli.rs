@@ -31,7 +31,9 @@ fn table(out: &Path, name: &str) -> DataFrame {
 fn store_value(out: &Path, region: &str, year: i32, indicator: &str) -> Option<f64> {
     let df = cimon::store::scan_observations(&out.join("store"))
         .unwrap()
-        .filter(col("region_code").eq(lit(region)).and(col("year").eq(lit(year))).and(col("indicator").eq(lit(indicator))))
+        .filter(
+            col("region_code").eq(lit(region)).and(col("year").eq(lit(year))).and(col("indicator").eq(lit(indicator))),
+        )
         .collect()
         .unwrap();
     assert_eq!(df.height(), 1, "{region} {year} {indicator}");
@@ -57,8 +59,10 @@ fn index_is_the_weighted_mean_of_dimensions_and_ranks_are_consistent() {
     let idx = table(&out, "index");
     assert_eq!(idx.height(), 25 * 10);
     let index = f64s(&idx, "index");
-    let dims: Vec<Vec<Option<f64>>> =
-        ["environment", "input", "enterprise", "output", "impact"].iter().map(|d| f64s(&idx, &format!("score_{d}"))).collect();
+    let dims: Vec<Vec<Option<f64>>> = ["environment", "input", "enterprise", "output", "impact"]
+        .iter()
+        .map(|d| f64s(&idx, &format!("score_{d}")))
+        .collect();
     for i in 0..idx.height() {
         // Equal catalog weights (0.2 each), missing dimensions skipped.
         let present: Vec<f64> = dims.iter().filter_map(|d| d[i]).collect();
@@ -83,7 +87,13 @@ fn index_is_the_weighted_mean_of_dimensions_and_ranks_are_consistent() {
         let above_pref = same_year.iter().filter(|&&j| prefs[j] == prefs[i] && index[j] > index[i]).count() as u32;
         assert_eq!(rank_pref[i], Some(above_pref + 1));
         let mean = same_year.iter().map(|&j| index[j].unwrap()).sum::<f64>() / same_year.len() as f64;
-        let expected_tier = if index[i].unwrap() > mean { 1 } else if index[i].unwrap() >= 50.0 { 2 } else { 3 };
+        let expected_tier = if index[i].unwrap() > mean {
+            1
+        } else if index[i].unwrap() >= 50.0 {
+            2
+        } else {
+            3
+        };
         assert_eq!(tier[i], Some(expected_tier));
         match by_key.get(&(codes[i].clone(), years[i].unwrap() - 1)) {
             Some(&p) => assert_eq!(change[i], Some(rank[p].unwrap() as i32 - rank[i].unwrap() as i32)),
@@ -109,18 +119,23 @@ fn pooled_min_max_spans_zero_to_hundred_over_all_years() {
         assert!(lo.abs() < 1e-9 && (hi - 100.0).abs() < 1e-9, "{code}: [{lo}, {hi}]");
     }
     // Energy intensity is lower-is-better: its lowest treated value scores 100.
-    let energy: Vec<usize> = (0..norm.height()).filter(|&i| inds[i] == "energy_intensity" && vals[i].is_some()).collect();
+    let energy: Vec<usize> =
+        (0..norm.height()).filter(|&i| inds[i] == "energy_intensity" && vals[i].is_some()).collect();
     let best = energy.iter().min_by(|&&a, &&b| treated[a].partial_cmp(&treated[b]).unwrap()).unwrap();
     assert!((vals[*best].unwrap() - 100.0).abs() < 1e-9);
     // The 2021 contract outlier of 敦煌市 was treated, and the treatment is on record.
     let codes = strs(&norm, "region_code");
     let years = i32s(&norm, "year");
-    let i = (0..norm.height()).find(|&i| codes[i] == "620982" && years[i] == Some(2021) && inds[i] == "tech_contract_value").unwrap();
+    let i = (0..norm.height())
+        .find(|&i| codes[i] == "620982" && years[i] == Some(2021) && inds[i] == "tech_contract_value")
+        .unwrap();
     assert_eq!(raw[i], Some(286500.0));
     assert!(treated[i].unwrap() < 286500.0);
     let t = table(&out, "treatment");
     let hit = (0..t.height()).any(|k| {
-        strs(&t, "indicator")[k] == "tech_contract_value" && i32s(&t, "year")[k] == Some(2021) && t.column("treated").unwrap().bool().unwrap().get(k) == Some(true)
+        strs(&t, "indicator")[k] == "tech_contract_value"
+            && i32s(&t, "year")[k] == Some(2021)
+            && t.column("treated").unwrap().bool().unwrap().get(k) == Some(true)
     });
     assert!(hit, "treatment table records the 2021 tech_contract_value column");
 }
@@ -134,10 +149,16 @@ fn growth_and_attainment_match_the_store_by_hand() {
         let k = (0..g.height()).find(|&k| r[k] == region && y[k] == Some(year) && i[k] == ind).unwrap();
         (f64s(&g, measure)[k], strs(&g, "change_unit")[k].clone())
     };
-    let (a, b) = (store_value(&out, "420802", 2023, "tech_contract_value").unwrap(), store_value(&out, "420802", 2024, "tech_contract_value").unwrap());
+    let (a, b) = (
+        store_value(&out, "420802", 2023, "tech_contract_value").unwrap(),
+        store_value(&out, "420802", 2024, "tech_contract_value").unwrap(),
+    );
     let (c, unit) = pick("420802", 2024, "tech_contract_value", "yoy");
     assert!((c.unwrap() - (b / a - 1.0) * 100.0).abs() < 1e-9 && unit == "%");
-    let (a, b) = (store_value(&out, "420802", 2021, "rd_intensity").unwrap(), store_value(&out, "420802", 2024, "rd_intensity").unwrap());
+    let (a, b) = (
+        store_value(&out, "420802", 2021, "rd_intensity").unwrap(),
+        store_value(&out, "420802", 2024, "rd_intensity").unwrap(),
+    );
     let (c, unit) = pick("420802", 2024, "rd_intensity", "avg_3y");
     assert!((c.unwrap() - (b - a) / 3.0).abs() < 1e-9 && unit == "pp", "ratios change in points");
     // Growth runs on every catalog indicator, context series included, one row per county-year.
@@ -167,7 +188,10 @@ fn growth_and_attainment_match_the_store_by_hand() {
     let gansu = strs(&att, "target_id").iter().filter(|t| *t == "gansu-tech-trade-growth").count();
     assert_eq!(gansu, 14);
     let k = row("gansu-tech-trade-growth", "620902");
-    let (x0, x3) = (store_value(&out, "620902", 2017, "tech_contract_value").unwrap(), store_value(&out, "620902", 2020, "tech_contract_value").unwrap());
+    let (x0, x3) = (
+        store_value(&out, "620902", 2017, "tech_contract_value").unwrap(),
+        store_value(&out, "620902", 2020, "tech_contract_value").unwrap(),
+    );
     assert!((f64s(&att, "actual")[k].unwrap() - ((x3 / x0).powf(1.0 / 3.0) - 1.0) * 100.0).abs() < 1e-9);
     // A lower-is-better target: attainment = target / value.
     let k = row("jingmen-energy", "420802");
@@ -206,14 +230,29 @@ fn explain_breaks_down_a_county_and_rejects_unknown_ones() {
     let o = out.to_str().unwrap();
     let run = cimon(&repo(), &["explain", "东宝区", "--out", o]);
     run.success();
-    for needle in ["东宝区 (420802) · 荆门市 · 湖北省 — 2024", "rank", "创新环境 environment", "strongest indicators", "weakest indicators", "change from 2023"] {
+    for needle in [
+        "东宝区 (420802) · 荆门市 · 湖北省 — 2024",
+        "rank",
+        "创新环境 environment",
+        "strongest indicators",
+        "weakest indicators",
+        "change from 2023",
+    ] {
         assert!(run.stdout.contains(needle), "{needle}\n{}", run.stdout);
     }
     let run = cimon(&repo(), &["explain", "420821", "--year", "2016", "--out", o]);
     run.success();
-    assert!(run.stdout.contains("京山市 (420882)") && run.stdout.contains("— 2016"), "old code resolves to the current one\n{}", run.stdout);
-    cimon(&repo(), &["explain", "不存在县", "--out", o]).failure(2).stderr_line(&["error: unknown county \"不存在县\""]);
-    cimon(&repo(), &["explain", "东宝区", "--year", "1999", "--out", o]).failure(2).stderr_line(&["no results for 东宝区 (420802) in 1999"]);
+    assert!(
+        run.stdout.contains("京山市 (420882)") && run.stdout.contains("— 2016"),
+        "old code resolves to the current one\n{}",
+        run.stdout
+    );
+    cimon(&repo(), &["explain", "不存在县", "--out", o])
+        .failure(2)
+        .stderr_line(&["error: unknown county \"不存在县\""]);
+    cimon(&repo(), &["explain", "东宝区", "--year", "1999", "--out", o])
+        .failure(2)
+        .stderr_line(&["no results for 东宝区 (420802) in 1999"]);
 }
 
 #[test]

@@ -28,8 +28,15 @@ fn observations(store: &Path) -> DataFrame {
 
 fn obs(df: &DataFrame, region: &str, year: i32, indicator: &str) -> Option<Obs> {
     let s = |c: &str| df.column(c).unwrap().str().unwrap().clone();
-    let (reg, ind, raw, unit, file, sheet, column) =
-        (s("region_code"), s("indicator"), s("raw_value"), s("raw_unit"), s("source_file"), s("source_sheet"), s("source_column"));
+    let (reg, ind, raw, unit, file, sheet, column) = (
+        s("region_code"),
+        s("indicator"),
+        s("raw_value"),
+        s("raw_unit"),
+        s("source_file"),
+        s("source_sheet"),
+        s("source_column"),
+    );
     let years = df.column("year").unwrap().i32().unwrap().clone();
     let values = df.column("value").unwrap().f64().unwrap().clone();
     let rows = df.column("source_row").unwrap().u32().unwrap().clone();
@@ -68,7 +75,10 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
     let run = cimon(&repo(), &["ingest", "sample-data", "--out", out.to_str().unwrap()]);
     run.success();
     // The implausible energy value is a warning printed with its place, not an error.
-    run.stderr_line(&["warning: inputs/2015-2016_县域创新监测_长表.csv, row", "620824 华亭县 2016: energy_intensity = 2.31"]);
+    run.stderr_line(&[
+        "warning: inputs/2015-2016_县域创新监测_长表.csv, row",
+        "620824 华亭县 2016: energy_intensity = 2.31",
+    ]);
     let store = out.join("store");
     let df = observations(&store);
 
@@ -77,7 +87,8 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
     let years = df.column("year").unwrap().i32().unwrap();
     let regions = df.column("region_code").unwrap().str().unwrap();
     for y in 2015..=2024 {
-        let n: BTreeSet<&str> = (0..df.height()).filter(|&i| years.get(i) == Some(y)).filter_map(|i| regions.get(i)).collect();
+        let n: BTreeSet<&str> =
+            (0..df.height()).filter(|&i| years.get(i) == Some(y)).filter_map(|i| regions.get(i)).collect();
         assert_eq!(n.len(), 25, "{y}");
     }
 
@@ -106,9 +117,12 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
     assert_eq!(o.value.unwrap(), num(&o.raw_value));
 
     // "No data" in its several spellings: a row with a null value, not an error.
-    for (region, year, ind, raw) in
-        [("620924", 2015, "platform_count", ""), ("620923", 2016, "rd_tax_deduction", "—"), ("220623", 2019, "new_product_sales_share", "空白"), ("220622", 2020, "tech_sme_count", "-")]
-    {
+    for (region, year, ind, raw) in [
+        ("620924", 2015, "platform_count", ""),
+        ("620923", 2016, "rd_tax_deduction", "—"),
+        ("220623", 2019, "new_product_sales_share", "空白"),
+        ("220622", 2020, "tech_sme_count", "-"),
+    ] {
         let o = obs(&df, region, year, ind).unwrap();
         assert_eq!((o.value, o.raw_value.as_str()), (None, raw), "{region} {year} {ind}");
     }
@@ -139,7 +153,12 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
     let src = cimon::store::read_table(&store, "sources").unwrap();
     assert_eq!(src.height(), std::fs::read_dir(repo().join("sample-data/inputs")).unwrap().count() - 1 + 4);
     let formats: BTreeSet<&str> = src.column("format").unwrap().str().unwrap().iter().flatten().collect();
-    assert!(formats.contains("csv (GBK/GB18030)") && formats.contains("csv (UTF-8 with BOM)") && formats.contains("workbook"), "{formats:?}");
+    assert!(
+        formats.contains("csv (GBK/GB18030)")
+            && formats.contains("csv (UTF-8 with BOM)")
+            && formats.contains("workbook"),
+        "{formats:?}"
+    );
 }
 
 /// Hand-made inputs with hand-computed expectations: GBK, full-width brackets, ‰ and 亿元, full-width digits, a revision.
@@ -163,8 +182,11 @@ fn gbk_full_width_units_and_revision_by_hand() {
     .unwrap();
     let out = tmp.path().join("out");
     let regions = repo().join("tests/fixtures/regions.csv");
-    cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()])
-        .success();
+    cimon(
+        &repo(),
+        &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()],
+    )
+    .success();
     let df = observations(&out.join("store"));
     assert_eq!(df.height(), 5 * 4);
     let v = |r, i| obs(&df, r, 2023, i).unwrap().value;
@@ -181,7 +203,10 @@ fn gbk_full_width_units_and_revision_by_hand() {
     let rev = cimon::store::read_table(&out.join("store"), "revisions").unwrap();
     assert_eq!(rev.column("old_value").unwrap().f64().unwrap().get(0), Some(12500.0));
     assert_eq!(rev.column("new_value").unwrap().f64().unwrap().get(0), Some(13000.0));
-    assert_eq!(rev.column("old_source").unwrap().str().unwrap().get(0), Some("2023年荆门.csv, row 4, column C (技术合同成交额（亿元）)"));
+    assert_eq!(
+        rev.column("old_source").unwrap().str().unwrap().get(0),
+        Some("2023年荆门.csv, row 4, column C (技术合同成交额（亿元）)")
+    );
 }
 
 /// The directory of bad files: every error listed with its place, exit code 3, nothing written.
@@ -197,15 +222,24 @@ fn bad_inputs_list_every_error_and_write_nothing() {
         &["error: 2023年_荆门市.csv, row 5, column D", "\"约30\" is not a number"],
         &["error: 2023年_荆门市.csv, row 6, column C", "cannot be negative"],
         &["error: 2023年_荆门市.csv, row 7, column A", "420802 东宝区 appears twice for 2023: rows 3 and 7"],
-        &["error: 2023年_荆门市.csv, row 8, column A", "420821 京山县 is valid until 2017, not in 2023; from 2018 on use 420882"],
-        &["error: 2023年_荆门市.csv, row 3, column D", "different value in another file: 12500 here, 13000 at 2023年_东宝区补报.csv, row 3, column C"],
+        &[
+            "error: 2023年_荆门市.csv, row 8, column A",
+            "420821 京山县 is valid until 2017, not in 2023; from 2018 on use 420882",
+        ],
+        &[
+            "error: 2023年_荆门市.csv, row 3, column D",
+            "different value in another file: 12500 here, 13000 at 2023年_东宝区补报.csv, row 3, column C",
+        ],
         &["error: 2023年_单位.csv, row 2, column C", "unit \"件\" cannot be converted to \"万元\""],
         &["error: 2023年_单位.csv, row 2, column D", "unknown unit \"打\""],
         &["420881 钟祥市 (荆门市) has no data for 2023"],
         &["420882 京山市 (荆门市) has no data for 2023"],
     ];
     for verb in ["validate", "ingest"] {
-        let run = cimon(&repo(), &[verb, bad.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()]);
+        let run = cimon(
+            &repo(),
+            &[verb, bad.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()],
+        );
         run.failure(3);
         for needles in expected {
             run.stderr_line(needles);
@@ -251,7 +285,10 @@ fn failed_and_killed_ingests_leave_the_previous_store() {
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let now = snapshot(&out.join("store"));
-        assert!(now == before || now == after, "store is neither the old nor the new one after a kill at {delay_ms} ms");
+        assert!(
+            now == before || now == after,
+            "store is neither the old nor the new one after a kill at {delay_ms} ms"
+        );
         if now == after {
             break;
         }
@@ -283,7 +320,13 @@ fn workbook_errors_name_sheet_row_and_column() {
     for (c, h) in ["区划代码", "县(市、区)", "专利授权量(件)"].iter().enumerate() {
         ws.write_string(2, c as u16, *h).unwrap();
     }
-    let rows = [("420802", "东宝区", "1200"), ("420804", "掇刀区", "n/a?"), ("420882", "京山市", "900"), ("420822", "沙洋县", "800"), ("420881", "钟祥市", "2,000")];
+    let rows = [
+        ("420802", "东宝区", "1200"),
+        ("420804", "掇刀区", "n/a?"),
+        ("420882", "京山市", "900"),
+        ("420822", "沙洋县", "800"),
+        ("420881", "钟祥市", "2,000"),
+    ];
     for (i, (code, name, v)) in rows.iter().enumerate() {
         let r = 3 + i as u32;
         ws.write_string(r, 0, *code).unwrap();
@@ -293,7 +336,8 @@ fn workbook_errors_name_sheet_row_and_column() {
     wb.save(input.join("荆门.xlsx")).unwrap();
     let regions = repo().join("tests/fixtures/regions.csv");
     let out = tmp.path().join("out");
-    let args = ["validate", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()];
+    let args =
+        ["validate", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--regions", regions.to_str().unwrap()];
     cimon(&repo(), &args)
         .failure(3)
         .stderr_line(&["error: 荆门.xlsx, sheet 2023年, row 5, column C (专利授权量(件))", "\"n/a?\" is not a number"]);
@@ -320,7 +364,8 @@ r = con.execute(f"SELECT count(*) FROM '{store}/regions.parquet'").fetchone()[0]
 assert r == 27, r
 print("ok")
 "#;
-    let res = std::process::Command::new("python3").arg("-c").arg(script).arg(out.join("store")).output().expect("python3");
+    let res =
+        std::process::Command::new("python3").arg("-c").arg(script).arg(out.join("store")).output().expect("python3");
     assert!(
         res.status.success(),
         "python check failed (install with: pip install pyarrow duckdb — the README setup does):\n{}",
@@ -345,7 +390,8 @@ fn data_dictionary_matches_the_outputs() {
     struct Col {
         name: String,
     }
-    let dict: Dict = toml::from_str(&std::fs::read_to_string(repo().join("schemas/data-dictionary.toml")).unwrap()).unwrap();
+    let dict: Dict =
+        toml::from_str(&std::fs::read_to_string(repo().join("schemas/data-dictionary.toml")).unwrap()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     cimon(&repo(), &["ingest", "sample-data", "--out", out.to_str().unwrap(), "-q"]).success();
@@ -354,7 +400,11 @@ fn data_dictionary_matches_the_outputs() {
     let mut seen = BTreeSet::new();
     for t in &dict.tables {
         let dir = out.join(t.path.split('/').next().unwrap());
-        let df = if t.name == "observations" { observations(&dir) } else { cimon::store::read_table(&dir, &t.name).unwrap() };
+        let df = if t.name == "observations" {
+            observations(&dir)
+        } else {
+            cimon::store::read_table(&dir, &t.name).unwrap()
+        };
         let written: BTreeSet<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
         // `score_<group>` stands for one column per catalog group.
         let documented: BTreeSet<String> = t
@@ -388,14 +438,18 @@ fn config_and_schema_errors_name_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("cimon.toml");
     std::fs::write(&cfg, "[output]\ndri = \"x\"\n").unwrap();
-    cimon(&repo(), &["validate", "sample-data", "--config", cfg.to_str().unwrap()])
-        .failure(2)
-        .stderr_line(&["error: config file", "cimon.toml", "dri"]);
+    cimon(&repo(), &["validate", "sample-data", "--config", cfg.to_str().unwrap()]).failure(2).stderr_line(&[
+        "error: config file",
+        "cimon.toml",
+        "dri",
+    ]);
     cimon(tmp.path(), &["validate", repo().join("sample-data").to_str().unwrap()])
         .failure(2)
         .stderr_line(&["error: cannot read catalog schemas/indicators.toml"])
         .stderr_line(&["hint:", "--catalog"]);
-    cimon(&repo(), &["validate", "no-such-dir"]).failure(2).stderr_line(&["error: input directory no-such-dir does not exist"]);
+    cimon(&repo(), &["validate", "no-such-dir"])
+        .failure(2)
+        .stderr_line(&["error: input directory no-such-dir does not exist"]);
 }
 
 /// The committed sample is exactly what the seeded generator makes.
@@ -413,7 +467,8 @@ fn national_synthetic_panel_ingests_and_computes() {
     let nat = tmp.path().join("nat");
     let out = tmp.path().join("out");
     let (n, o, r) = (nat.to_str().unwrap(), out.to_str().unwrap(), nat.join("regions.csv"));
-    cimon(&repo(), &["synth", "--kind", "national", "--counties", "120", "--from", "2020", "--to", "2022", "--out", n]).success();
+    cimon(&repo(), &["synth", "--kind", "national", "--counties", "120", "--from", "2020", "--to", "2022", "--out", n])
+        .success();
     let inputs = nat.join("inputs");
     cimon(&repo(), &["ingest", inputs.to_str().unwrap(), "--regions", r.to_str().unwrap(), "--out", o, "-q"]).success();
     cimon(&repo(), &["compute", "--regions", r.to_str().unwrap(), "--out", o, "-q"]).success();

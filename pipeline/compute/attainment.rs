@@ -149,11 +149,8 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
             a.projected = project(s, kind, (y, x), t.end);
             let left = t.end - y;
             if left > 0 && !meets(op, x, tv) {
-                a.needed_per_year = if kind == Kind::Ratio {
-                    Some((tv - x) / left as f64)
-                } else {
-                    avg_growth_pct(x, tv, left)
-                };
+                a.needed_per_year =
+                    if kind == Kind::Ratio { Some((tv - x) / left as f64) } else { avg_growth_pct(x, tv, left) };
             }
             a.status = if meets(op, x, tv) {
                 Status::Achieved
@@ -206,7 +203,11 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                 Status::OnTrack
             } else if g > hi {
                 a.note = format!("growth {g:.1}% above the range");
-                if y == t.end { Status::Achieved } else { Status::OnTrack }
+                if y == t.end {
+                    Status::Achieved
+                } else {
+                    Status::OnTrack
+                }
             } else if y < t.end && g >= lo * AT_RISK_FLOOR {
                 Status::AtRisk
             } else {
@@ -301,8 +302,32 @@ mod tests {
         pairs.iter().copied().collect()
     }
 
-    fn target(kind: TargetKind, indicator: &str, op: Option<Op>, value: Option<f64>, min: Option<f64>, max: Option<f64>, start: i32, end: i32) -> Target {
-        Target { id: "t".into(), indicator: indicator.into(), scope: "420802".into(), kind, op, value, unit: None, min, max, start, end, source: "test".into(), note: None }
+    #[allow(clippy::too_many_arguments)]
+    fn target(
+        kind: TargetKind,
+        indicator: &str,
+        op: Option<Op>,
+        value: Option<f64>,
+        min: Option<f64>,
+        max: Option<f64>,
+        start: i32,
+        end: i32,
+    ) -> Target {
+        Target {
+            id: "t".into(),
+            indicator: indicator.into(),
+            scope: "420802".into(),
+            kind,
+            op,
+            value,
+            unit: None,
+            min,
+            max,
+            start,
+            end,
+            source: "test".into(),
+            note: None,
+        }
     }
 
     #[test]
@@ -378,9 +403,13 @@ mod tests {
     fn cumulative_target_running_sum_and_missing_data() {
         // 30 talents over 2021–2025; 5 + (missing) + 8 by 2023.
         let s = series(&[(2021, Some(5.0)), (2022, None), (2023, Some(8.0))]);
-        let t = target(TargetKind::Cumulative, "high_level_talents", Some(Op::AtLeast), Some(30.0), None, None, 2021, 2025);
+        let t =
+            target(TargetKind::Cumulative, "high_level_talents", Some(Op::AtLeast), Some(30.0), None, None, 2021, 2025);
         let (a, d) = evaluate(&t, "x", &s, &catalog());
-        assert_eq!(d.iter().map(|d| d.running_sum).collect::<Vec<_>>(), vec![Some(5.0), Some(5.0), Some(13.0), None, None]);
+        assert_eq!(
+            d.iter().map(|d| d.running_sum).collect::<Vec<_>>(),
+            vec![Some(5.0), Some(5.0), Some(13.0), None, None]
+        );
         assert_eq!(a.actual, Some(13.0));
         assert!((a.needed_per_year.unwrap() - 8.5).abs() < 1e-12, "(30 − 13) / 2");
         // Pace 13/3 a year → 13 + 2·4.33 = 21.67 < 27 → off track.

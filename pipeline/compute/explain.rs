@@ -41,7 +41,13 @@ fn fmt(v: Option<f64>, d: usize) -> String {
 }
 
 /// Render the breakdown as text.
-pub fn explain(results: &Path, county: &str, year: Option<i32>, registry: &Registry, catalog: &Catalog) -> Result<String, ExplainError> {
+pub fn explain(
+    results: &Path,
+    county: &str,
+    year: Option<i32>,
+    registry: &Registry,
+    catalog: &Catalog,
+) -> Result<String, ExplainError> {
     let region = match registry.lookup(county, None) {
         Lookup::Found(r) | Lookup::NotValid(r) => r,
         Lookup::Ambiguous(rs) => rs[0],
@@ -81,7 +87,8 @@ pub fn explain(results: &Path, county: &str, year: Option<i32>, registry: &Regis
         .get(0);
 
     let mut out = String::new();
-    let _ = writeln!(out, "{} ({}) · {} · {} — {y}", current.name, code, current.prefecture_name, current.province_name);
+    let _ =
+        writeln!(out, "{} ({}) · {} · {} — {y}", current.name, code, current.prefecture_name, current.province_name);
     let rank_change = index.column("rank_change").ok().and_then(|c| c.i32().ok()?.get(i));
     let change = match rank_change {
         Some(c) if c > 0 => format!(", up {c} on {}", y - 1),
@@ -111,15 +118,29 @@ pub fn explain(results: &Path, county: &str, year: Option<i32>, registry: &Regis
     // Dimensions: score, weight, contribution, change.
     let weights = store::read_table(results, "weights")?;
     let w_of: HashMap<(String, String), f64> = (0..weights.height())
-        .filter_map(|k| Some(((s(&weights, "node", k)?.to_string(), s(&weights, "child", k)?.to_string()), f(&weights, "effective_weight", k)?)))
+        .filter_map(|k| {
+            Some((
+                (s(&weights, "node", k)?.to_string(), s(&weights, "child", k)?.to_string()),
+                f(&weights, "effective_weight", k)?,
+            ))
+        })
         .collect();
-    let dims: Vec<&crate::catalog::Node> = catalog.groups.iter().filter(|g| g.parent.as_deref() == Some(catalog.index.code.as_str())).collect();
+    let dims: Vec<&crate::catalog::Node> =
+        catalog.groups.iter().filter(|g| g.parent.as_deref() == Some(catalog.index.code.as_str())).collect();
     let present: f64 = dims
         .iter()
         .filter(|g| f(&index, &format!("score_{}", g.code), i).is_some())
         .map(|g| w_of.get(&(catalog.index.code.clone(), g.code.clone())).copied().unwrap_or(0.0))
         .sum();
-    let _ = writeln!(out, "\n{} {:>7} {:>7} {:>12} {:>8}", pad("dimension", 28), "score", "weight", "contribution", "change");
+    let _ = writeln!(
+        out,
+        "\n{} {:>7} {:>7} {:>12} {:>8}",
+        pad("dimension", 28),
+        "score",
+        "weight",
+        "contribution",
+        "change"
+    );
     for g in &dims {
         let c = format!("score_{}", g.code);
         let score = f(&index, &c, i);
@@ -142,7 +163,9 @@ pub fn explain(results: &Path, county: &str, year: Option<i32>, registry: &Regis
     let norm = store::read_table(results, "normalised")?
         .lazy()
         .filter(col("year").eq(lit(y)))
-        .with_column((col("normalised") - col("normalised").mean().over([col("indicator")]).map_err(pl)?).alias("vs_avg"))
+        .with_column(
+            (col("normalised") - col("normalised").mean().over([col("indicator")]).map_err(pl)?).alias("vs_avg"),
+        )
         .filter(col("region_code").eq(lit(code.as_str())).and(col("vs_avg").is_not_null()))
         .sort(["vs_avg"], SortMultipleOptions::default().with_order_descending(true))
         .collect()

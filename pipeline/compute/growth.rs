@@ -98,7 +98,8 @@ mod tests {
 
     #[test]
     fn yoy_average_and_points_by_hand() {
-        let catalog = Catalog::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/indicators.toml"))).unwrap();
+        let catalog =
+            Catalog::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/indicators.toml"))).unwrap();
         let unit = Unit {
             code: "a".into(),
             name: "a".into(),
@@ -112,7 +113,10 @@ mod tests {
             units: vec![unit],
             years: vec![2020, 2021, 2022, 2023],
             indicators: vec!["patent_grants".into(), "rd_intensity".into()],
-            values: vec![vec![Some(100.0), Some(110.0), Some(0.0), Some(121.0)], vec![Some(1.0), None, Some(1.6), Some(2.0)]],
+            values: vec![
+                vec![Some(100.0), Some(110.0), Some(0.0), Some(121.0)],
+                vec![Some(1.0), None, Some(1.6), Some(2.0)],
+            ],
         };
         let m = growth(&panel, &catalog, &[Span::Years(3), Span::Since(2020)]);
         assert_eq!(m.iter().map(|m| m.span.column()).collect::<Vec<_>>(), ["yoy", "avg_3y", "since_2020"]);

@@ -287,7 +287,13 @@ struct Prepared {
     treatments: Vec<Treatment>,
 }
 
-fn prepare(panel: &Panel, catalog: &Catalog, method: &Method, base_idx: Option<usize>, k: usize) -> Result<Prepared, IndexError> {
+fn prepare(
+    panel: &Panel,
+    catalog: &Catalog,
+    method: &Method,
+    base_idx: Option<usize>,
+    k: usize,
+) -> Result<Prepared, IndexError> {
     let n_units = panel.units.len();
     let n_years = panel.years.len();
     let years_i32 = &panel.years;
@@ -358,7 +364,9 @@ fn prepare(panel: &Panel, catalog: &Catalog, method: &Method, base_idx: Option<u
         _ => to_normalisation(method),
     };
     let target = if method.normalisation == NormKind::DistanceToTarget {
-        Some(ind.target.ok_or_else(|| IndexError::Config(format!("distance to target needs a target for {code} in the catalog")))?)
+        Some(ind.target.ok_or_else(|| {
+            IndexError::Config(format!("distance to target needs a target for {code} in the catalog"))
+        })?)
     } else {
         None
     };
@@ -397,9 +405,15 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
     let n_years = panel.years.len();
     let base_idx = match (method.comparison, method.base_year) {
         (Comparison::BaseYear, Some(b)) => Some(
-            panel.years.iter().position(|&y| y == b).ok_or_else(|| IndexError::Config(format!("base_year {b} has no data")))?,
+            panel
+                .years
+                .iter()
+                .position(|&y| y == b)
+                .ok_or_else(|| IndexError::Config(format!("base_year {b} has no data")))?,
         ),
-        (Comparison::BaseYear, None) => return Err(IndexError::Config("comparison = \"base_year\" needs base_year".into())),
+        (Comparison::BaseYear, None) => {
+            return Err(IndexError::Config("comparison = \"base_year\" needs base_year".into()))
+        }
         _ => None,
     };
 
@@ -445,9 +459,16 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
             Agg::Arithmetic => Aggregation::ArithmeticMean,
             Agg::Geometric => Aggregation::GeometricMean,
         };
-        let s = methods::aggregate(&columns, &w, &how).map_err(|source| IndexError::Aggregate { node: node.code.clone(), source })?;
+        let s = methods::aggregate(&columns, &w, &how)
+            .map_err(|source| IndexError::Aggregate { node: node.code.clone(), source })?;
         for (i, c) in node.children.iter().enumerate() {
-            weights.push(Weight { node: node.code.clone(), child: c.clone(), level: node.level, catalog: node.child_weights[i], effective: w[i] });
+            weights.push(Weight {
+                node: node.code.clone(),
+                child: c.clone(),
+                level: node.level,
+                catalog: node.child_weights[i],
+                effective: w[i],
+            });
         }
         scores.insert(node.code.clone(), s);
     }
@@ -620,7 +641,11 @@ factor = 1
             units: vec![unit("c1", "p1"), unit("c2", "p1"), unit("c3", "p2")],
             years: vec![2024],
             indicators: vec!["x".into(), "y".into(), "z".into()],
-            values: vec![vec![Some(10.0), Some(20.0), Some(30.0)], y.to_vec(), vec![Some(0.0), Some(50.0), Some(100.0)]],
+            values: vec![
+                vec![Some(10.0), Some(20.0), Some(30.0)],
+                y.to_vec(),
+                vec![Some(0.0), Some(50.0), Some(100.0)],
+            ],
         };
         (panel, Catalog::parse(CATALOG, Path::new("test.toml")).unwrap())
     }

@@ -20,11 +20,7 @@ pub enum MethodError {
     /// Distance to target was asked for without a target.
     MissingTarget,
     /// Two inputs that must line up do not.
-    LengthMismatch {
-        what: &'static str,
-        expected: usize,
-        found: usize,
-    },
+    LengthMismatch { what: &'static str, expected: usize, found: usize },
     /// Years for interpolation are not strictly increasing.
     YearsNotIncreasing,
     /// Weights are empty, negative, non-finite, or sum to zero.
@@ -32,11 +28,7 @@ pub enum MethodError {
     /// Aggregation got no columns.
     NoColumns,
     /// A mean needing positive (or non-negative) inputs met one outside its domain.
-    OutOfDomain {
-        method: &'static str,
-        row: usize,
-        value: f64,
-    },
+    OutOfDomain { method: &'static str, row: usize, value: f64 },
     /// No column varies, so entropy weights are undefined.
     NoInformation,
 }
@@ -47,11 +39,7 @@ impl fmt::Display for MethodError {
             Self::InvalidDirection(d) => write!(f, "direction must be 1 or -1, got {d}"),
             Self::InvalidParameter(what) => write!(f, "invalid parameter: {what}"),
             Self::MissingTarget => write!(f, "distance to target needs a target"),
-            Self::LengthMismatch {
-                what,
-                expected,
-                found,
-            } => {
+            Self::LengthMismatch { what, expected, found } => {
                 write!(f, "{what}: expected length {expected}, found {found}")
             }
             Self::YearsNotIncreasing => write!(f, "years must be strictly increasing"),
@@ -160,41 +148,26 @@ pub fn fit(
         }
     };
     match *method {
-        N::MinMax { l, u } => param(
-            l.is_finite() && u.is_finite() && l < u,
-            "min-max bounds need l < u",
-        )?,
-        N::ZScore { mean, sd } => param(
-            mean.is_finite() && sd.is_finite() && sd > 0.0,
-            "z-score needs a finite mean and sd > 0",
-        )?,
-        N::Goalposts {
-            lower,
-            upper,
-            scale,
-        } => param(
+        N::MinMax { l, u } => param(l.is_finite() && u.is_finite() && l < u, "min-max bounds need l < u")?,
+        N::ZScore { mean, sd } => {
+            param(mean.is_finite() && sd.is_finite() && sd > 0.0, "z-score needs a finite mean and sd > 0")?
+        }
+        N::Goalposts { lower, upper, scale } => param(
             lower.is_finite() && upper.is_finite() && scale.is_finite() && lower < upper,
             "goalposts need lower < upper and a finite scale",
         )?,
-        N::Dist2Target { .. } if !target.is_some_and(f64::is_finite) => {
-            return Err(MethodError::MissingTarget)
-        }
+        N::Dist2Target { .. } if !target.is_some_and(f64::is_finite) => return Err(MethodError::MissingTarget),
         _ => {}
     }
     // BaseIndex works in original units: the direction decides ratio vs inverse ratio.
-    let sign = if *method == N::BaseIndex {
-        1.0
-    } else {
-        direction
-    };
+    let sign = if *method == N::BaseIndex { 1.0 } else { direction };
     let vals: Vec<f64> = present(reference).map(|v| v * sign).collect();
     let n = vals.len() as f64;
     let min = vals.iter().copied().reduce(f64::min);
     let max = vals.iter().copied().reduce(f64::max);
     let mean = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / n);
-    let sd = mean
-        .filter(|_| vals.len() > 1)
-        .map(|m| (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    let sd =
+        mean.filter(|_| vals.len() > 1).map(|m| (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
     let sorted = if matches!(method, N::Rank | N::Borda | N::PercentileRank) {
         let mut s = vals;
         s.sort_by(f64::total_cmp);
@@ -202,16 +175,7 @@ pub fn fit(
     } else {
         Vec::new()
     };
-    Ok(Fitted {
-        method: method.clone(),
-        direction,
-        min,
-        max,
-        mean,
-        sd,
-        sorted,
-        target: target.map(|t| t * direction),
-    })
+    Ok(Fitted { method: method.clone(), direction, min, max, mean, sd, sorted, target: target.map(|t| t * direction) })
 }
 
 impl Fitted {
@@ -220,13 +184,7 @@ impl Fitted {
     /// reference values (rank = 1 + number of reference values strictly below it), which
     /// for a value of the reference itself is its "min" rank.
     pub fn apply(&self, x: &[Option<f64>]) -> Vec<Option<f64>> {
-        x.iter()
-            .map(|v| {
-                finite(*v)
-                    .and_then(|v| self.score(v))
-                    .filter(|y| y.is_finite())
-            })
-            .collect()
+        x.iter().map(|v| finite(*v).and_then(|v| self.score(v)).filter(|y| y.is_finite())).collect()
     }
 
     fn score(&self, raw: f64) -> Option<f64> {
@@ -246,9 +204,7 @@ impl Fitted {
             }
             N::Rank => (!self.sorted.is_empty()).then(|| below() + 1.0),
             N::Borda => (!self.sorted.is_empty()).then(below),
-            N::PercentileRank => {
-                (self.sorted.len() > 1).then(|| below() / (self.sorted.len() - 1) as f64)
-            }
+            N::PercentileRank => (self.sorted.len() > 1).then(|| below() / (self.sorted.len() - 1) as f64),
             N::FracMax => self.max.filter(|m| *m != 0.0).map(|m| x / m),
             N::Dist2Max => range().map(|(lo, hi)| 1.0 - (hi - x) / (hi - lo)),
             N::Dist2Target { cap } => {
@@ -256,11 +212,7 @@ impl Fitted {
                 let y = (x - lo) / (t - lo);
                 Some(if cap { y.min(1.0) } else { y })
             }
-            N::Goalposts {
-                lower,
-                upper,
-                scale,
-            } => {
+            N::Goalposts { lower, upper, scale } => {
                 let y = if self.direction < 0.0 {
                     (upper - raw) / (upper - lower)
                 } else {
@@ -271,11 +223,7 @@ impl Fitted {
             N::Efficacy => range().map(|(lo, hi)| 60.0 + 40.0 * (x - lo) / (hi - lo)),
             N::BaseIndex => {
                 let m = self.mean.filter(|m| *m > 0.0)?;
-                Some(if self.direction < 0.0 {
-                    100.0 * m / raw
-                } else {
-                    100.0 * raw / m
-                })
+                Some(if self.direction < 0.0 { 100.0 * m / raw } else { 100.0 * raw / m })
             }
         }
     }
@@ -326,10 +274,7 @@ pub fn kurtosis(x: &[Option<f64>]) -> Option<f64> {
 /// would otherwise turn a constant column into a finite but meaningless skew.
 fn centred(x: &[Option<f64>]) -> Option<(f64, Vec<f64>)> {
     let v: Vec<f64> = present(x).collect();
-    let (lo, hi) = (
-        v.iter().copied().reduce(f64::min)?,
-        v.iter().copied().reduce(f64::max)?,
-    );
+    let (lo, hi) = (v.iter().copied().reduce(f64::min)?, v.iter().copied().reduce(f64::max)?);
     if lo == hi {
         return None;
     }
@@ -364,12 +309,7 @@ pub struct TreatParams {
 
 impl Default for TreatParams {
     fn default() -> Self {
-        Self {
-            skew_thresh: 2.0,
-            kurt_thresh: 3.5,
-            winmax: 5,
-            log_fallback: LogFallback::Shifted,
-        }
+        Self { skew_thresh: 2.0, kurt_thresh: 3.5, winmax: 5, log_fallback: LogFallback::Shifted }
     }
 }
 
@@ -412,11 +352,7 @@ pub fn treat_outliers(x: &[Option<f64>], p: &TreatParams) -> (Vec<Option<f64>>, 
             _ => None,
         }
     };
-    let mut d = TreatDetail {
-        skew_before: skew(&x),
-        kurt_before: kurtosis(&x),
-        ..TreatDetail::default()
-    };
+    let mut d = TreatDetail { skew_before: skew(&x), kurt_before: kurtosis(&x), ..TreatDetail::default() };
     d.pass_before = fails(&x) != Some(true);
     if d.pass_before {
         return (x, d);
@@ -471,12 +407,7 @@ fn winsorise_step(w: &mut [Option<f64>], high: bool) -> Option<Vec<usize>> {
     let pick = |a: f64, b: f64| if high { a.max(b) } else { a.min(b) };
     let ext = w.iter().flatten().copied().reduce(pick)?;
     let idx: Vec<usize> = (0..w.len()).filter(|&i| w[i] == Some(ext)).collect();
-    let next = w
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|v| *v != ext)
-        .reduce(pick)?;
+    let next = w.iter().flatten().copied().filter(|v| *v != ext).reduce(pick)?;
     for &i in &idx {
         w[i] = Some(next);
     }
@@ -491,11 +422,7 @@ fn log_transform(x: &[Option<f64>], mirror_negative: bool) -> Vec<Option<f64>> {
     x.iter()
         .map(|v| {
             let v = (*v)?;
-            let y = if negative {
-                -(hi + a - v).ln()
-            } else {
-                (v - lo + a).ln()
-            };
+            let y = if negative { -(hi + a - v).ln() } else { (v - lo + a).ln() };
             y.is_finite().then_some(y)
         })
         .collect()
@@ -521,10 +448,7 @@ pub fn locf(series: &[Option<f64>]) -> Vec<Option<f64>> {
 
 /// Linear interpolation in time of interior gaps of one unit's series; values before the
 /// first or after the last observation stay missing (no extrapolation).
-pub fn interpolate_linear(
-    years: &[i32],
-    series: &[Option<f64>],
-) -> Result<Vec<Option<f64>>, MethodError> {
+pub fn interpolate_linear(years: &[i32], series: &[Option<f64>]) -> Result<Vec<Option<f64>>, MethodError> {
     if years.len() != series.len() {
         return Err(MethodError::LengthMismatch {
             what: "interpolation years vs series",
@@ -551,10 +475,7 @@ pub fn interpolate_linear(
 
 /// COINr `i_mean_grp`: a missing value takes the mean of the present values of its group;
 /// a group with no present value stays missing.
-pub fn group_mean_impute<G: PartialEq>(
-    x: &[Option<f64>],
-    groups: &[G],
-) -> Result<Vec<Option<f64>>, MethodError> {
+pub fn group_mean_impute<G: PartialEq>(x: &[Option<f64>], groups: &[G]) -> Result<Vec<Option<f64>>, MethodError> {
     if x.len() != groups.len() {
         return Err(MethodError::LengthMismatch {
             what: "imputation groups vs values",
@@ -571,10 +492,7 @@ pub fn group_mean_impute<G: PartialEq>(
             .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
         (n > 0).then(|| sum / n as f64)
     };
-    Ok(x.iter()
-        .zip(groups)
-        .map(|(v, g)| finite(*v).or_else(|| group_mean(g)))
-        .collect())
+    Ok(x.iter().zip(groups).map(|(v, g)| finite(*v).or_else(|| group_mean(g))).collect())
 }
 
 // ---------------------------------------------------------------------------
@@ -616,11 +534,7 @@ pub fn aggregate(
         return Err(MethodError::InvalidWeights);
     }
     if let Some(c) = columns.iter().find(|c| c.len() != first.len()) {
-        return Err(MethodError::LengthMismatch {
-            what: "aggregation column",
-            expected: first.len(),
-            found: c.len(),
-        });
+        return Err(MethodError::LengthMismatch { what: "aggregation column", expected: first.len(), found: c.len() });
     }
     if let Aggregation::GeneralisedMean { p } = *method {
         if !p.is_finite() || p == 0.0 {
@@ -638,18 +552,12 @@ pub fn aggregate(
                     Aggregation::ArithmeticMean => ("arithmetic mean", true, v),
                     Aggregation::GeometricMean => ("geometric mean", v > 0.0, v.ln()),
                     Aggregation::HarmonicMean => ("harmonic mean", v > 0.0, 1.0 / v),
-                    Aggregation::GeneralisedMean { p } => (
-                        "generalised mean",
-                        v > 0.0 || (v == 0.0 && p > 0.0),
-                        v.powf(p),
-                    ),
+                    Aggregation::GeneralisedMean { p } => {
+                        ("generalised mean", v > 0.0 || (v == 0.0 && p > 0.0), v.powf(p))
+                    }
                 };
                 if !ok {
-                    return Err(MethodError::OutOfDomain {
-                        method: name,
-                        row,
-                        value: v,
-                    });
+                    return Err(MethodError::OutOfDomain { method: name, row, value: v });
                 }
                 sw += w;
                 acc += w * term;
@@ -683,10 +591,7 @@ pub fn normalise_weights(w: &[f64]) -> Result<Vec<f64>, MethodError> {
 /// 0·ln 0 = 0, w = (1 − e)/Σ(1 − e). A column with fewer than two values or all values
 /// equal carries no information: e = 1, weight 0. If no column varies the weights are
 /// undefined and this is an error, not a silent fallback to equal weights.
-pub fn entropy_weights(
-    columns: &[&[Option<f64>]],
-    directions: &[f64],
-) -> Result<Vec<f64>, MethodError> {
+pub fn entropy_weights(columns: &[&[Option<f64>]], directions: &[f64]) -> Result<Vec<f64>, MethodError> {
     if columns.is_empty() {
         return Err(MethodError::NoColumns);
     }
@@ -732,9 +637,7 @@ pub fn entropy_weights(
 pub fn rank_desc_min(x: &[Option<f64>]) -> Vec<Option<u32>> {
     let mut desc: Vec<f64> = present(x).collect();
     desc.sort_by(|a, b| b.total_cmp(a));
-    x.iter()
-        .map(|v| finite(*v).map(|v| 1 + desc.partition_point(|d| *d > v) as u32))
-        .collect()
+    x.iter().map(|v| finite(*v).map(|v| 1 + desc.partition_point(|d| *d > v) as u32)).collect()
 }
 
 #[cfg(test)]
@@ -767,20 +670,13 @@ mod tests {
         all_close(&y, &[Some(0.0), None, Some(25.0), Some(100.0)]);
         // Direction −1: −10 is the minimum, −2 the maximum.
         let y = normalise(&x, -1.0, &Normalisation::MinMax { l: 1.0, u: 100.0 }, None).unwrap();
-        all_close(
-            &y,
-            &[Some(100.0), None, Some(1.0 + 99.0 * 6.0 / 8.0), Some(1.0)],
-        );
+        all_close(&y, &[Some(100.0), None, Some(1.0 + 99.0 * 6.0 / 8.0), Some(1.0)]);
     }
 
     #[test]
     fn all_equal_column_scores_none() {
         let x = col(&[3.0, 3.0, 3.0]);
-        for m in [
-            Normalisation::MinMax { l: 0.0, u: 100.0 },
-            Normalisation::Efficacy,
-            Normalisation::Dist2Max,
-        ] {
+        for m in [Normalisation::MinMax { l: 0.0, u: 100.0 }, Normalisation::Efficacy, Normalisation::Dist2Max] {
             assert_eq!(normalise(&x, 1.0, &m, None).unwrap(), vec![None; 3]);
         }
         let z = Normalisation::ZScore { mean: 0.0, sd: 1.0 };
@@ -790,48 +686,23 @@ mod tests {
     #[test]
     fn z_score_uses_sample_sd() {
         // mean 5, sample variance ((−3)²+(−1)²+1²+3²)/3 = 20/3.
-        let y = normalise(
-            &col(&[2.0, 4.0, 6.0, 8.0]),
-            1.0,
-            &Normalisation::ZScore {
-                mean: 10.0,
-                sd: 1.0,
-            },
-            None,
-        )
-        .unwrap();
+        let y =
+            normalise(&col(&[2.0, 4.0, 6.0, 8.0]), 1.0, &Normalisation::ZScore { mean: 10.0, sd: 1.0 }, None).unwrap();
         let s = (20.0f64 / 3.0).sqrt();
-        all_close(
-            &y,
-            &col(&[
-                10.0 - 3.0 / s,
-                10.0 - 1.0 / s,
-                10.0 + 1.0 / s,
-                10.0 + 3.0 / s,
-            ]),
-        );
+        all_close(&y, &col(&[10.0 - 3.0 / s, 10.0 - 1.0 / s, 10.0 + 1.0 / s, 10.0 + 3.0 / s]));
     }
 
     #[test]
     fn efficacy_and_base_index() {
         let x = col(&[10.0, 20.0, 30.0]);
-        all_close(
-            &normalise(&x, 1.0, &Normalisation::Efficacy, None).unwrap(),
-            &col(&[60.0, 80.0, 100.0]),
-        );
+        all_close(&normalise(&x, 1.0, &Normalisation::Efficacy, None).unwrap(), &col(&[60.0, 80.0, 100.0]));
         // Lower is better: 10 is best → 100.
-        all_close(
-            &normalise(&x, -1.0, &Normalisation::Efficacy, None).unwrap(),
-            &col(&[100.0, 80.0, 60.0]),
-        );
+        all_close(&normalise(&x, -1.0, &Normalisation::Efficacy, None).unwrap(), &col(&[100.0, 80.0, 60.0]));
         // Base year mean 20; a later year scored against it.
         let f = fit(&x, 1.0, &Normalisation::BaseIndex, None).unwrap();
         all_close(&f.apply(&col(&[25.0, 0.0])), &col(&[125.0, 0.0]));
         let f = fit(&x, -1.0, &Normalisation::BaseIndex, None).unwrap();
-        all_close(
-            &f.apply(&col(&[10.0, 40.0, 0.0])),
-            &[Some(200.0), Some(50.0), None],
-        );
+        all_close(&f.apply(&col(&[10.0, 40.0, 0.0])), &[Some(200.0), Some(50.0), None]);
     }
 
     #[test]
@@ -840,54 +711,17 @@ mod tests {
         let r = normalise(&x, 1.0, &Normalisation::Rank, None).unwrap();
         all_close(&r, &[Some(3.0), Some(1.0), None, Some(3.0), Some(2.0)]);
         let p = normalise(&x, 1.0, &Normalisation::PercentileRank, None).unwrap();
-        all_close(
-            &p,
-            &[
-                Some(2.0 / 3.0),
-                Some(0.0),
-                None,
-                Some(2.0 / 3.0),
-                Some(1.0 / 3.0),
-            ],
-        );
-        assert_eq!(
-            rank_desc_min(&x),
-            vec![Some(1), Some(4), None, Some(1), Some(3)]
-        );
+        all_close(&p, &[Some(2.0 / 3.0), Some(0.0), None, Some(2.0 / 3.0), Some(1.0 / 3.0)]);
+        assert_eq!(rank_desc_min(&x), vec![Some(1), Some(4), None, Some(1), Some(3)]);
         // Target 9, min 1: (5 − 1)/(9 − 1) = 0.5; direction −1 flips both data and target.
-        let t = normalise(
-            &x,
-            1.0,
-            &Normalisation::Dist2Target { cap: false },
-            Some(9.0),
-        )
-        .unwrap();
+        let t = normalise(&x, 1.0, &Normalisation::Dist2Target { cap: false }, Some(9.0)).unwrap();
         all_close(&t, &[Some(0.5), Some(0.0), None, Some(0.5), Some(0.25)]);
-        let t = normalise(
-            &x,
-            -1.0,
-            &Normalisation::Dist2Target { cap: true },
-            Some(2.0),
-        )
-        .unwrap();
+        let t = normalise(&x, -1.0, &Normalisation::Dist2Target { cap: true }, Some(2.0)).unwrap();
         // −x: min −5, target −2: (−1 + 5)/3 capped to 1.
-        all_close(
-            &t,
-            &[Some(0.0), Some(1.0), None, Some(0.0), Some(2.0 / 3.0)],
-        );
-        assert_eq!(
-            fit(&x, 1.0, &Normalisation::Dist2Target { cap: false }, None),
-            Err(MethodError::MissingTarget)
-        );
-        let g = Normalisation::Goalposts {
-            lower: 2.0,
-            upper: 4.0,
-            scale: 100.0,
-        };
-        all_close(
-            &normalise(&col(&[1.0, 3.0, 5.0]), -1.0, &g, None).unwrap(),
-            &col(&[100.0, 50.0, 0.0]),
-        );
+        all_close(&t, &[Some(0.0), Some(1.0), None, Some(0.0), Some(2.0 / 3.0)]);
+        assert_eq!(fit(&x, 1.0, &Normalisation::Dist2Target { cap: false }, None), Err(MethodError::MissingTarget));
+        let g = Normalisation::Goalposts { lower: 2.0, upper: 4.0, scale: 100.0 };
+        all_close(&normalise(&col(&[1.0, 3.0, 5.0]), -1.0, &g, None).unwrap(), &col(&[100.0, 50.0, 0.0]));
     }
 
     #[test]
@@ -939,11 +773,7 @@ mod tests {
         // 1..20, 100, 200 with winmax 1: 200 → 100 leaves a failing column.
         let mut v: Vec<f64> = (1..=20).map(f64::from).collect();
         v.extend([100.0, 200.0]);
-        let off = TreatParams {
-            winmax: 1,
-            log_fallback: LogFallback::Off,
-            ..TreatParams::default()
-        };
+        let off = TreatParams { winmax: 1, log_fallback: LogFallback::Off, ..TreatParams::default() };
         let (y, d) = treat_outliers(&col(&v), &off);
         assert_eq!((d.winsorised, d.pass_after), (1, Some(false)));
         assert_eq!((y[20], y[21]), (Some(100.0), Some(100.0)));
@@ -958,10 +788,7 @@ mod tests {
     fn falls_back_to_log_when_winmax_is_reached() {
         let mut v: Vec<f64> = (1..=20).map(f64::from).collect();
         v.push(1000.0);
-        let p = TreatParams {
-            winmax: 0,
-            ..TreatParams::default()
-        };
+        let p = TreatParams { winmax: 0, ..TreatParams::default() };
         let (y, d) = treat_outliers(&col(&v), &p);
         assert!(d.log_transformed && d.winsorised == 0);
         // ln(x − 1 + 0.01·999)
@@ -979,8 +806,7 @@ mod tests {
         let a = col(&[1.0, 2.0, 3.0]);
         let b = col(&[10.0, 10.0, 40.0]);
         let w = entropy_weights(&[&a, &b], &[1.0, -1.0]).unwrap();
-        let ea = -((1.0f64 / 3.0) * (1.0f64 / 3.0).ln() + (2.0f64 / 3.0) * (2.0f64 / 3.0).ln())
-            / 3f64.ln();
+        let ea = -((1.0f64 / 3.0) * (1.0f64 / 3.0).ln() + (2.0f64 / 3.0) * (2.0f64 / 3.0).ln()) / 3f64.ln();
         let eb = 2f64.ln() / 3f64.ln();
         assert!(close(w[0], (1.0 - ea) / (2.0 - ea - eb)));
         assert!((w[0] - 0.532_639).abs() < 1e-6);
@@ -996,10 +822,7 @@ mod tests {
         let w = entropy_weights(&[&z, &c, &a], &[1.0, 1.0, 1.0]).unwrap();
         assert_eq!(w[1], 0.0);
         assert!(w[0] > w[2] && close(w.iter().sum(), 1.0));
-        assert_eq!(
-            entropy_weights(&[&c], &[1.0]),
-            Err(MethodError::NoInformation)
-        );
+        assert_eq!(entropy_weights(&[&c], &[1.0]), Err(MethodError::NoInformation));
     }
 
     #[test]
@@ -1012,12 +835,7 @@ mod tests {
         all_close(&gm, &[Some(20.0), Some(20.0), None]);
         let hm = aggregate(&[&a, &b], &[1.0, 1.0], &Aggregation::HarmonicMean).unwrap();
         all_close(&hm, &[Some(16.0), Some(20.0), None]);
-        let p2 = aggregate(
-            &[&a, &b],
-            &[1.0, 1.0],
-            &Aggregation::GeneralisedMean { p: 2.0 },
-        )
-        .unwrap();
+        let p2 = aggregate(&[&a, &b], &[1.0, 1.0], &Aggregation::GeneralisedMean { p: 2.0 }).unwrap();
         all_close(&p2, &[Some(850f64.sqrt()), Some(20.0), None]);
         let zero = [Some(0.0)];
         assert!(matches!(
@@ -1029,16 +847,10 @@ mod tests {
     #[test]
     fn imputation() {
         let s = [None, Some(1.0), None, None, Some(4.0), None];
-        assert_eq!(
-            locf(&s),
-            vec![None, Some(1.0), Some(1.0), Some(1.0), Some(4.0), Some(4.0)]
-        );
+        assert_eq!(locf(&s), vec![None, Some(1.0), Some(1.0), Some(1.0), Some(4.0), Some(4.0)]);
         // Uneven years: 1 in 2018, 4 in 2024, so 0.5 a year in between; ends stay missing.
         let y = interpolate_linear(&[2016, 2018, 2019, 2021, 2024, 2025], &s).unwrap();
-        all_close(
-            &y,
-            &[None, Some(1.0), Some(1.5), Some(2.5), Some(4.0), None],
-        );
+        all_close(&y, &[None, Some(1.0), Some(1.5), Some(2.5), Some(4.0), None]);
         assert!(interpolate_linear(&[2019, 2019], &[None, None]).is_err());
         let x = [Some(1.0), None, Some(3.0), None, Some(10.0)];
         let g = group_mean_impute(&x, &["a", "a", "a", "b", "c"]).unwrap();

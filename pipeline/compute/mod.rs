@@ -65,13 +65,15 @@ pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> R
     let inds = obs.column("indicator")?.str()?;
     let values = obs.column("value")?.f64()?;
     // Distinct values through polars (hashing there is far cheaper than a BTreeSet of 10⁶ rows).
-    let year_list: Vec<i32> = obs.column("year")?.unique()?.i32()?.iter().flatten().collect::<BTreeSet<_>>().into_iter().collect();
+    let year_list: Vec<i32> =
+        obs.column("year")?.unique()?.i32()?.iter().flatten().collect::<BTreeSet<_>>().into_iter().collect();
     let distinct_regions = obs.column("region_code")?.unique()?;
     let mut current: HashMap<&str, &str> = HashMap::new();
     for r in &registry.regions {
         current.insert(r.code.as_str(), registry.current_code(&r.code));
     }
-    let unit_set: BTreeSet<&str> = distinct_regions.str()?.iter().flatten().filter_map(|c| current.get(c).copied()).collect();
+    let unit_set: BTreeSet<&str> =
+        distinct_regions.str()?.iter().flatten().filter_map(|c| current.get(c).copied()).collect();
     let units: Vec<Unit> = unit_set
         .iter()
         .filter_map(|c| registry.get(c))
@@ -86,7 +88,8 @@ pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> R
         .collect();
     let indicators: Vec<String> = catalog.indicators.iter().map(|i| i.code.clone()).collect();
     let unit_idx: HashMap<&str, usize> = units.iter().enumerate().map(|(i, u)| (u.code.as_str(), i)).collect();
-    let code_idx: HashMap<&str, usize> = current.iter().filter_map(|(c, cur)| Some((*c, *unit_idx.get(cur)?))).collect();
+    let code_idx: HashMap<&str, usize> =
+        current.iter().filter_map(|(c, cur)| Some((*c, *unit_idx.get(cur)?))).collect();
     let ind_idx: HashMap<&str, usize> = indicators.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
     let first_year = year_list.first().copied().unwrap_or(0);
     let year_pos: Vec<usize> = {
@@ -181,11 +184,15 @@ pub fn compute(
     let mut years = Vec::new();
     for t in targets {
         let Some(k) = panel.indicators.iter().position(|c| c == &t.indicator) else { continue };
-        let counties: BTreeSet<&str> =
-            registry.within(&t.scope).map(|r| registry.current_code(&r.code)).filter(|c| unit_idx.contains_key(c)).collect();
+        let counties: BTreeSet<&str> = registry
+            .within(&t.scope)
+            .map(|r| registry.current_code(&r.code))
+            .filter(|c| unit_idx.contains_key(c))
+            .collect();
         for c in counties {
             let u = unit_idx[c];
-            let series: YearSeries = panel.years.iter().enumerate().map(|(yi, &y)| (y, panel.values[k][panel.row(yi, u)])).collect();
+            let series: YearSeries =
+                panel.years.iter().enumerate().map(|(yi, &y)| (y, panel.values[k][panel.row(yi, u)])).collect();
             let (a, d) = attainment::evaluate(t, c, &series, catalog);
             att.push(a);
             years.extend(d);
@@ -218,7 +225,6 @@ pub fn method_description(method: &Method, growth: &GrowthSettings, catalog: &Ca
     kv
 }
 
-
 /// A string column of repeated values, gathered from the distinct ones: string views are
 /// copied instead of strings built one by one (5× faster at national scale).
 fn gathered<T: AsRef<[S]>, S>(name: &str, distinct: T, idx: Vec<IdxSize>) -> PolarsResult<Column>
@@ -230,31 +236,18 @@ where
 }
 
 /// Write every result table atomically into `out_dir` (e.g. `out/results`).
-pub fn write(out_dir: &Path, c: &Computed, catalog: &Catalog, method: &Method, growth: &GrowthSettings) -> Result<Vec<String>, StoreError> {
+pub fn write(
+    out_dir: &Path,
+    c: &Computed,
+    catalog: &Catalog,
+    method: &Method,
+    growth: &GrowthSettings,
+) -> Result<Vec<String>, StoreError> {
     let staging = store::staging_dir(out_dir)?;
-    let meta = vec![("cimon.method".to_string(), serde_json::to_string(&method_description(method, growth, catalog)).unwrap())];
-    let res = (|| {
-        use rayon::prelude::*;
-        let built = tables(c, catalog, method, growth);
-        if std::env::var_os("CIMON_TIMINGS").is_some() {
-            eprintln!("timing: all tables in memory {:.3}s", c.started.elapsed().as_secs_f64());
-        }
-        built
-            .into_par_iter()
-            .map(|(name, df)| {
-                let path = staging.join(format!("{name}.parquet"));
-                let mut df = df.map_err(|source| StoreError::Polars { path: path.clone(), source })?;
-                store::write_parquet(&path, &mut df, &meta)?;
-                Ok(name.to_string())
-            })
-            .collect::<Result<Vec<_>, StoreError>>()
-    })();
-    match res {
+    match write_tables(&staging, c, catalog, method, growth) {
         Ok(names) => {
             store::publish_dir(&staging, out_dir)?;
-            if std::env::var_os("CIMON_TIMINGS").is_some() {
-                eprintln!("timing: written and published {:.3}s", c.started.elapsed().as_secs_f64());
-            }
+            timing(c, "written and published");
             Ok(names)
         }
         Err(e) => {
@@ -264,7 +257,44 @@ pub fn write(out_dir: &Path, c: &Computed, catalog: &Catalog, method: &Method, g
     }
 }
 
-fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &GrowthSettings) -> Vec<(&'static str, PolarsResult<DataFrame>)> {
+/// With `CIMON_TIMINGS` set, print the time since the computation started.
+fn timing(c: &Computed, what: &str) {
+    if std::env::var_os("CIMON_TIMINGS").is_some() {
+        eprintln!("timing: {what} {:.3}s", c.started.elapsed().as_secs_f64());
+    }
+}
+
+fn write_tables(
+    dir: &Path,
+    c: &Computed,
+    catalog: &Catalog,
+    method: &Method,
+    growth: &GrowthSettings,
+) -> Result<Vec<String>, StoreError> {
+    use rayon::prelude::*;
+    let meta = vec![(
+        "cimon.method".to_string(),
+        serde_json::to_string(&method_description(method, growth, catalog)).unwrap(),
+    )];
+    let built = tables(c, catalog, method, growth);
+    timing(c, "all tables in memory");
+    built
+        .into_par_iter()
+        .map(|(name, df)| {
+            let path = dir.join(format!("{name}.parquet"));
+            let mut df = df.map_err(|source| StoreError::Polars { path: path.clone(), source })?;
+            store::write_parquet(&path, &mut df, &meta)?;
+            Ok(name.to_string())
+        })
+        .collect()
+}
+
+fn tables<'a>(
+    c: &'a Computed,
+    catalog: &'a Catalog,
+    method: &Method,
+    growth: &GrowthSettings,
+) -> Vec<(&'static str, PolarsResult<DataFrame>)> {
     let p = &c.scored;
     let r = &c.index;
     let rows = p.rows();
@@ -290,7 +320,10 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
             store::col("casted_tier", r.casted_tier.iter().map(|t| t.map(u32::from)).collect::<Vec<_>>()),
             store::col("ratio_to_average", r.ratio_to_average.clone()),
             store::col("ratio_group", r.ratio_group.clone()),
-            store::col("indicators_present", (0..rows).map(|i| r.normalised.iter().filter(|c| c[i].is_some()).count() as u32).collect::<Vec<_>>()),
+            store::col(
+                "indicators_present",
+                (0..rows).map(|i| r.normalised.iter().filter(|c| c[i].is_some()).count() as u32).collect::<Vec<_>>(),
+            ),
         ];
         for g in &groups {
             cols.push(store::col(&format!("score_{g}"), r.scores[*g].clone()));
@@ -328,7 +361,8 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         let ind_codes: Vec<&str> = p.indicators.iter().map(String::as_str).collect();
         let all = (rows * p.indicators.len()) as IdxSize;
         let flat = |v: &Vec<Vec<Option<f64>>>| v.iter().flatten().copied().collect::<Vec<_>>();
-        let treated: Vec<bool> = r.treated.iter().zip(&r.imputed).flat_map(|(t, i)| t.iter().zip(i).map(|(a, b)| a != b)).collect();
+        let treated: Vec<bool> =
+            r.treated.iter().zip(&r.imputed).flat_map(|(t, i)| t.iter().zip(i).map(|(a, b)| a != b)).collect();
         DataFrame::new_infer_height(vec![
             gathered("region_code", &unit_codes, (0..all).map(|i| i % n_units).collect())?,
             store::col("year", (0..all as usize).map(|i| year_of(i % rows)).collect::<Vec<_>>()),
@@ -348,7 +382,10 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         store::col("level", r.weights.iter().map(|w| w.level as u32).collect::<Vec<_>>()),
         store::col("catalog_weight", r.weights.iter().map(|w| w.catalog).collect::<Vec<_>>()),
         store::col("effective_weight", r.weights.iter().map(|w| w.effective).collect::<Vec<_>>()),
-        store::col("scheme", r.weights.iter().map(|_| format!("{:?}", method.weights).to_lowercase()).collect::<Vec<_>>()),
+        store::col(
+            "scheme",
+            r.weights.iter().map(|_| format!("{:?}", method.weights).to_lowercase()).collect::<Vec<_>>(),
+        ),
     ]);
 
     let t = &r.treatments;
@@ -370,7 +407,8 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         let g_rows = g.rows();
         let all = (g_rows * g.indicators.len()) as IdxSize;
         let ind_codes: Vec<&str> = g.indicators.iter().map(String::as_str).collect();
-        let kinds: Vec<&str> = g.indicators.iter().map(|c| catalog.indicator(c).map_or("", |m| m.kind.as_str())).collect();
+        let kinds: Vec<&str> =
+            g.indicators.iter().map(|c| catalog.indicator(c).map_or("", |m| m.kind.as_str())).collect();
         let units: Vec<&str> = kinds.iter().map(|k| if *k == "ratio" { "pp" } else { "%" }).collect();
         let ind_idx: Vec<IdxSize> = (0..all).map(|i| i / g_rows as IdxSize).collect();
         let g_units: Vec<&str> = g.units.iter().map(|u| u.code.as_str()).collect();
@@ -385,8 +423,10 @@ fn tables<'a>(c: &'a Computed, catalog: &'a Catalog, method: &Method, growth: &G
         for m in &c.growth {
             let name = m.span.column();
             cols.push(store::col(&name, m.change.iter().flatten().copied().collect::<Vec<_>>()));
-            let notes = [None, Some(growth::NOTE_VALUE_MISSING), Some(growth::NOTE_NO_BASE), Some(growth::NOTE_BAD_BASE)];
-            let idx = m.note.iter().flatten().map(|n| notes.iter().position(|x| x == n).unwrap_or(0) as IdxSize).collect();
+            let notes =
+                [None, Some(growth::NOTE_VALUE_MISSING), Some(growth::NOTE_NO_BASE), Some(growth::NOTE_BAD_BASE)];
+            let idx =
+                m.note.iter().flatten().map(|n| notes.iter().position(|x| x == n).unwrap_or(0) as IdxSize).collect();
             cols.push(gathered(&format!("{name}_note"), notes, idx)?);
         }
         DataFrame::new_infer_height(cols)

@@ -219,7 +219,8 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
     // sort of indices replaces a map of strings (10⁶ values at national scale).
     let mut codes: Vec<&str> = registry.regions.iter().map(|r| r.code.as_str()).collect();
     codes.sort_unstable();
-    let ind_order: HashMap<&str, u64> = catalog.indicators.iter().enumerate().map(|(i, c)| (c.code.as_str(), i as u64)).collect();
+    let ind_order: HashMap<&str, u64> =
+        catalog.indicators.iter().enumerate().map(|(i, c)| (c.code.as_str(), i as u64)).collect();
     let region_order: HashMap<&str, u64> = codes.iter().enumerate().map(|(i, c)| (*c, i as u64)).collect();
     let key = |o: &Observation| -> u64 {
         // year < 2^16 after the offset, regions < 2^32, indicators < 2^16
@@ -248,7 +249,12 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
                     o.loc.clone(),
                     format!(
                         "{} {} {}: {what}: {} here, {} at {}",
-                        o.region_code, o.year, o.indicator, show(o.value), show(prev.value), prev.loc
+                        o.region_code,
+                        o.year,
+                        o.indicator,
+                        show(o.value),
+                        show(prev.value),
+                        prev.loc
                     ),
                 );
             }
@@ -271,14 +277,19 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
         let k = key(&o);
         let pos = merged.binary_search_by_key(&k, |(mk, _)| *mk).ok();
         if let Some(first) = by_revision.get(&k) {
-            let earlier = pos.map(|p| &merged[p].1).or_else(|| added.iter().map(|(_, a)| a).find(|a: &&Observation| key(a) == k));
+            let earlier =
+                pos.map(|p| &merged[p].1).or_else(|| added.iter().map(|(_, a)| a).find(|a: &&Observation| key(a) == k));
             if let Some(earlier) = earlier.filter(|e| !same_value(e.value, o.value)) {
                 problems.error(
                     "conflict",
                     o.loc.clone(),
                     format!(
                         "{} {} {}: two revisions disagree: {} here, {} at {first}",
-                        o.region_code, o.year, o.indicator, show(o.value), show(earlier.value)
+                        o.region_code,
+                        o.year,
+                        o.indicator,
+                        show(o.value),
+                        show(earlier.value)
                     ),
                 );
             }

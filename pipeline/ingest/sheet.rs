@@ -22,21 +22,56 @@ enum Role {
     Unit,
     Ignored,
     /// Wide layout: an indicator with the factor from the header unit to the catalog unit.
-    Indicator { index: usize, factor: f64, unit: Arc<str> },
+    Indicator {
+        index: usize,
+        factor: f64,
+        unit: Arc<str>,
+    },
     /// Unknown header or unit; reported once, its cells skipped.
     Bad,
 }
 
-const REGION_CODE: &[&str] = &["区划代码", "行政区划代码", "地区代码", "县区代码", "县(市、区)代码", "代码", "code", "region_code", "adcode"];
+const REGION_CODE: &[&str] =
+    &["区划代码", "行政区划代码", "地区代码", "县区代码", "县(市、区)代码", "代码", "code", "region_code", "adcode"];
 const REGION_NAME: &[&str] = &[
-    "县(市、区)", "县(市区)", "县市区", "县(区)", "县区", "县(市)", "地区", "地区名称", "区域", "名称", "县名", "县(市、区)名称",
-    "region", "county", "region_name", "county_name",
+    "县(市、区)",
+    "县(市区)",
+    "县市区",
+    "县(区)",
+    "县区",
+    "县(市)",
+    "地区",
+    "地区名称",
+    "区域",
+    "名称",
+    "县名",
+    "县(市、区)名称",
+    "region",
+    "county",
+    "region_name",
+    "county_name",
 ];
 const YEAR: &[&str] = &["年份", "年度", "年", "year", "统计年度"];
 const INDICATOR: &[&str] = &["指标", "指标名称", "指标代码", "indicator", "indicator_code"];
 const VALUE: &[&str] = &["数值", "值", "指标值", "value"];
 const UNIT: &[&str] = &["单位", "计量单位", "unit"];
-const IGNORED: &[&str] = &["序号", "备注", "说明", "no", "no.", "#", "填报人", "联系电话", "所属市州", "所属地市", "市州", "地级市", "prefecture", "province", "省份"];
+const IGNORED: &[&str] = &[
+    "序号",
+    "备注",
+    "说明",
+    "no",
+    "no.",
+    "#",
+    "填报人",
+    "联系电话",
+    "所属市州",
+    "所属地市",
+    "市州",
+    "地级市",
+    "prefecture",
+    "province",
+    "省份",
+];
 
 /// Rows that are notes, not data: text after the table.
 const NOTE_PREFIXES: &[&str] = &["注", "说明", "数据来源", "资料来源", "示例数据", "填报", "备注", "note", "source"];
@@ -76,7 +111,9 @@ fn header_role(text: &str) -> Option<Role> {
 fn match_indicator<'c>(text: &str, catalog: &'c Catalog) -> Option<(usize, &'c Indicator, Option<String>)> {
     let parts = split_header(text);
     let find = |s: &str| {
-        catalog.indicator_by_header(s).map(|ind| (catalog.indicators.iter().position(|i| i.code == ind.code).unwrap(), ind))
+        catalog
+            .indicator_by_header(s)
+            .map(|ind| (catalog.indicators.iter().position(|i| i.code == ind.code).unwrap(), ind))
     };
     if let Some((i, ind)) = find(&parts.full) {
         return Some((i, ind, None));
@@ -103,7 +140,10 @@ pub struct SheetContext<'a> {
 pub enum SheetResult {
     /// No header row found (an instructions sheet, say).
     NoTable,
-    Table { layout: &'static str, observations: Vec<Observation> },
+    Table {
+        layout: &'static str,
+        observations: Vec<Observation>,
+    },
 }
 
 /// Find the header row: the first row with a county column and an indicator or long-layout column.
@@ -224,9 +264,11 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             None => fixed_year.unwrap(),
         };
 
-        let Some(region) = resolve_region(cx.registry, &code_text, &name_text, year, code_col.or(name_col), |col, msg| {
-            problems.error("unknown_county", loc(Some(r), col), msg)
-        }) else {
+        let Some(region) =
+            resolve_region(cx.registry, &code_text, &name_text, year, code_col.or(name_col), |col, msg| {
+                problems.error("unknown_county", loc(Some(r), col), msg)
+            })
+        else {
             continue;
         };
         // A wide row carries a whole county-year: a second row for it is one duplicate, not one per column.
@@ -235,14 +277,25 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 problems.error(
                     "duplicate_county",
                     loc(Some(r), code_col.or(name_col)),
-                    format!("{} {} appears twice for {year}: rows {} and {}", region.code, region.name, prev + 1, r + 1),
+                    format!(
+                        "{} {} appears twice for {year}: rows {} and {}",
+                        region.code,
+                        region.name,
+                        prev + 1,
+                        r + 1
+                    ),
                 );
                 continue;
             }
         }
 
         let region_code: Arc<str> = region.code.as_str().into();
-        let mut push = |problems: &mut Problems, index: usize, factor: f64, unit: &Arc<str>, cell: &Cell, col: usize| {
+        let mut push = |problems: &mut Problems,
+                        index: usize,
+                        factor: f64,
+                        unit: &Arc<str>,
+                        cell: &Cell,
+                        col: usize| {
             let ind = &cx.catalog.indicators[index];
             let at = loc(Some(r), Some(col));
             // Wide rows were checked as a whole above; a long table repeats per indicator.
@@ -252,7 +305,11 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     at.clone(),
                     format!(
                         "{} {} appears twice for {year} {}: rows {} and {}",
-                        region.code, region.name, ind.code, prev + 1, r + 1
+                        region.code,
+                        region.name,
+                        ind.code,
+                        prev + 1,
+                        r + 1
                     ),
                 );
                 return;
@@ -274,7 +331,11 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             let mut out_of_range = false;
             if let Some(v) = value {
                 if v < 0.0 && ind.kind == Kind::Count {
-                    problems.error("negative_count", at, format!("{} is a count and cannot be negative ({raw})", ind.code));
+                    problems.error(
+                        "negative_count",
+                        at,
+                        format!("{} is a count and cannot be negative ({raw})", ind.code),
+                    );
                     return;
                 }
                 if let Some([lo, hi]) = ind.range {
@@ -311,7 +372,10 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 problems.error(
                     "unknown_indicator",
                     loc(Some(r), Some(ic)),
-                    format!("unknown indicator \"{ind_text}\": not a code, name or alias in {}", cx.catalog.path.display()),
+                    format!(
+                        "unknown indicator \"{ind_text}\": not a code, name or alias in {}",
+                        cx.catalog.path.display()
+                    ),
                 );
                 continue;
             };
@@ -323,7 +387,9 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         } else {
             for (c, role) in roles.iter().enumerate() {
                 match role {
-                    Some(Role::Indicator { index, factor, unit }) => push(problems, *index, *factor, unit, grid.cell(r, c), c),
+                    Some(Role::Indicator { index, factor, unit }) => {
+                        push(problems, *index, *factor, unit, grid.cell(r, c), c)
+                    }
                     None if !grid.cell(r, c).is_empty() => problems.error(
                         "unknown_column",
                         loc(Some(r), Some(c)),
@@ -349,7 +415,9 @@ fn resolve_region<'r>(
     let describe = |cell: &str, l: Lookup<'r>| -> Result<&'r Region, String> {
         match l {
             Lookup::Found(r) => Ok(r),
-            Lookup::Unknown => Err(format!("unknown county \"{cell}\": not in the region registry {}", registry.path.display())),
+            Lookup::Unknown => {
+                Err(format!("unknown county \"{cell}\": not in the region registry {}", registry.path.display()))
+            }
             Lookup::Ambiguous(rs) => Err(format!(
                 "county name \"{cell}\" is ambiguous in {year} ({}); use the 6-digit code",
                 rs.iter().map(|r| format!("{} {}", r.code, r.prefecture_name)).collect::<Vec<_>>().join(", ")
@@ -362,7 +430,9 @@ fn resolve_region<'r>(
                     (None, None) => "always".into(),
                 };
                 let hint = match &r.successor {
-                    Some(s) if r.valid_to.is_some_and(|t| year > t) => format!("; from {} on use {s}", r.valid_to.unwrap() + 1),
+                    Some(s) if r.valid_to.is_some_and(|t| year > t) => {
+                        format!("; from {} on use {s}", r.valid_to.unwrap() + 1)
+                    }
                     _ => registry
                         .regions
                         .iter()

@@ -94,10 +94,9 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
             .map(|s| (s.to_string(), "UTF-8 with BOM"))
             .map_err(|e| format!("has a UTF-8 byte-order mark but invalid UTF-8 at byte {}", e.valid_up_to() + 3));
     }
-    for (bom, enc, label) in [
-        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"),
-        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE, "UTF-16BE"),
-    ] {
+    for (bom, enc, label) in
+        [(&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"), (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE, "UTF-16BE")]
+    {
         if bytes.starts_with(bom) {
             let (text, _, errors) = enc.decode(bytes);
             return if errors { Err(format!("invalid {label} text")) } else { Ok((text.into_owned(), label)) };
@@ -115,11 +114,8 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
 
 fn read_csv(text: &str) -> Result<Grid, String> {
     let delimiter = sniff_delimiter(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let bytes = text.as_bytes();
     let (mut scanned, mut line) = (0usize, 0usize);
@@ -139,7 +135,9 @@ fn read_csv(text: &str) -> Result<Grid, String> {
             scanned = start;
         }
         rows.resize(line.max(rows.len()), Vec::new());
-        rows.push(rec.iter().map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) }).collect());
+        rows.push(
+            rec.iter().map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) }).collect(),
+        );
     }
     Ok(Grid { sheet: None, rows })
 }
