@@ -168,13 +168,26 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
             message: format!("[compute] scale = {:?}: the lower bound must be below the upper", method.scale),
         });
     }
-    if file.growth.spans.iter().any(|&n| n < 1) {
+    let mut growth = file.growth;
+    growth.spans.sort_unstable();
+    growth.spans.dedup();
+    let [a, b, c] = method.tiers.ratio_thresholds;
+    if !(a <= b && b <= c) {
+        return Err(ConfigError::Invalid {
+            path: file_path.clone().unwrap_or_default(),
+            message: format!(
+                "[compute] tiers.ratio_thresholds = {:?} must be increasing",
+                method.tiers.ratio_thresholds
+            ),
+        });
+    }
+    if growth.spans.iter().any(|&n| n < 1) {
         return Err(ConfigError::Invalid {
             path: file_path.clone().unwrap_or_default(),
             message: "[growth] spans must be whole years ≥ 1".into(),
         });
     }
-    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth: file.growth })
+    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth })
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Synth(a) => synth::run(&a),
         Command::Compute(a) => {
             let cfg = a.config(None)?;
-            let schemas = load_schemas(&cfg)?;
+            let schemas = load_schemas(&cfg, true)?;
             let computed = compute::compute(
                 &cfg.store_dir(),
                 &schemas.catalog,
@@ -130,14 +130,15 @@ pub struct Schemas {
     pub targets: Vec<targets::Target>,
 }
 
-/// Targets come from the config, else from the copy the last ingest kept in the store.
-pub fn load_schemas(cfg: &Config) -> Result<Schemas> {
+/// Targets come from the config; `compute` (`from_store`) falls back to the copy the last
+/// ingest kept in the store, which an ingest is about to replace and so never reads.
+pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
     let catalog = Catalog::load(&cfg.catalog)?;
     let registry = Registry::load(&cfg.regions)?;
     let in_store = cfg.store_dir().join(store::TARGETS_FILE);
     let targets = match &cfg.targets {
         Some(p) => targets::load(p, &catalog, &registry)?,
-        None if in_store.is_file() => targets::load(&in_store, &catalog, &registry)?,
+        None if from_store && in_store.is_file() => targets::load(&in_store, &catalog, &registry)?,
         None => Vec::new(),
     };
     Ok(Schemas { catalog, registry, targets })
@@ -145,7 +146,7 @@ pub fn load_schemas(cfg: &Config) -> Result<Schemas> {
 
 /// Read and validate the inputs, printing every problem to stderr.
 fn ingest_stage(cfg: &Config, quiet: bool) -> Result<(Schemas, ingest::Ingested)> {
-    let schemas = load_schemas(cfg)?;
+    let schemas = load_schemas(cfg, false)?;
     let dir = cfg.input_dir()?;
     let files = ingest::collect_inputs(dir)?;
     match ingest::ingest(&files, &schemas.catalog, &schemas.registry) {

@@ -102,14 +102,18 @@ pub fn publish_dir(staged: &Path, target: &Path) -> Result<(), StoreError> {
     if !target.exists() {
         std::fs::rename(staged, target).map_err(io(target))?;
     } else if exchange(staged, target).is_ok() {
-        // `staged` now holds the previous tree.
-        std::fs::remove_dir_all(staged).map_err(io(staged))?;
+        // `staged` now holds the previous tree; the new one is live, so a failed clean-up is
+        // left for the next run (`staging_dir` removes dead runs' leftovers).
+        let _ = std::fs::remove_dir_all(staged);
     } else {
         // No atomic exchange on this system: two renames, with a short window without `target`.
         let old = staged.with_extension("old");
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+        }
         std::fs::rename(target, &old).map_err(io(target))?;
         std::fs::rename(staged, target).map_err(io(target))?;
-        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+        let _ = std::fs::remove_dir_all(&old);
     }
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         if let Ok(d) = File::open(parent) {
@@ -140,7 +144,9 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no atomic exchange"))
 }
 
+/// fsync every file and directory, so a power loss after publishing cannot lose entries.
 fn sync_tree(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
         let p = entry.path();

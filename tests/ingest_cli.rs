@@ -477,3 +477,56 @@ fn national_synthetic_panel_ingests_and_computes() {
     let header = std::fs::read_to_string(inputs.join("2020.csv")).unwrap();
     assert!(header.starts_with("示例数据"), "every synthetic file says so");
 }
+
+/// Coverage is judged per prefecture and year; a blank cell in a revision file revises nothing.
+#[test]
+fn coverage_per_prefecture_year_and_blank_revision_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let jingmen = |year: i32| {
+        format!(
+            "示例数据\n代码,年份,专利授权量(件),技术合同成交额(万元)\n420802,{year},100,1000\n420804,{year},200,2000\n\
+             420882,{year},300,3000\n420822,{year},400,4000\n420881,{year},500,5000\n"
+        )
+    };
+    std::fs::write(input.join("荆门市2022.csv"), jingmen(2022)).unwrap();
+    std::fs::write(input.join("荆门市2023.csv"), jingmen(2023)).unwrap();
+    // 白山市 starts reporting in 2023: no coverage error for its 2022.
+    let baishan: String = ["220602", "220605", "220621", "220622", "220623", "220681"]
+        .iter()
+        .map(|c| format!("{c},2023,10,100\n"))
+        .collect();
+    std::fs::write(
+        input.join("白山市2023.csv"),
+        format!("示例数据\n代码,年份,专利授权量(件),技术合同成交额(万元)\n{baishan}"),
+    )
+    .unwrap();
+    // The revision corrects patents and leaves the contract value blank: the contract value stays.
+    std::fs::write(
+        input.join("2023年修订.csv"),
+        "示例数据\n代码,年份,专利授权量(件),技术合同成交额(万元)\n420802,2023,150,\n",
+    )
+    .unwrap();
+    // "修订前" (before revision) is not a revision: identical values, so no conflict either.
+    std::fs::write(input.join("荆门市2023(修订前).csv"), jingmen(2023)).unwrap();
+    let out = tmp.path().join("out");
+    cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).success();
+    let df = observations(&out.join("store"));
+    assert_eq!(obs(&df, "420802", 2023, "patent_grants").unwrap().value, Some(150.0));
+    assert_eq!(obs(&df, "420802", 2023, "tech_contract_value").unwrap().value, Some(1000.0));
+    let rev = cimon::store::read_table(&out.join("store"), "revisions").unwrap();
+    assert_eq!(rev.height(), 1);
+    let src = cimon::store::read_table(&out.join("store"), "sources").unwrap();
+    let revision: Vec<Option<bool>> = src.column("revision").unwrap().bool().unwrap().iter().collect();
+    assert_eq!(revision.iter().filter(|r| **r == Some(true)).count(), 1);
+    // 白山市 missing a county in 2023 is still a coverage error.
+    std::fs::write(
+        input.join("白山市2023.csv"),
+        format!("示例数据\n代码,年份,专利授权量(件)\n{}", &baishan[..baishan.rfind("220681").unwrap()]),
+    )
+    .unwrap();
+    cimon(&repo(), &["validate", input.to_str().unwrap()])
+        .failure(3)
+        .stderr_line(&["220681 临江市 (白山市) has no data for 2023"]);
+}

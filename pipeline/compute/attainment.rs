@@ -31,6 +31,8 @@ impl Status {
 
 /// Projected attainment at or above this share counts as "at risk" rather than "off track".
 pub const AT_RISK_FLOOR: f64 = 0.9;
+/// A growth target missed by at most this many percentage points a year, before its end, is "at risk".
+pub const AT_RISK_GROWTH_POINTS: f64 = 1.0;
 /// Years of history used for the trend projection.
 pub const TREND_YEARS: i32 = 3;
 
@@ -134,7 +136,14 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
         note: String::new(),
     };
     let mut details = Vec::new();
-    let data_end = s.iter().rev().find_map(|(&y, v)| v.map(|_| y));
+    // The series covers every year of the panel: its last key is the latest year reported at all,
+    // which decides whether a deadline has passed (a county's own gap does not move it).
+    let data_end = s.keys().next_back().copied();
+    let end_missing = data_end.is_some_and(|last| t.end <= last) && value(s, t.end).is_none();
+    if end_missing && t.kind != TargetKind::Flow && t.kind != TargetKind::Cumulative {
+        a.note = format!("no value in the end year {}", t.end);
+        return (a, details);
+    }
     match t.kind {
         TargetKind::Level => {
             let (op, tv) = (t.op.unwrap_or(Op::AtLeast), t.value.unwrap_or(f64::NAN));
@@ -184,31 +193,41 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                 return (a, details);
             };
             a.actual = Some(g);
-            let lo = t.min.unwrap_or(f64::NEG_INFINITY);
-            let hi = t.max.unwrap_or(f64::INFINITY);
+            let direction = catalog.indicator(&t.indicator).map_or(1.0, |i| i.direction);
             if let Some(min) = t.min.filter(|m| *m > 0.0) {
                 a.attainment = Some(g / min).filter(|r| r.is_finite());
                 a.attainment_capped = a.attainment.map(|r| r.clamp(0.0, 1.0));
             }
-            // Growth still needed from now to end the span at the lower bound on average.
-            if y < t.end && t.min.is_some() {
-                let goal = x0 * (1.0 + lo / 100.0).powi(t.end - t.start);
+            // The bound that matters: the lower one when more is better, the upper one when less is.
+            let binding = if direction > 0.0 { t.min.or(t.max) } else { t.max.or(t.min) };
+            if let Some(b) = binding.filter(|_| y < t.end) {
+                let goal = x0 * (1.0 + b / 100.0).powi(t.end - t.start);
                 a.needed_per_year = avg_growth_pct(x, goal, t.end - y);
                 a.projected = Some(x * (1.0 + g / 100.0).powi(t.end - y));
             }
-            let within = g >= lo && g <= hi;
-            a.status = if within && y == t.end {
-                Status::Achieved
-            } else if within {
-                Status::OnTrack
-            } else if g > hi {
-                a.note = format!("growth {g:.1}% above the range");
-                if y == t.end {
+            let below = t.min.is_some_and(|lo| g < lo);
+            let above = t.max.is_some_and(|hi| g > hi);
+            // Beyond a two-sided range on the better side still meets the policy's intent.
+            let better_side =
+                t.min.is_some() && t.max.is_some() && ((direction > 0.0 && above) || (direction < 0.0 && below));
+            let done = y >= t.end;
+            if better_side {
+                a.note = format!("growth {g:.1}% beyond the range on the better side");
+            }
+            let gap = if below {
+                t.min.unwrap() - g
+            } else if above {
+                g - t.max.unwrap()
+            } else {
+                0.0
+            };
+            a.status = if (!below && !above) || better_side {
+                if done {
                     Status::Achieved
                 } else {
                     Status::OnTrack
                 }
-            } else if y < t.end && g >= lo * AT_RISK_FLOOR {
+            } else if !done && gap <= AT_RISK_GROWTH_POINTS {
                 Status::AtRisk
             } else {
                 Status::OffTrack
@@ -387,6 +406,42 @@ mod tests {
         // Missing base year.
         let (a, _) = evaluate(&t, "x", &series(&[(2018, Some(1.0)), (2020, Some(2.0))]), &catalog());
         assert_eq!(a.status, Status::NoData);
+    }
+
+    #[test]
+    fn growth_targets_respect_direction_and_one_sided_bounds() {
+        // Energy use must fall at least 3% a year (max = −3): 1.00 → 0.98 over 5 years is −0.4%.
+        let s = series(&[(2020, Some(1.0)), (2025, Some(0.98))]);
+        let t = target(TargetKind::Growth, "energy_intensity", None, None, None, Some(-3.0), 2020, 2025);
+        let (a, _) = evaluate(&t, "x", &s, &catalog());
+        assert!((a.actual.unwrap() - (0.98f64.powf(0.2) - 1.0) * 100.0).abs() < 1e-9);
+        assert_eq!(a.status, Status::OffTrack);
+        // A range of −8% to −3% and a 10% fall: beyond the range on the better side.
+        let s = series(&[(2020, Some(1.0)), (2021, Some(0.9))]);
+        let t = target(TargetKind::Growth, "energy_intensity", None, None, Some(-8.0), Some(-3.0), 2020, 2021);
+        let (a, _) = evaluate(&t, "x", &s, &catalog());
+        assert_eq!(a.status, Status::Achieved, "{}", a.note);
+        // A rise above 5–8% is fine for a higher-is-better indicator …
+        let s = series(&[(2020, Some(100.0)), (2021, Some(120.0))]);
+        let t = target(TargetKind::Growth, "tech_contract_value", None, None, Some(5.0), Some(8.0), 2020, 2021);
+        assert_eq!(evaluate(&t, "x", &s, &catalog()).0.status, Status::Achieved);
+        // … and 4.5% before the end is within a point of the range: at risk.
+        let s = series(&[(2020, Some(100.0)), (2021, Some(104.5)), (2022, None)]);
+        let t = target(TargetKind::Growth, "tech_contract_value", None, None, Some(5.0), Some(8.0), 2020, 2025);
+        assert_eq!(evaluate(&t, "x", &s, &catalog()).0.status, Status::AtRisk);
+    }
+
+    #[test]
+    fn a_missing_end_year_after_the_deadline_is_no_data_not_a_projection() {
+        // Target ≥ 60 by 2020; the county left 2020 blank but the panel runs to 2021.
+        let s = series(&[(2019, Some(50.0)), (2020, None), (2021, Some(90.0))]);
+        let t = target(TargetKind::Level, "hitech_ent_count", Some(Op::AtLeast), Some(60.0), None, None, 2018, 2020);
+        let (a, _) = evaluate(&t, "x", &s, &catalog());
+        assert_eq!((a.status, a.note.as_str()), (Status::NoData, "no value in the end year 2020"));
+        // A flow whose last year is blank is not met in that year.
+        let s = series(&[(2018, Some(120.0)), (2019, Some(130.0)), (2020, None)]);
+        let t = target(TargetKind::Flow, "st_commissioners", Some(Op::AtLeast), Some(100.0), None, None, 2018, 2020);
+        assert_eq!(evaluate(&t, "x", &s, &catalog()).0.status, Status::OffTrack);
     }
 
     #[test]

@@ -72,6 +72,11 @@ pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> R
     for r in &registry.regions {
         current.insert(r.code.as_str(), registry.current_code(&r.code));
     }
+    let unknown: Vec<&str> = distinct_regions.str()?.iter().flatten().filter(|c| !current.contains_key(c)).collect();
+    if !unknown.is_empty() {
+        polars_bail!(ComputeError: "region codes {} are in the store but not in the registry {}: compute with the registry the store was ingested with",
+            unknown.join(", "), registry.path.display());
+    }
     let unit_set: BTreeSet<&str> =
         distinct_regions.str()?.iter().flatten().filter_map(|c| current.get(c).copied()).collect();
     let units: Vec<Unit> = unit_set

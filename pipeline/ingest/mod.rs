@@ -27,8 +27,9 @@ pub struct InputFile {
 impl InputFile {
     /// A revision is declared in the file name (`2022年数据修订.csv`, `2022_revision.xlsx`).
     pub fn is_revision(&self) -> bool {
-        let lower = self.name.to_lowercase();
-        ["修订", "更正", "revision", "revised"].iter().any(|w| lower.contains(w))
+        let base = self.name.rsplit('/').next().unwrap_or(&self.name).to_lowercase();
+        let negated = ["未修订", "修订前", "更正前", "unrevised"].iter().any(|w| base.contains(w));
+        !negated && ["修订", "更正", "revision", "revised"].iter().any(|w| base.contains(w))
     }
 }
 
@@ -274,6 +275,10 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
     let mut by_revision: HashMap<u64, Loc> = HashMap::new();
     let mut added = Vec::new();
     for o in revised {
+        // A blank cell in a revision file revises nothing; only an explicit "no data" (—, 空白) clears a value.
+        if o.raw_value.trim().is_empty() {
+            continue;
+        }
         let k = key(&o);
         let pos = merged.binary_search_by_key(&k, |(mk, _)| *mk).ok();
         if let Some(first) = by_revision.get(&k) {
@@ -329,11 +334,11 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
     Ok(Ingested { observations: merged, revisions, warnings: all, sources })
 }
 
-/// Every county of a prefecture that reports must report in every year that has data.
+/// Every county of a prefecture must report in each year in which that prefecture reported.
 fn check_coverage(merged: &[Observation], registry: &Registry, problems: &mut Problems) {
     let mut years: BTreeSet<i32> = BTreeSet::new();
     let mut present: BTreeSet<(i32, &str)> = BTreeSet::new();
-    let mut prefectures: BTreeSet<&str> = BTreeSet::new();
+    let mut prefectures: BTreeSet<(i32, &str)> = BTreeSet::new();
     let mut files_by_year: BTreeMap<i32, BTreeSet<&str>> = BTreeMap::new();
     // `merged` is sorted by year and region: look at each county-year once.
     let mut last: Option<(i32, &str)> = None;
@@ -350,12 +355,12 @@ fn check_coverage(merged: &[Observation], registry: &Registry, problems: &mut Pr
         years.insert(o.year);
         present.insert((o.year, &*o.region_code));
         if let Some(r) = registry.get(&o.region_code) {
-            prefectures.insert(r.prefecture_code.as_str());
+            prefectures.insert((o.year, r.prefecture_code.as_str()));
         }
     }
     for &y in &years {
         for r in registry.valid_in(y) {
-            if prefectures.contains(r.prefecture_code.as_str()) && !present.contains(&(y, r.code.as_str())) {
+            if prefectures.contains(&(y, r.prefecture_code.as_str())) && !present.contains(&(y, r.code.as_str())) {
                 let files: Vec<&str> = files_by_year[&y].iter().copied().collect();
                 problems.error(
                     "coverage",

@@ -318,14 +318,17 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             let value = match cell {
                 Cell::Number(v) => Some(*v),
                 Cell::Empty => None,
-                Cell::Text(t) => match parse_number(t, cx.catalog.unit(unit).is_some_and(|u| u.family == "share")) {
-                    CellValue::Number(v) => Some(v),
-                    CellValue::Missing => None,
-                    CellValue::NotANumber => {
-                        problems.error("not_a_number", at, format!("\"{t}\" is not a number"));
-                        return;
+                Cell::Text(t) => {
+                    match parse_number(t, cx.catalog.unit(unit).is_some_and(|u| u.family == "share" && u.factor == 1.0))
+                    {
+                        CellValue::Number(v) => Some(v),
+                        CellValue::Missing => None,
+                        CellValue::NotANumber => {
+                            problems.error("not_a_number", at, format!("\"{t}\" is not a number"));
+                            return;
+                        }
                     }
-                },
+                }
             };
             let value = value.map(|v| convert(v, factor));
             let mut out_of_range = false;
