@@ -530,3 +530,55 @@ fn coverage_per_prefecture_year_and_blank_revision_cells() {
         .failure(3)
         .stderr_line(&["220681 临江市 (白山市) has no data for 2023"]);
 }
+
+/// Summary rows are skipped; a doubled indicator column, disagreeing units and a bad name are errors at the right cell.
+#[test]
+fn summary_rows_skipped_and_header_and_unit_errors_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let regions = repo().join("tests/fixtures/regions.csv");
+    let rows = "420802,东宝区,1\n420804,掇刀区,2\n420882,京山市,3\n420822,沙洋县,4\n420881,钟祥市,5\n";
+    let good = format!(
+        "示例数据\n序号,区划代码,县(市、区),专利授权量(件)\n{}合计,,,15\n,420800,荆门市,15\n6,,,\n",
+        rows.lines().enumerate().map(|(i, l)| format!("{},{l}\n", i + 1)).collect::<String>()
+    );
+    std::fs::write(input.join("2023年荆门.csv"), good).unwrap();
+    let out = tmp.path().join("out");
+    let args = |dir: &std::path::Path| {
+        vec![
+            "ingest".to_string(),
+            dir.to_str().unwrap().into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+            "--regions".into(),
+            regions.to_str().unwrap().into(),
+            "-q".into(),
+        ]
+    };
+    let a = args(&input);
+    cimon(&repo(), &a.iter().map(String::as_str).collect::<Vec<_>>()).success();
+    assert_eq!(observations(&out.join("store")).height(), 5);
+
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(
+        bad.join("2023年a.csv"),
+        format!("区划代码,县(市、区),技术合同成交额(万元),技术合同成交额(亿元)\n{}", rows.replace(",1\n", ",1,1\n")),
+    )
+    .unwrap();
+    std::fs::write(
+        bad.join("2023年b.csv"),
+        "县(市、区),年份,指标,单位,数值\n东宝县,2023,专利授权量,件,3\n东宝区,2023,技术合同成交额(万元),亿元,1.3\n",
+    )
+    .unwrap();
+    let a = args(&bad);
+    let run = cimon(&repo(), &a.iter().map(String::as_str).collect::<Vec<_>>());
+    run.failure(3)
+        .stderr_line(&["2023年a.csv, row 1, column D", "columns C and D both hold tech_contract_value"])
+        .stderr_line(&["2023年b.csv, row 2, column A (县(市、区))", "unknown county \"东宝县\""])
+        .stderr_line(&[
+            "2023年b.csv, row 3, column D (单位)",
+            "the indicator says \"万元\" but the unit column says \"亿元\"",
+        ]);
+}

@@ -205,6 +205,25 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         };
         roles.push(role);
     }
+    // Two columns for one indicator (万元 and 亿元, say) would make one value twice.
+    let mut seen_indicator: HashMap<usize, usize> = HashMap::new();
+    for (c, role) in roles.iter_mut().enumerate() {
+        if let Some(Role::Indicator { index, .. }) = *role {
+            if let Some(first) = seen_indicator.insert(index, c) {
+                problems.error(
+                    "duplicate_column",
+                    loc(Some(h), Some(c)),
+                    format!(
+                        "columns {} and {} both hold {}",
+                        column_letter(first),
+                        column_letter(c),
+                        cx.catalog.indicators[index].code
+                    ),
+                );
+                *role = Some(Role::Bad);
+            }
+        }
+    }
     let col_of = |want: &Role| roles.iter().position(|r| r.as_ref() == Some(want));
     for (kind, what) in [(Role::RegionCode, "county code"), (Role::RegionName, "county name"), (Role::Year, "year")] {
         let n = roles.iter().filter(|r| r.as_ref() == Some(&kind)).count();
@@ -245,7 +264,17 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         }
         let code_text = code_col.map(|c| grid.cell(r, c).text()).unwrap_or_default();
         let name_text = name_col.map(|c| grid.cell(r, c).text()).unwrap_or_default();
-        if code_text.is_empty() && in_list(&normalise_key(&name_text), TOTAL_NAMES) {
+        // Summary rows (合计, 全市合计, a prefecture's own code) and rows with only a 序号 are not counties.
+        let total = |t: &str| {
+            let k = normalise_key(t);
+            in_list(&k, TOTAL_NAMES) || k.ends_with("合计") || k.ends_with("总计")
+        };
+        let area_code = code_text.len() == 6 && code_text.ends_with("00") && cx.registry.get(&code_text).is_none();
+        let only_ignored = row
+            .iter()
+            .enumerate()
+            .all(|(c, cell)| cell.is_empty() || matches!(roles.get(c), Some(Some(Role::Ignored))));
+        if (code_text.is_empty() && total(&name_text)) || total(&first) || area_code || only_ignored {
             continue;
         }
 
@@ -265,7 +294,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         };
 
         let Some(region) =
-            resolve_region(cx.registry, &code_text, &name_text, year, code_col.or(name_col), |col, msg| {
+            resolve_region(cx.registry, &code_text, &name_text, year, (code_col, name_col), |col, msg| {
                 problems.error("unknown_county", loc(Some(r), col), msg)
             })
         else {
@@ -382,7 +411,18 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 );
                 continue;
             };
-            let unit = bracket_unit.or_else(|| unit_col.map(|c| grid.cell(r, c).text()).filter(|u| !u.is_empty()));
+            let column_unit = unit_col.map(|c| grid.cell(r, c).text()).filter(|u| !u.is_empty());
+            if let (Some(b), Some(u)) = (&bracket_unit, &column_unit) {
+                if normalise_key(b) != normalise_key(u) {
+                    problems.error(
+                        "bad_unit",
+                        loc(Some(r), unit_col),
+                        format!("the indicator says \"{b}\" but the unit column says \"{u}\""),
+                    );
+                    continue;
+                }
+            }
+            let unit = bracket_unit.or(column_unit);
             match unit_factor(cx.catalog, ind, unit.as_deref()) {
                 Ok((factor, unit)) => push(problems, index, factor, &Arc::from(unit), grid.cell(r, vc), vc),
                 Err(e) => problems.error("bad_unit", loc(Some(r), unit_col.or(Some(ic))), e),
@@ -412,9 +452,12 @@ fn resolve_region<'r>(
     code: &str,
     name: &str,
     year: i32,
-    col: Option<usize>,
+    (code_col, name_col): (Option<usize>, Option<usize>),
     mut fail: impl FnMut(Option<usize>, String),
 ) -> Option<&'r Region> {
+    // Errors point at the cell that failed: the code if there is one, else the name.
+    let code_at = if code.is_empty() { name_col.or(code_col) } else { code_col };
+    let name_at = name_col.or(code_col);
     let describe = |cell: &str, l: Lookup<'r>| -> Result<&'r Region, String> {
         match l {
             Lookup::Found(r) => Ok(r),
@@ -451,17 +494,21 @@ fn resolve_region<'r>(
     let by_name = (!name.is_empty()).then(|| describe(name, registry.lookup(name, Some(year))));
     match (by_code, by_name) {
         (None, None) => {
-            fail(col, "row has values but no county code or name".into());
+            fail(code_at, "row has values but no county code or name".into());
             None
         }
         (Some(Ok(r)), Some(Ok(n))) if r.code != n.code => {
-            fail(col, format!("code {code} is {} but the name says {name}", r.name));
+            fail(name_at, format!("code {code} is {} but the name says {name}", r.name));
             None
         }
         (Some(Ok(r)), _) => Some(r),
         (None, Some(Ok(r))) => Some(r),
-        (Some(Err(e)), _) | (None, Some(Err(e))) => {
-            fail(col, e);
+        (Some(Err(e)), _) => {
+            fail(code_at, e);
+            None
+        }
+        (None, Some(Err(e))) => {
+            fail(name_at, e);
             None
         }
     }
