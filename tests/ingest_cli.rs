@@ -582,3 +582,26 @@ fn summary_rows_skipped_and_header_and_unit_errors_located() {
             "the indicator says \"万元\" but the unit column says \"亿元\"",
         ]);
 }
+
+/// Percent-formatted workbook cells (23.5% stored as 0.235) are flagged, not silently taken.
+#[test]
+fn percent_formatted_cells_are_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("2023年").unwrap();
+    let pct = rust_xlsxwriter::Format::new().set_num_format("0.0%");
+    ws.write_string(0, 0, "区划代码").unwrap();
+    ws.write_string(0, 1, "有研发活动的规上工业企业占比(%)").unwrap();
+    for (i, code) in ["420802", "420804", "420882", "420822", "420881"].iter().enumerate() {
+        ws.write_string(1 + i as u32, 0, *code).unwrap();
+        ws.write_number_with_format(1 + i as u32, 1, 0.2 + i as f64 * 0.05, &pct).unwrap();
+    }
+    wb.save(input.join("荆门.xlsx")).unwrap();
+    let regions = repo().join("tests/fixtures/regions.csv");
+    cimon(&repo(), &["validate", input.to_str().unwrap(), "--regions", regions.to_str().unwrap()])
+        .success()
+        .stderr_line(&["warning: 荆门.xlsx, sheet 2023年, row 1, column B", "formatted as percentages"]);
+}

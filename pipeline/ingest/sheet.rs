@@ -443,6 +443,29 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             }
         }
     }
+    // Excel cells formatted as percentages store 23.5% as 0.235, and calamine does not expose the
+    // format: flag a % column whose numbers are all ≤ 1 instead of silently taking them.
+    if grid.sheet.is_some() && !long_layout {
+        for (c, role) in roles.iter().enumerate() {
+            let Some(Role::Indicator { unit, .. }) = role else { continue };
+            if cx.catalog.unit(unit).is_none_or(|u| u.family != "share" || u.factor != 1.0) {
+                continue;
+            }
+            let numbers: Vec<f64> = (h + 1..grid.rows.len())
+                .filter_map(|r| match grid.cell(r, c) {
+                    Cell::Number(v) => Some(*v),
+                    _ => None,
+                })
+                .collect();
+            if numbers.len() >= 3 && numbers.iter().all(|v| v.abs() <= 1.0) {
+                problems.warning(
+                    "percent_format",
+                    loc(Some(h), Some(c)),
+                    "every number in this % column is ≤ 1: if the cells are formatted as percentages (23.5% stored as 0.235), enter them as plain numbers",
+                );
+            }
+        }
+    }
     SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations }
 }
 
