@@ -97,10 +97,18 @@ impl Registry {
                 return Err(err(row, format!("code {} appears twice", r.code)));
             }
         }
+        let mut predecessor: HashMap<&str, &str> = HashMap::new();
         for (i, r) in regions.iter().enumerate() {
             if let Some(s) = &r.successor {
                 if !by_code.contains_key(s) {
                     return Err(err(i + 2, format!("successor {s} of {} is not in the registry", r.code)));
+                }
+                // A merger (two codes into one) would need a rule to combine their values.
+                if let Some(other) = predecessor.insert(s, &r.code) {
+                    return Err(err(
+                        i + 2,
+                        format!("{} and {other} both have successor {s}: merged counties are not supported", r.code),
+                    ));
                 }
             }
         }
@@ -191,6 +199,15 @@ mod tests {
         assert_eq!(r.within("620900").count(), 7);
         assert_eq!(r.valid_in(2024).count(), 25);
         assert_eq!(r.valid_in(2016).count(), 25);
+    }
+
+    #[test]
+    fn rejects_a_merger() {
+        let mut regions = seed().regions;
+        regions[0].successor = Some("420882".into());
+        regions[0].valid_to = Some(2017);
+        let err = Registry::new(Path::new("r.csv"), regions).unwrap_err().to_string();
+        assert!(err.contains("both have successor 420882"), "{err}");
     }
 
     #[test]

@@ -544,6 +544,9 @@ fn summary_rows_skipped_and_header_and_unit_errors_located() {
         rows.lines().enumerate().map(|(i, l)| format!("{},{l}\n", i + 1)).collect::<String>()
     );
     std::fs::write(input.join("2023年荆门.csv"), good).unwrap();
+    // A year column written with full-width digits and 年度.
+    let y2022: String = rows.lines().map(|l| format!("{l},２０２２年度\n")).collect();
+    std::fs::write(input.join("荆门.csv"), format!("区划代码,县(市、区),专利授权量(件),年份\n{y2022}")).unwrap();
     let out = tmp.path().join("out");
     let args = |dir: &std::path::Path| {
         vec![
@@ -558,7 +561,7 @@ fn summary_rows_skipped_and_header_and_unit_errors_located() {
     };
     let a = args(&input);
     cimon(&repo(), &a.iter().map(String::as_str).collect::<Vec<_>>()).success();
-    assert_eq!(observations(&out.join("store")).height(), 5);
+    assert_eq!(observations(&out.join("store")).height(), 10);
 
     let bad = tmp.path().join("bad");
     std::fs::create_dir_all(&bad).unwrap();

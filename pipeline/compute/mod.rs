@@ -75,7 +75,7 @@ pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> R
     let unknown: Vec<&str> = distinct_regions.str()?.iter().flatten().filter(|c| !current.contains_key(c)).collect();
     if !unknown.is_empty() {
         polars_bail!(ComputeError: "region codes {} are in the store but not in the registry {}: compute with the registry the store was ingested with",
-            unknown.join(", "), registry.path.display());
+            unknown.iter().take(10).copied().collect::<Vec<_>>().join(", "), registry.path.display());
     }
     let unit_set: BTreeSet<&str> =
         distinct_regions.str()?.iter().flatten().filter_map(|c| current.get(c).copied()).collect();

@@ -237,7 +237,9 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
         match last_key {
             Some(lk) if lk == k => {
                 let prev = &base[*kept.last().expect("a key was kept")];
-                if same_value(prev.value, o.value) {
+                // The same value from another file is a harmless copy; within one file (two
+                // sheets, say) a county-year twice is a mistake even when the values agree.
+                if same_value(prev.value, o.value) && prev.loc.file != o.loc.file {
                     continue;
                 }
                 let (kind, what) = if prev.loc.file == o.loc.file {

@@ -280,8 +280,8 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
 
         let year = match year_col {
             Some(c) => {
-                let t = grid.cell(r, c).text();
-                let t = t.trim_end_matches('年');
+                let t = crate::text::to_half_width(&grid.cell(r, c).text());
+                let t = t.trim().trim_end_matches("年度").trim_end_matches('年');
                 match t.parse::<i32>() {
                     Ok(y) if (1990..=2099).contains(&y) => y,
                     _ => {
