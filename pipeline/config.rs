@@ -219,6 +219,18 @@ mod tests {
     }
 
     #[test]
+    fn the_starter_config_is_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("cimon.toml");
+        std::fs::write(&cfg, crate::STARTER_CONFIG).unwrap();
+        let c = resolve(Overrides { config: Some(cfg), ..Overrides::default() }, |_| None).unwrap();
+        assert_eq!(c.method, crate::compute::index::Method::default());
+        assert_eq!(c.growth, crate::compute::GrowthSettings::default());
+        assert_eq!(c.out, dir.path().join("out"));
+        assert_eq!(c.catalog, dir.path().join("schemas/indicators.toml"));
+    }
+
+    #[test]
     fn unknown_keys_are_rejected_with_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("cimon.toml");

@@ -36,6 +36,14 @@ pub mod exit {
     pub const LOCKED: u8 = 5;
 }
 
+/// The commented starter config that `cimon init` writes; every key and its default.
+pub const STARTER_CONFIG: &str = include_str!("starter.toml");
+
+/// `cimon init` never overwrites a config.
+#[derive(Debug, thiserror::Error)]
+#[error("{} exists already; remove it or choose another directory", .0.display())]
+pub struct InitError(std::path::PathBuf);
+
 /// A feature that a later version of cimon provides.
 #[derive(Debug, thiserror::Error)]
 #[error("`cimon {0}` is not available in this version yet")]
@@ -119,7 +127,16 @@ pub fn run(cli: Cli) -> Result<()> {
             print!("{}", compute::explain::explain(&cfg.results_dir(), &a.county, a.year, &registry, &catalog)?);
             Ok(())
         }
-        Command::Init(_) => Err(NotYet("init").into()),
+        Command::Init(a) => {
+            let path = a.dir.join("cimon.toml");
+            if path.exists() {
+                return Err(InitError(path).into());
+            }
+            std::fs::create_dir_all(&a.dir).with_context(|| format!("cannot create {}", a.dir.display()))?;
+            std::fs::write(&path, STARTER_CONFIG).with_context(|| format!("cannot write {}", path.display()))?;
+            println!("wrote {}: edit the paths, then run `cimon ingest --config {0}`", path.display());
+            Ok(())
+        }
     }
 }
 
@@ -185,6 +202,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || cause.is::<targets::TargetsError>()
             || cause.is::<ingest::InputError>()
             || cause.is::<NotYet>()
+            || cause.is::<InitError>()
             || cause.is::<compute::index::IndexError>()
             || cause.is::<compute::explain::ExplainError>()
             || missing_store(cause)

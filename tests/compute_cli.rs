@@ -273,3 +273,21 @@ fn compute_without_a_store_or_with_a_bad_method_says_what_to_do() {
         .failure(2)
         .stderr_line(&["needs base_year"]);
 }
+
+#[test]
+fn init_writes_a_starter_config_once_and_the_sample_config_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bureau");
+    let d = dir.to_str().unwrap();
+    cimon(&repo(), &["init", d]).success();
+    let text = std::fs::read_to_string(dir.join("cimon.toml")).unwrap();
+    assert!(text.contains("[compute]") && text.contains("normalisation = \"minmax\""));
+    cimon(&repo(), &["init", d]).failure(2).stderr_line(&["cimon.toml exists already"]);
+    // The sample's own config: flags still override its output directory.
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    cimon(&repo(), &["ingest", "--config", "sample-data/cimon.toml", "--out", o, "-q"]).success();
+    cimon(&repo(), &["compute", "--config", "sample-data/cimon.toml", "--out", o, "-q"]).success();
+    let g = table(&out, "growth");
+    assert!(g.get_column_names().iter().any(|c| c.as_str() == "since_2015"), "base_year from the config");
+}
