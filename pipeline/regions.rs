@@ -161,21 +161,6 @@ impl Registry {
         }
         at
     }
-
-    /// A display name for an area code (county, prefecture or province).
-    pub fn area_name(&self, code: &str) -> Option<&str> {
-        self.regions.iter().find_map(|r| {
-            if r.code == code {
-                Some(r.name.as_str())
-            } else if r.prefecture_code == code {
-                Some(r.prefecture_name.as_str())
-            } else if r.province_code == code {
-                Some(r.province_name.as_str())
-            } else {
-                None
-            }
-        })
-    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,6 @@ fn pl(path: &Path) -> impl FnOnce(PolarsError) -> StoreError + '_ {
 #[derive(Debug, Clone)]
 pub struct Written {
     pub years: Vec<i32>,
-    pub files: Vec<PathBuf>,
 }
 
 /// Write a whole store into a staging directory and publish it atomically in place of `dir`.
@@ -50,20 +49,16 @@ pub fn write(
     targets: Option<&str>,
 ) -> Result<Written, StoreError> {
     let staging = staging_dir(dir)?;
-    let result = write_tables(&staging, data, catalog, registry).and_then(|mut w| {
+    let result = write_tables(&staging, data, catalog, registry).and_then(|w| {
         if let Some(text) = targets {
             let path = staging.join(TARGETS_FILE);
             std::fs::write(&path, text).map_err(io(&path))?;
-            w.files.push(path);
         }
         Ok(w)
     });
     match result {
-        Ok(mut written) => {
+        Ok(written) => {
             publish_dir(&staging, dir)?;
-            for f in &mut written.files {
-                *f = dir.join(f.strip_prefix(&staging).unwrap_or(f));
-            }
             Ok(written)
         }
         Err(e) => {
@@ -180,7 +175,6 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame, meta: &[(String, String)])
 }
 
 fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Registry) -> Result<Written, StoreError> {
-    let mut files = Vec::new();
     let mut years: Vec<i32> = data.observations.iter().map(|o| o.year).collect();
     years.dedup();
     let catalog_meta = [("cimon.catalog".to_string(), catalog.path.display().to_string())];
@@ -193,7 +187,6 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
         let path = dir.join(format!("observations/year={y}/part-0.parquet"));
         let mut df = observations_frame(rows, catalog, data).map_err(pl(&path))?;
         write_parquet(&path, &mut df, &catalog_meta)?;
-        files.push(path);
     }
 
     let tables: [(&str, PolarsResult<DataFrame>); 6] = [
@@ -208,9 +201,8 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
         let path = dir.join(format!("{name}.parquet"));
         let mut df = df.map_err(pl(&path))?;
         write_parquet(&path, &mut df, &catalog_meta)?;
-        files.push(path);
     }
-    Ok(Written { years, files })
+    Ok(Written { years })
 }
 
 fn loc_text(l: &Loc) -> String {

@@ -56,7 +56,8 @@ pub fn explain(
     let code = registry.current_code(&region.code).to_string();
     let current = registry.get(&code).unwrap_or(region);
     let pl = |source| ExplainError::Polars { path: results.to_owned(), source };
-    let index = rows_for(&store::read_table(results, "index")?, &code).map_err(pl)?;
+    let all_index = store::read_table(results, "index")?;
+    let index = rows_for(&all_index, &code).map_err(pl)?;
     let years: Vec<i32> = index.column("year").map_err(pl)?.i32().map_err(pl)?.iter().flatten().collect();
     let y = year.or_else(|| years.iter().copied().max());
     let no = || ExplainError::NoResults {
@@ -67,24 +68,15 @@ pub fn explain(
     let y = y.ok_or_else(no)?;
     let i = years.iter().position(|&x| x == y).ok_or_else(no)?;
     let prev = years.iter().position(|&x| x == y - 1);
-    let n_counties = store::read_table(results, "index")?
-        .clone()
+    // The year's field: counties with an index, and its average (the CASTED line).
+    let field = all_index
         .lazy()
         .filter(col("year").eq(lit(y)))
+        .select([col("index").count().alias("n"), col("index").mean().alias("mean")])
         .collect()
-        .map_err(pl)?
-        .height();
-    let avg_index = store::read_table(results, "index")?
-        .lazy()
-        .filter(col("year").eq(lit(y)))
-        .select([col("index").mean()])
-        .collect()
-        .map_err(pl)?
-        .column("index")
-        .map_err(pl)?
-        .f64()
-        .map_err(pl)?
-        .get(0);
+        .map_err(pl)?;
+    let n_counties = field.column("n").map_err(pl)?.idx().map_err(pl)?.get(0).unwrap_or(0);
+    let avg_index = f(&field, "mean", 0);
 
     let mut out = String::new();
     let _ =
