@@ -25,7 +25,7 @@ pub enum Command {
     /// Compute growth, target attainment and the composite index from the store
     Compute(Common),
     /// Render the PDF monitoring reports from the computed tables
-    Report(Common),
+    Report(ReportArgs),
     /// Ingest, compute and report in one go (for cron)
     Run(Common),
     /// Break down one county's index in the terminal
@@ -65,6 +65,50 @@ pub struct InputArgs {
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Report language [default: zh, or [report] lang]
+    #[arg(long)]
+    pub lang: Option<LangArg>,
+    /// Report year [default: the latest year computed]
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Template directory (a copy of report-templates/) [default: the built-in templates]
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Reports rendered at once [default: one per core]
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Keep the generated Typst sources (.typ) next to the PDFs, for debugging templates
+    #[arg(long)]
+    pub keep_sources: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum LangArg {
+    Zh,
+    En,
+}
+
+impl ReportArgs {
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        let extra = Overrides {
+            templates: self.templates.clone(),
+            lang: self.lang.map(|l| match l {
+                LangArg::Zh => crate::report::Lang::Zh,
+                LangArg::En => crate::report::Lang::En,
+            }),
+            year: self.year,
+            jobs: self.jobs,
+            keep_sources: self.keep_sources,
+            ..Overrides::default()
+        };
+        self.common.config_with(None, extra)
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -123,6 +167,11 @@ pub enum SynthKind {
 impl Common {
     /// Turn flags into the validated configuration (flags beat environment, file and defaults).
     pub fn config(&self, input: Option<PathBuf>) -> Result<Config, ConfigError> {
+        self.config_with(input, Overrides::default())
+    }
+
+    /// The common flags on top of a command's own (`extra`).
+    fn config_with(&self, input: Option<PathBuf>, extra: Overrides) -> Result<Config, ConfigError> {
         let flags = Overrides {
             config: self.config.clone(),
             input,
@@ -130,6 +179,7 @@ impl Common {
             catalog: self.catalog.clone(),
             regions: self.regions.clone(),
             targets: self.targets.clone(),
+            ..extra
         };
         config::resolve(flags, |k| std::env::var(k).ok())
     }

@@ -13,6 +13,12 @@ pub struct Overrides {
     pub catalog: Option<PathBuf>,
     pub regions: Option<PathBuf>,
     pub targets: Option<PathBuf>,
+    /// `cimon report` flags.
+    pub templates: Option<PathBuf>,
+    pub lang: Option<crate::report::Lang>,
+    pub year: Option<i32>,
+    pub jobs: Option<usize>,
+    pub keep_sources: bool,
 }
 
 /// The configuration every stage reads. Paths are as the user gave them, resolved against the config file's directory.
@@ -30,6 +36,8 @@ pub struct Config {
     pub method: crate::compute::index::Method,
     /// Growth spans (`[growth]`).
     pub growth: crate::compute::GrowthSettings,
+    /// Report options (`[report]`).
+    pub report: crate::report::ReportSettings,
 }
 
 impl Config {
@@ -41,6 +49,11 @@ impl Config {
     /// Where the computed tables live under the output directory.
     pub fn results_dir(&self) -> PathBuf {
         self.out.join("results")
+    }
+
+    /// Where the PDF reports live under the output directory.
+    pub fn reports_dir(&self) -> PathBuf {
+        self.out.join("reports")
     }
 
     pub fn input_dir(&self) -> Result<&Path, ConfigError> {
@@ -73,6 +86,8 @@ struct FileConfig {
     compute: crate::compute::index::Method,
     #[serde(default)]
     growth: crate::compute::GrowthSettings,
+    #[serde(default)]
+    report: crate::report::ReportSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +129,7 @@ pub const ENV_OUT: &str = "CIMON_OUT";
 pub const ENV_CATALOG: &str = "CIMON_CATALOG";
 pub const ENV_REGIONS: &str = "CIMON_REGIONS";
 pub const ENV_TARGETS: &str = "CIMON_TARGETS";
+pub const ENV_TYPST: &str = "CIMON_TYPST";
 
 /// Decide every setting: defaults < config file < environment < flags.
 pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -187,7 +203,21 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
             message: "[growth] spans must be whole years ≥ 1".into(),
         });
     }
-    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth })
+    let mut report = file.report;
+    report.templates = flags.templates.or(report.templates.map(|p| base.join(p)));
+    report.typst = env_path(ENV_TYPST)?.or(report.typst.map(|p| base.join(p)));
+    report.fonts = report.fonts.into_iter().map(|p| base.join(p)).collect();
+    report.lang = flags.lang.unwrap_or(report.lang);
+    report.year = flags.year.or(report.year);
+    report.jobs = flags.jobs.or(report.jobs);
+    report.keep_sources |= flags.keep_sources;
+    if report.jobs == Some(0) {
+        return Err(ConfigError::Invalid {
+            path: file_path.clone().unwrap_or_default(),
+            message: "[report] jobs must be at least 1".into(),
+        });
+    }
+    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth, report })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod compute;
 pub mod config;
 pub mod ingest;
 pub mod regions;
+pub mod report;
 pub mod store;
 pub mod synth;
 pub mod targets;
@@ -118,7 +119,11 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Report(_) => Err(NotYet("report").into()),
+        Command::Report(a) => {
+            let cfg = a.config()?;
+            report_stage(&cfg, a.common.quiet)?;
+            Ok(())
+        }
         Command::Run(_) => Err(NotYet("run").into()),
         Command::Explain(a) => {
             let cfg = a.common.config(None)?;
@@ -159,6 +164,52 @@ pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
         None => Vec::new(),
     };
     Ok(Schemas { catalog, registry, targets })
+}
+
+/// Render and publish the PDF reports, with progress on stderr (a bar on a terminal, lines otherwise).
+fn report_stage(cfg: &Config, quiet: bool) -> Result<report::Outcome> {
+    use std::io::IsTerminal;
+    let schemas = load_schemas(cfg, true)?;
+    let (store_dir, results_dir, reports_dir) = (cfg.store_dir(), cfg.results_dir(), cfg.reports_dir());
+    let inputs = report::Inputs {
+        results: &results_dir,
+        store: &store_dir,
+        dir: &reports_dir,
+        catalog: &schemas.catalog,
+        registry: &schemas.registry,
+        targets: &schemas.targets,
+    };
+    let tty = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize, label: &str| {
+        if quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        if tty {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            let _ =
+                write!(err, "\r\x1b[2K[{}{}] {done}/{total} {label}", "#".repeat(filled), " ".repeat(width - filled));
+            if done == total {
+                let _ = writeln!(err);
+            }
+        } else {
+            let _ = writeln!(err, "rendered {done}/{total}: {label}");
+        }
+    };
+    let started = std::time::Instant::now();
+    let outcome = report::render(&inputs, &cfg.report, &progress)?;
+    if !quiet {
+        println!(
+            "rendered {} reports for {} (typst {}) in {:.1} s → {}",
+            outcome.files.len(),
+            outcome.year,
+            outcome.typst_version,
+            started.elapsed().as_secs_f64(),
+            outcome.dir.display()
+        );
+    }
+    Ok(outcome)
 }
 
 /// Read and validate the inputs, printing every problem to stderr.
@@ -209,6 +260,19 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         {
             return exit::USAGE;
         }
+        if let Some(e) = cause.downcast_ref::<report::ReportError>() {
+            return match e {
+                report::ReportError::Typst(_) | report::ReportError::Failed { template_only: false, .. } => {
+                    exit::EXTERNAL
+                }
+                report::ReportError::Template(_)
+                | report::ReportError::NoResults { .. }
+                | report::ReportError::Failed { template_only: true, .. }
+                | report::ReportError::Context(report::context::ContextError::NoYear { .. }) => exit::USAGE,
+                report::ReportError::Store(store::StoreError::Missing { .. }) => exit::USAGE,
+                _ => exit::INTERNAL,
+            };
+        }
     }
     exit::INTERNAL
 }
@@ -230,6 +294,21 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
             return Some(format!(
                 "fix the {errors} error(s) listed above and run again; the previous store is unchanged"
             ));
+        }
+        if let Some(e) = cause.downcast_ref::<report::ReportError>() {
+            match e {
+                report::ReportError::Typst(t) => return Some(report::typst::hint(t)),
+                report::ReportError::NoResults { .. } => {
+                    return Some("run `cimon ingest` and `cimon compute` with the same --out first".into())
+                }
+                report::ReportError::Failed { template_only: true, .. } | report::ReportError::Template(_) => {
+                    return Some("fix the template named above; `--keep-sources` keeps the generated .typ files".into())
+                }
+                report::ReportError::Failed { .. } => {
+                    return Some("run again with --keep-sources to inspect the generated .typ files".into())
+                }
+                _ => {}
+            }
         }
         if missing_store(cause) {
             return Some("run `cimon ingest INPUT_DIR --out DIR` (then `cimon compute`) with the same --out".into());

@@ -296,6 +296,7 @@ fn sources_frame(d: &Ingested) -> PolarsResult<DataFrame> {
         col("format", s.iter().map(|x| x.format.as_str()).collect::<Vec<_>>()),
         col("layout", s.iter().map(|x| x.layout.as_str()).collect::<Vec<_>>()),
         col("revision", s.iter().map(|x| x.revision).collect::<Vec<_>>()),
+        col("synthetic", s.iter().map(|x| x.synthetic).collect::<Vec<_>>()),
         col("observations", s.iter().map(|x| x.observations as u64).collect::<Vec<_>>()),
     ])
 }
@@ -356,4 +357,58 @@ pub fn read_table(store: &Path, name: &str) -> Result<DataFrame, StoreError> {
     }
     let file = File::open(&path).map_err(io(&path))?;
     ParquetReader::new(file).finish().map_err(pl(&path))
+}
+
+/// A Parquet table read whole, with typed column access whose errors name the file.
+pub struct Table {
+    pub path: PathBuf,
+    pub df: DataFrame,
+}
+
+impl Table {
+    /// Read `dir/name.parquet`.
+    pub fn read(dir: &Path, name: &str) -> Result<Table, StoreError> {
+        let df = read_table(dir, name)?;
+        Ok(Table { path: dir.join(format!("{name}.parquet")), df })
+    }
+
+    pub fn len(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.df.height() == 0
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.df.column(name).is_ok()
+    }
+
+    fn column(&self, name: &str) -> Result<&Column, StoreError> {
+        self.df.column(name).map_err(pl(&self.path))
+    }
+
+    pub fn str(&self, name: &str) -> Result<Vec<Option<&str>>, StoreError> {
+        Ok(self.column(name)?.str().map_err(pl(&self.path))?.iter().collect())
+    }
+
+    pub fn f64(&self, name: &str) -> Result<Vec<Option<f64>>, StoreError> {
+        Ok(self.column(name)?.f64().map_err(pl(&self.path))?.iter().collect())
+    }
+
+    pub fn i32(&self, name: &str) -> Result<Vec<Option<i32>>, StoreError> {
+        Ok(self.column(name)?.i32().map_err(pl(&self.path))?.iter().collect())
+    }
+
+    pub fn u32(&self, name: &str) -> Result<Vec<Option<u32>>, StoreError> {
+        Ok(self.column(name)?.u32().map_err(pl(&self.path))?.iter().collect())
+    }
+
+    pub fn u64(&self, name: &str) -> Result<Vec<Option<u64>>, StoreError> {
+        Ok(self.column(name)?.u64().map_err(pl(&self.path))?.iter().collect())
+    }
+
+    pub fn bool(&self, name: &str) -> Result<Vec<Option<bool>>, StoreError> {
+        Ok(self.column(name)?.bool().map_err(pl(&self.path))?.iter().collect())
+    }
 }

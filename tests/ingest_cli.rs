@@ -608,3 +608,26 @@ fn percent_formatted_cells_are_flagged() {
         .success()
         .stderr_line(&["warning: 荆门.xlsx, sheet 2023年, row 1, column B", "formatted as percentages"]);
 }
+
+/// A file with 示例数据 in a title or note row is recorded as synthetic; reports then carry a notice.
+#[test]
+fn synthetic_files_are_recorded_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let rows = |year: i32| -> String {
+        ["420802", "420804", "420882", "420822", "420881"].iter().map(|c| format!("{c},{year},100\n")).collect()
+    };
+    std::fs::write(input.join("a_2022.csv"), format!("代码,年份,专利授权量(件)\n{}", rows(2022))).unwrap();
+    std::fs::write(
+        input.join("b_2023.csv"),
+        format!("代码,年份,专利授权量(件)\n{}注：示例数据，非真实统计\n", rows(2023)),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).success();
+    let src = cimon::store::Table::read(&out.join("store"), "sources").unwrap();
+    let pairs: Vec<(Option<&str>, Option<bool>)> =
+        src.str("file").unwrap().into_iter().zip(src.bool("synthetic").unwrap()).collect();
+    assert_eq!(pairs, vec![(Some("a_2022.csv"), Some(false)), (Some("b_2023.csv"), Some(true))]);
+}

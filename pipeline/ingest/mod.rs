@@ -71,6 +71,8 @@ pub struct SourceInfo {
     pub format: String,
     pub layout: String,
     pub revision: bool,
+    /// The file says it holds synthetic data (示例数据 in a title or note row); reports then carry a notice.
+    pub synthetic: bool,
     pub observations: usize,
 }
 
@@ -137,6 +139,16 @@ pub fn collect_inputs(dir: &Path) -> Result<Vec<InputFile>, InputError> {
             Ok(InputFile { name, bytes })
         })
         .collect()
+}
+
+/// Synthetic files (`cimon synth`) carry 示例数据 in a title or note row: the first or last rows of a sheet.
+fn declares_synthetic(grid: &table::Grid) -> bool {
+    let n = grid.rows.len();
+    let edge = grid.rows.iter().take(5).chain(grid.rows.iter().skip(n.saturating_sub(5).max(5)));
+    edge.flat_map(|r| r.iter()).any(|c| {
+        let t = c.text();
+        t.contains("示例数据") || t.to_lowercase().contains("synthetic data")
+    })
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -206,6 +218,7 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
             format: format.describe(),
             layout: layouts.into_iter().collect::<Vec<_>>().join("+"),
             revision: f.is_revision(),
+            synthetic: grids.iter().any(declares_synthetic),
             observations: obs.len(),
         });
         if f.is_revision() {

@@ -46,13 +46,19 @@ impl Run {
 
 /// Run cimon in `cwd` with the given arguments and no CIMON_* variables from the caller's environment.
 pub fn cimon(cwd: &Path, args: &[&str]) -> Run {
+    cimon_env(cwd, args, &[])
+}
+
+/// `cimon` with extra environment variables.
+pub fn cimon_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cimon"));
     cmd.current_dir(cwd).args(args);
     for (k, _) in std::env::vars() {
-        if k.starts_with("CIMON_") {
+        if k.starts_with("CIMON_") || k == "SOURCE_DATE_EPOCH" {
             cmd.env_remove(k);
         }
     }
+    cmd.envs(env.iter().copied());
     Run::from(cmd.output().expect("cannot start cimon"))
 }
 

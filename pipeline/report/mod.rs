@@ -1,0 +1,343 @@
+//! The report stage: contexts from the result tables → minijinja → Typst → PDFs, published atomically.
+//!
+//! Reports render in parallel. One that fails does not stop the others, but then nothing is
+//! published: the previous `reports/` stays as it was and the error lists every failure.
+
+pub mod context;
+pub mod template;
+pub mod typst;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use context::Lang;
+use context::{Contexts, CountyReport, Meta, Overview, Tables};
+use template::Templates;
+use typst::Typst;
+
+use crate::catalog::Catalog;
+use crate::regions::Registry;
+use crate::store::{self, StoreError};
+use crate::targets::Target;
+
+/// The file name of the overview report.
+pub const OVERVIEW_FILE: &str = "overview";
+
+/// `[report]` settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportSettings {
+    /// Template directory; None = the built-in templates (a copy of `report-templates/`).
+    pub templates: Option<PathBuf>,
+    pub lang: Lang,
+    /// The typst binary; None = `typst` on PATH.
+    pub typst: Option<PathBuf>,
+    /// Font directories passed to Typst (system fonts are never used).
+    pub fonts: Vec<PathBuf>,
+    /// Report year; None = the latest year computed.
+    pub year: Option<i32>,
+    /// Reports rendered at once; None = one per core.
+    pub jobs: Option<usize>,
+    /// Keep the generated `.typ` sources next to the PDFs.
+    pub keep_sources: bool,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            templates: None,
+            lang: Lang::Zh,
+            typst: None,
+            fonts: vec![PathBuf::from("/usr/share/fonts/opentype/noto")],
+            year: None,
+            jobs: None,
+            keep_sources: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Typst(#[from] typst::TypstError),
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
+    #[error(transparent)]
+    Context(#[from] context::ContextError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no computed results in {path}: run `cimon compute` first")]
+    NoResults { path: PathBuf },
+    #[error("cannot write {path}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{failed} of {total} reports failed; the published reports in {} are unchanged{}\n{}", dir.display(), kept.as_ref().map_or(String::new(), |k| format!("; the generated sources are in {}", k.display())), failures.join("\n"))]
+    Failed {
+        dir: PathBuf,
+        total: usize,
+        failed: usize,
+        /// One line per distinct failure, naming the first report it happened to.
+        failures: Vec<String>,
+        /// Where the sources were kept (`--keep-sources`).
+        kept: Option<PathBuf>,
+        /// Every failure was a template error (a bug in the templates, not in Typst).
+        template_only: bool,
+    },
+}
+
+/// The published reports.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub dir: PathBuf,
+    /// PDF file names, overview first.
+    pub files: Vec<String>,
+    pub typst_version: String,
+    pub year: i32,
+}
+
+/// A render unit: one PDF.
+struct Job<'a> {
+    stem: String,
+    /// Who the report is for, in messages.
+    label: String,
+    template: &'static str,
+    view: View<'a>,
+}
+
+enum View<'a> {
+    County(&'a CountyReport),
+    Overview(&'a Overview),
+}
+
+#[derive(Serialize)]
+struct CountyView<'a> {
+    meta: &'a Meta,
+    #[serde(flatten)]
+    report: &'a CountyReport,
+}
+
+#[derive(Serialize)]
+struct OverviewView<'a> {
+    meta: &'a Meta,
+    #[serde(flatten)]
+    overview: &'a Overview,
+}
+
+/// A county's file stem: `420802-东宝区`, safe on every file system.
+pub fn file_stem(code: &str, name: &str) -> String {
+    let clean: String =
+        name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() || c == ':' { '_' } else { c }).collect();
+    format!("{code}-{clean}")
+}
+
+/// Everything `render` needs besides the settings.
+pub struct Inputs<'a> {
+    pub results: &'a Path,
+    pub store: &'a Path,
+    /// `reports/` under the output directory.
+    pub dir: &'a Path,
+    pub catalog: &'a Catalog,
+    pub registry: &'a Registry,
+    pub targets: &'a [Target],
+}
+
+/// The PDFs' creation date: SOURCE_DATE_EPOCH if set, else 1 January after the report year (UTC),
+/// so the same inputs give the same bytes.
+pub fn creation_timestamp(year: i32, source_date_epoch: Option<&str>) -> i64 {
+    if let Some(t) = source_date_epoch.and_then(|s| s.trim().parse().ok()) {
+        return t;
+    }
+    // Days from 1970-01-01 to 1 January of `year + 1` (proleptic Gregorian).
+    let y = i64::from(year);
+    let days =
+        (1970..=y).map(|yy| if (yy % 4 == 0 && yy % 100 != 0) || yy % 400 == 0 { 366 } else { 365 }).sum::<i64>();
+    days * 86_400
+}
+
+/// Render every report and publish them in `inputs.dir`. `progress(done, total, label)` is called
+/// as each report finishes.
+pub fn render(
+    inputs: &Inputs<'_>,
+    settings: &ReportSettings,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> Result<Outcome, ReportError> {
+    // The external tool first: a missing typst should not cost a table scan.
+    let mut typst = Typst::find(settings.typst.as_deref(), &settings.fonts)?;
+    let templates = Templates::load(settings.templates.as_deref(), settings.lang.as_str())?;
+    if !inputs.results.join("index.parquet").is_file() {
+        return Err(ReportError::NoResults { path: inputs.results.to_path_buf() });
+    }
+    let tables = Tables::load(inputs.results, inputs.store)?;
+    let Contexts { meta, counties, overview } =
+        context::build(&tables, inputs.catalog, inputs.registry, inputs.targets, settings.year, settings.lang)?;
+    typst.set_timestamp(creation_timestamp(meta.year, std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()));
+
+    let mut jobs = vec![Job {
+        stem: OVERVIEW_FILE.to_string(),
+        label: "overview".into(),
+        template: template::OVERVIEW,
+        view: View::Overview(&overview),
+    }];
+    for c in &counties {
+        jobs.push(Job {
+            stem: file_stem(&c.county.code, &c.county.name),
+            label: format!("{} {}", c.county.code, c.county.name),
+            template: template::COUNTY,
+            view: View::County(c),
+        });
+    }
+
+    let staging = store::staging_dir(inputs.dir)?;
+    let total = jobs.len();
+    let done = AtomicUsize::new(0);
+    let threads = settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| ReportError::Io { path: staging.clone(), source: std::io::Error::other(e) })?;
+    let results: Vec<Result<(), Failure>> = pool.install(|| {
+        jobs.par_iter()
+            .map(|job| {
+                let r = render_one(job, &meta, &templates, &typst, &staging, settings.keep_sources);
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total, &job.label);
+                r
+            })
+            .collect()
+    });
+
+    // (what went wrong, reports it happened to): a template error repeats for every county.
+    let mut grouped: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut template_only = true;
+    for (r, job) in results.into_iter().zip(&jobs) {
+        let body = match r {
+            Ok(()) => continue,
+            Err(Failure::Io(e)) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(e);
+            }
+            Err(Failure::Template(body)) => body,
+            Err(Failure::Typst(body)) => {
+                template_only = false;
+                body
+            }
+        };
+        match grouped.iter_mut().find(|(b, _)| *b == body) {
+            Some((_, who)) => who.push(&job.label),
+            None => grouped.push((body, vec![&job.label])),
+        }
+    }
+    if !grouped.is_empty() {
+        let failed: usize = grouped.iter().map(|(_, w)| w.len()).sum();
+        let failures = grouped
+            .iter()
+            .map(|(body, who)| match who.len() {
+                1 => format!("  {}: {body}", who[0]),
+                n => format!("  {} (and {} more): {body}", who[0], n - 1),
+            })
+            .collect();
+        let kept = settings.keep_sources.then(|| inputs.dir.with_extension("failed"));
+        match &kept {
+            // The sources for debugging, without any PDF: only a complete run publishes PDFs.
+            Some(k) => keep_failed_sources(&staging, k),
+            None => {
+                let _ = std::fs::remove_dir_all(&staging);
+            }
+        }
+        return Err(ReportError::Failed {
+            dir: inputs.dir.to_path_buf(),
+            total,
+            failed,
+            failures,
+            template_only,
+            kept,
+        });
+    }
+    store::publish_dir(&staging, inputs.dir)?;
+    Ok(Outcome {
+        dir: inputs.dir.to_path_buf(),
+        files: jobs.iter().map(|j| format!("{}.pdf", j.stem)).collect(),
+        typst_version: typst.version.clone(),
+        year: meta.year,
+    })
+}
+
+/// Move a failed run's `.typ` sources to `kept` (replacing an earlier failed run's), dropping its PDFs.
+fn keep_failed_sources(staging: &Path, kept: &Path) {
+    if let Ok(entries) = std::fs::read_dir(staging) {
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "pdf") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(kept);
+    if std::fs::rename(staging, kept).is_err() {
+        let _ = std::fs::remove_dir_all(staging);
+    }
+}
+
+enum Failure {
+    Io(ReportError),
+    Template(String),
+    Typst(String),
+}
+
+fn render_one(
+    job: &Job<'_>,
+    meta: &Meta,
+    templates: &Templates,
+    typst: &Typst,
+    dir: &Path,
+    keep_sources: bool,
+) -> Result<(), Failure> {
+    let source = match job.view {
+        View::County(report) => templates.render(job.template, &CountyView { meta, report }),
+        View::Overview(overview) => templates.render(job.template, &OverviewView { meta, overview }),
+    }
+    .map_err(|e| Failure::Template(e.to_string()))?;
+    let typ = dir.join(format!("{}.typ", job.stem));
+    let pdf = dir.join(format!("{}.pdf", job.stem));
+    std::fs::write(&typ, &source).map_err(|source| Failure::Io(ReportError::Io { path: typ.clone(), source }))?;
+    let outcome = typst.compile(&typ, &pdf, dir).map_err(|e| Failure::Io(e.into()))?;
+    if let Err(f) = outcome {
+        // Typst writes nothing on failure; remove anything partial all the same.
+        let _ = std::fs::remove_file(&pdf);
+        let lines: Vec<&str> = source.lines().collect();
+        let mut msg = String::from("typst failed");
+        for d in &f.diagnostics {
+            msg.push_str(&format!("\n    {}", d.message));
+            if let Some(n) = d.line {
+                let text = lines.get(n.saturating_sub(1)).copied().unwrap_or("");
+                msg.push_str(&format!("\n      generated line {n}: {}", text.trim()));
+                if let Some(at) = templates.locate(text) {
+                    msg.push_str(&format!("\n      from template {at}"));
+                }
+            }
+        }
+        return Err(Failure::Typst(msg));
+    }
+    if !keep_sources {
+        let _ = std::fs::remove_file(&typ);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creation_date_is_new_year_after_the_report_year() {
+        // 2025-01-01T00:00:00Z
+        assert_eq!(creation_timestamp(2024, None), 1_735_689_600);
+        assert_eq!(creation_timestamp(2024, Some("86400")), 86_400);
+    }
+
+    #[test]
+    fn file_stems_keep_code_and_name() {
+        assert_eq!(file_stem("420802", "东宝区"), "420802-东宝区");
+        assert_eq!(file_stem("1", "a/b"), "1-a_b");
+    }
+}

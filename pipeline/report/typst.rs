@@ -1,0 +1,167 @@
+//! The Typst compiler, an external binary: finding it, checking its version, compiling, reading its diagnostics.
+//! The only module that spawns processes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The Typst release the templates are written for (any patch release of it).
+pub const VERSION: &str = "0.15";
+/// What the README's setup installs.
+pub const INSTALL: &str = "cargo install typst-cli --locked --version 0.15.1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TypstError {
+    #[error("typst not found ({tried}); cimon needs typst {VERSION}.x to render PDFs")]
+    NotFound { tried: String },
+    #[error("{path} is typst {found}, but cimon's templates need typst {VERSION}.x")]
+    WrongVersion { path: PathBuf, found: String },
+    #[error("cannot run {path}")]
+    Spawn { path: PathBuf, source: std::io::Error },
+    #[error("no CJK fonts in {paths}: the reports need Noto Serif CJK SC and Noto Sans CJK SC")]
+    Fonts { paths: String },
+}
+
+/// How to install what is missing.
+pub fn hint(e: &TypstError) -> String {
+    match e {
+        TypstError::NotFound { .. } | TypstError::WrongVersion { .. } | TypstError::Spawn { .. } => format!(
+            "install it with `{INSTALL}`, or point [report] typst in the config (or CIMON_TYPST) at a typst {VERSION}.x binary"
+        ),
+        TypstError::Fonts { .. } => {
+            "install them with `apt-get install fonts-noto-cjk`, or list font directories in [report] fonts".into()
+        }
+    }
+}
+
+/// One diagnostic from `typst compile --diagnostic-format short`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+/// A failed compile: the diagnostics, and stderr as printed.
+#[derive(Debug, Clone)]
+pub struct CompileFailure {
+    pub diagnostics: Vec<Diagnostic>,
+    pub stderr: String,
+}
+
+/// A checked Typst binary with the settings that make its output reproducible.
+#[derive(Debug, Clone)]
+pub struct Typst {
+    pub path: PathBuf,
+    pub version: String,
+    fonts: Vec<PathBuf>,
+    /// Unix time written as the PDFs' creation date.
+    timestamp: i64,
+}
+
+impl Typst {
+    /// Use `configured` or the first `typst` on PATH, if it is version 0.15.x; check the fonts.
+    pub fn find(configured: Option<&Path>, fonts: &[PathBuf]) -> Result<Typst, TypstError> {
+        let path = match configured {
+            Some(p) => p.to_path_buf(),
+            None => which("typst").ok_or_else(|| TypstError::NotFound { tried: "not on PATH".into() })?,
+        };
+        let out = Command::new(&path).arg("--version").output().map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                TypstError::NotFound { tried: format!("{} does not exist", path.display()) }
+            } else {
+                TypstError::Spawn { path: path.clone(), source }
+            }
+        })?;
+        // "typst 0.15.1 (abcdef12)"
+        let text = String::from_utf8_lossy(&out.stdout);
+        let found = text.split_whitespace().nth(1).unwrap_or("unknown").to_string();
+        if !out.status.success() || !found.starts_with(&format!("{VERSION}.")) {
+            return Err(TypstError::WrongVersion { path, found });
+        }
+        let has_cjk = fonts.iter().any(|d| {
+            std::fs::read_dir(d)
+                .is_ok_and(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().starts_with("NotoSerifCJK")))
+        });
+        if !has_cjk {
+            let paths = fonts.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+            return Err(TypstError::Fonts { paths });
+        }
+        Ok(Typst { path, version: found, fonts: fonts.to_vec(), timestamp: 0 })
+    }
+
+    /// The creation date written into every PDF (Unix time).
+    pub fn set_timestamp(&mut self, t: i64) {
+        self.timestamp = t;
+    }
+
+    /// Compile `input` (under `root`) to `output`. Typst writes the PDF only on success.
+    pub fn compile(&self, input: &Path, output: &Path, root: &Path) -> Result<Result<(), CompileFailure>, TypstError> {
+        let mut cmd = Command::new(&self.path);
+        cmd.arg("compile").arg("--root").arg(root).arg("--ignore-system-fonts");
+        for f in &self.fonts {
+            cmd.arg("--font-path").arg(f);
+        }
+        cmd.arg("--creation-timestamp")
+            .arg(self.timestamp.to_string())
+            .arg("--diagnostic-format")
+            .arg("short")
+            // Typst's own threads would compete with the other reports rendering in parallel.
+            .arg("--jobs")
+            .arg("1")
+            .arg(input)
+            .arg(output)
+            .env_remove("SOURCE_DATE_EPOCH")
+            .env_remove("TYPST_FONT_PATHS");
+        let out = cmd.output().map_err(|source| TypstError::Spawn { path: self.path.clone(), source })?;
+        if out.status.success() {
+            return Ok(Ok(()));
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        Ok(Err(CompileFailure { diagnostics: parse_diagnostics(&stderr), stderr }))
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// Parse `file:line:col: error: message` lines; other lines (hints) attach to the previous one.
+pub fn parse_diagnostics(stderr: &str) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+        let parsed = line.find(": error: ").or_else(|| line.find(": warning: ")).and_then(|at| {
+            let mut loc = line[..at].rsplitn(3, ':');
+            let column = loc.next()?.parse().ok()?;
+            let lineno = loc.next()?.parse().ok()?;
+            Some(Diagnostic { line: Some(lineno), column: Some(column), message: line[at + 2..].to_string() })
+        });
+        match parsed {
+            Some(d) => out.push(d),
+            None => match out.last_mut() {
+                Some(last) => {
+                    last.message.push_str("; ");
+                    last.message.push_str(line.trim());
+                }
+                None => out.push(Diagnostic { line: None, column: None, message: line.trim().to_string() }),
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_diagnostics_are_parsed_with_their_position() {
+        let d = parse_diagnostics(
+            "/tmp/x/420802-东宝区.typ:12:5: error: unknown variable: foo\nhint: if you meant to display multiple letters\n",
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, Some(12));
+        assert_eq!(d[0].column, Some(5));
+        assert_eq!(d[0].message, "error: unknown variable: foo; hint: if you meant to display multiple letters");
+    }
+}

@@ -1,0 +1,242 @@
+//! End-to-end tests of `cimon report`: the real binary, the real typst, the sample province.
+//! Needs typst 0.15 and poppler's pdftotext (`bash .ci/setup` installs both).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cimon::catalog::Catalog;
+use cimon::report::template::fmt_num;
+use cimon::store::Table;
+use common::{cimon, cimon_env, copy_dir, repo, snapshot};
+
+/// Ingest and compute the sample into a temp dir.
+fn computed() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    cimon(&repo(), &["ingest", "sample-data", "--out", o, "-q"]).success();
+    cimon(&repo(), &["compute", "--out", o, "-q"]).success();
+    (tmp, out)
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext").arg("-layout").arg(pdf).arg("-").output().expect("pdftotext (poppler-utils)");
+    assert!(out.status.success(), "pdftotext {}: {}", pdf.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
+    let (_tmp, out) = computed();
+    let o = out.to_str().unwrap();
+    let run = cimon(&repo(), &["report", "--out", o]);
+    run.success();
+    assert!(run.stdout.contains("rendered 26 reports for 2024"), "{}", run.stdout);
+
+    // Every county of 2024 under `code-name.pdf`, and the overview; nothing else, no leftovers.
+    let index = Table::read(&out.join("results"), "index").unwrap();
+    let (codes, names, years) =
+        (index.str("region_code").unwrap(), index.str("region_name").unwrap(), index.i32("year").unwrap());
+    let mut expected: Vec<String> = (0..index.len())
+        .filter(|&i| years[i] == Some(2024))
+        .map(|i| format!("{}-{}.pdf", codes[i].unwrap(), names[i].unwrap()))
+        .collect();
+    assert_eq!(expected.len(), 25);
+    expected.push("overview.pdf".into());
+    expected.sort();
+    assert_eq!(files(&out.join("reports")), expected);
+    assert_eq!(files(&out), vec!["reports", "results", "store"], "no staging directory left");
+
+    // 东宝区's report says what the tables say.
+    let text = pdftotext(&out.join("reports/420802-东宝区.pdf"));
+    let row = (0..index.len()).find(|&i| codes[i] == Some("420802") && years[i] == Some(2024)).unwrap();
+    let value = index.f64("index").unwrap()[row].unwrap();
+    let rank = index.u32("rank").unwrap()[row].unwrap();
+    for needle in [
+        "东宝区".to_string(),
+        "示例数据".to_string(),
+        "荆门市".to_string(),
+        format!("{} / 25", rank),
+        format!("指数为 {}", fmt_num(Some(value), Some(1))),
+        format!("居第 {} 位", rank),
+    ] {
+        assert!(text.contains(&needle), "county report lacks {needle:?}\n{text}");
+    }
+    // Every indicator with its value as the growth table has it, formatted as the template does.
+    let catalog = Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
+    let growth = Table::read(&out.join("results"), "growth").unwrap();
+    let (g_code, g_year, g_ind, g_val) = (
+        growth.str("region_code").unwrap(),
+        growth.i32("year").unwrap(),
+        growth.str("indicator").unwrap(),
+        growth.f64("value").unwrap(),
+    );
+    for ind in &catalog.indicators {
+        let i = (0..growth.len())
+            .find(|&i| g_code[i] == Some("420802") && g_year[i] == Some(2024) && g_ind[i] == Some(ind.code.as_str()))
+            .unwrap();
+        // Typst spaces Latin from CJK ("R&D 经费"): compare without spaces.
+        let name: String = ind.name_zh.split_whitespace().collect();
+        let line = text
+            .lines()
+            .filter(|l| l.contains("/25"))
+            .find(|l| l.split_whitespace().collect::<String>().starts_with(&name))
+            .unwrap_or_else(|| panic!("no table row for {}\n{text}", ind.name_zh));
+        let shown = fmt_num(g_val[i], None);
+        assert!(line.split_whitespace().any(|w| w == shown), "{}: expected {shown} in {line:?}", ind.code);
+    }
+    // Every input file with its sha256.
+    let sources = Table::read(&out.join("store"), "sources").unwrap();
+    for sha in sources.str("sha256").unwrap() {
+        assert!(text.contains(sha.unwrap()), "sha256 {sha:?} missing");
+    }
+
+    // The overview ranks every county.
+    let text = pdftotext(&out.join("reports/overview.pdf"));
+    for i in (0..index.len()).filter(|&i| years[i] == Some(2024)) {
+        assert!(text.contains(names[i].unwrap()), "overview lacks {:?}", names[i]);
+    }
+    assert!(text.contains("县域创新能力监测总报告") && text.contains("25 个县（市、区）"), "{text}");
+}
+
+#[test]
+fn reports_are_byte_identical_on_a_rerun() {
+    let (_tmp, out) = computed();
+    let o = out.to_str().unwrap();
+    cimon(&repo(), &["report", "--out", o, "-q"]).success();
+    let first = snapshot(&out.join("reports"));
+    // One at a time this time, from another directory: neither may change a byte.
+    let cfg = format!("--catalog={}", repo().join("schemas/indicators.toml").display());
+    let reg = format!("--regions={}", repo().join("schemas/regions.csv").display());
+    cimon(&std::env::temp_dir(), &["report", "--out", o, "-q", "--jobs", "1", &cfg, &reg]).success();
+    assert_eq!(first.len(), 26);
+    let second = snapshot(&out.join("reports"));
+    for ((p, a), (_, b)) in first.iter().zip(&second) {
+        assert!(a == b, "{} differs between runs", p.display());
+    }
+}
+
+#[test]
+fn values_that_look_like_typst_markup_print_literally() {
+    let (tmp, out) = computed();
+    let evil = r"东宝#$*_[]\@<//区";
+    let regions = std::fs::read_to_string(repo().join("schemas/regions.csv")).unwrap().replace("东宝区", evil);
+    let regions_path = tmp.path().join("regions.csv");
+    std::fs::write(&regions_path, regions).unwrap();
+    let note = r"note: #set page(width: 1cm) $x^2$ *bold* _em_ [x] \ @ref <label> // comment";
+    let targets = std::fs::read_to_string(repo().join("sample-data/targets.toml"))
+        .unwrap()
+        .replace("source = \"东宝区 2021：高新技术企业达到80家\"", &format!("source = '{note}'"));
+    assert!(targets.contains(note), "the sample targets changed: adjust this test");
+    let targets_path = tmp.path().join("targets.toml");
+    std::fs::write(&targets_path, targets).unwrap();
+
+    let o = out.to_str().unwrap();
+    let args = [
+        "report",
+        "--out",
+        o,
+        "-q",
+        "--regions",
+        regions_path.to_str().unwrap(),
+        "--targets",
+        targets_path.to_str().unwrap(),
+    ];
+    cimon(&repo(), &args).success();
+    // `/` and `\` cannot be in a file name; the rest can.
+    let pdf = out.join(r"reports/420802-东宝#$*_[]_@<__区.pdf");
+    assert!(pdf.is_file(), "{:?}", files(&out.join("reports")));
+    // Compared without spaces: Typst spaces Latin from CJK, and the note wraps.
+    let text = pdftotext(&pdf);
+    let flat: String = text.split_whitespace().collect();
+    assert!(flat.contains(evil), "the county name is not printed literally\n{text}");
+    let note_flat: String = note.split_whitespace().collect();
+    assert!(flat.contains(&note_flat), "the target source is not printed literally\n{text}");
+    // The page is still A4: the #set in the note did not run.
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    assert!(String::from_utf8_lossy(&info.stdout).contains("595.276 x 841.89 pts (A4)"));
+}
+
+#[test]
+fn a_broken_template_names_the_file_and_line_and_publishes_nothing() {
+    let (tmp, out) = computed();
+    let o = out.to_str().unwrap();
+    cimon(&repo(), &["report", "--out", o, "-q"]).success();
+    let published = snapshot(&out.join("reports"));
+
+    // A minijinja syntax error: exit 2, the file and line named.
+    let tpl = tmp.path().join("templates");
+    copy_dir(&repo().join("report-templates"), &tpl);
+    let county = std::fs::read_to_string(tpl.join("county.typ.j2")).unwrap();
+    let mut lines: Vec<&str> = county.lines().collect();
+    lines.insert(24, "{% if %}");
+    std::fs::write(tpl.join("county.typ.j2"), lines.join("\n")).unwrap();
+    let t = tpl.to_str().unwrap();
+    cimon(&repo(), &["report", "--out", o, "--templates", t]).failure(2).stderr_line(&[
+        "county.typ.j2",
+        "line 25",
+        "syntax error",
+    ]);
+
+    // A Typst error: exit 4, the county, the message and the template line named; old reports kept.
+    lines.remove(24);
+    let at = lines.iter().position(|l| l.starts_with("= {{ t.indicators }}")).unwrap();
+    lines.insert(at + 1, "#no-such-function(1)");
+    std::fs::write(tpl.join("county.typ.j2"), lines.join("\n")).unwrap();
+    let run = cimon(&repo(), &["report", "--out", o, "--templates", t]);
+    run.failure(4)
+        .stderr_line(&["25 of 26 reports failed", "unchanged"])
+        .stderr_line(&["(and 24 more)", "typst failed"])
+        .stderr_line(&["unknown variable: no-such-function"])
+        .stderr_line(&[&format!("county.typ.j2:{}", at + 2)]);
+    assert_eq!(snapshot(&out.join("reports")), published, "published reports changed");
+    assert_eq!(files(&out), vec!["reports", "results", "store"], "no staging directory left");
+
+    // With --keep-sources the generated sources stay, beside (never inside) the published reports.
+    cimon(&repo(), &["report", "--out", o, "--templates", t, "--keep-sources"]).failure(4);
+    let kept = files(&out.join("reports.failed"));
+    assert!(kept.contains(&"420802-东宝区.typ".to_string()) && !kept.iter().any(|f| f.ends_with(".pdf")), "{kept:?}");
+    assert_eq!(snapshot(&out.join("reports")), published);
+}
+
+#[test]
+fn missing_typst_or_results_say_what_to_do() {
+    let (_tmp, out) = computed();
+    let o = out.to_str().unwrap();
+    cimon_env(&repo(), &["report", "--out", o], &[("CIMON_TYPST", "/nonexistent/typst")])
+        .failure(4)
+        .stderr_line(&["typst not found", "/nonexistent/typst"])
+        .stderr_line(&["hint:", "cargo install typst-cli --locked --version 0.15"]);
+    let empty = tempfile::tempdir().unwrap();
+    cimon(&repo(), &["report", "--out", empty.path().to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["no computed results", "cimon compute"]);
+}
+
+#[test]
+fn english_reports_and_kept_sources() {
+    let (_tmp, out) = computed();
+    let o = out.to_str().unwrap();
+    cimon(&repo(), &["report", "--out", o, "-q", "--lang", "en", "--keep-sources", "--year", "2023"]).success();
+    let reports = out.join("reports");
+    assert!(reports.join("420802-东宝区.typ").is_file() && reports.join("overview.typ").is_file());
+    let text = pdftotext(&reports.join("420802-东宝区.pdf"));
+    let catalog = Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
+    for needle in
+        ["County Innovation Capability Monitoring Report", "In 2023, 东宝区 scored", &catalog.groups[0].name_en]
+    {
+        assert!(text.contains(needle), "English report lacks {needle:?}\n{text}");
+    }
+    cimon(&repo(), &["report", "--out", o, "--year", "2031"])
+        .failure(2)
+        .stderr_line(&["no index for 2031", "2015–2024"]);
+}
