@@ -249,6 +249,31 @@ mod tests {
     }
 
     #[test]
+    fn report_settings_follow_the_same_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("cimon.toml");
+        std::fs::write(&cfg, "[report]\nlang = \"en\"\ntypst = \"bin/typst\"\ntemplates = \"tpl\"\njobs = 3\n")
+            .unwrap();
+        let flags = Overrides { config: Some(cfg.clone()), ..Overrides::default() };
+        let c = resolve(flags.clone(), |_| None).unwrap();
+        assert_eq!(c.report.lang, crate::report::Lang::En);
+        assert_eq!(c.report.typst, Some(dir.path().join("bin/typst")));
+        assert_eq!(c.report.templates, Some(dir.path().join("tpl")));
+        assert_eq!(c.report.jobs, Some(3));
+        let env = |k: &str| (k == ENV_TYPST).then(|| "/opt/typst".to_string());
+        let c = resolve(
+            Overrides { lang: Some(crate::report::Lang::Zh), jobs: Some(1), keep_sources: true, ..flags.clone() },
+            env,
+        )
+        .unwrap();
+        assert_eq!((c.report.lang, c.report.jobs, c.report.keep_sources), (crate::report::Lang::Zh, Some(1), true));
+        assert_eq!(c.report.typst, Some(PathBuf::from("/opt/typst")));
+        std::fs::write(&cfg, "[report]\njobs = 0\n").unwrap();
+        let err = resolve(flags, |_| None).unwrap_err().to_string();
+        assert!(err.contains("jobs must be at least 1"), "{err}");
+    }
+
+    #[test]
     fn the_starter_config_is_the_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("cimon.toml");
@@ -256,6 +281,7 @@ mod tests {
         let c = resolve(Overrides { config: Some(cfg), ..Overrides::default() }, |_| None).unwrap();
         assert_eq!(c.method, crate::compute::index::Method::default());
         assert_eq!(c.growth, crate::compute::GrowthSettings::default());
+        assert_eq!(c.report, crate::report::ReportSettings::default());
         assert_eq!(c.out, dir.path().join("out"));
         assert_eq!(c.catalog, dir.path().join("schemas/indicators.toml"));
     }
