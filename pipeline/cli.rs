@@ -26,8 +26,8 @@ pub enum Command {
     Compute(Common),
     /// Render the PDF monitoring reports from the computed tables
     Report(ReportArgs),
-    /// Ingest, compute and report in one go (for cron)
-    Run(Common),
+    /// Ingest, compute and report in one go, publishing all outputs together (for cron)
+    Run(RunArgs),
     /// Break down one county's index in the terminal
     Explain(ExplainArgs),
     /// Write a commented starter config file
@@ -88,6 +88,24 @@ pub struct ReportArgs {
     pub keep_sources: bool,
 }
 
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Directory with the input files [default: [input] dir of the config]
+    #[arg(value_name = "INPUT_DIR")]
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Run every stage even if nothing changed since the last run
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl RunArgs {
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        self.report.config_with_input(self.input.clone())
+    }
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
 pub enum LangArg {
     Zh,
@@ -96,6 +114,10 @@ pub enum LangArg {
 
 impl ReportArgs {
     pub fn config(&self) -> Result<Config, ConfigError> {
+        self.config_with_input(None)
+    }
+
+    fn config_with_input(&self, input: Option<PathBuf>) -> Result<Config, ConfigError> {
         let extra = Overrides {
             templates: self.templates.clone(),
             lang: self.lang.map(|l| match l {
@@ -107,7 +129,7 @@ impl ReportArgs {
             keep_sources: self.keep_sources,
             ..Overrides::default()
         };
-        self.common.config_with(None, extra)
+        self.common.config_with(input, extra)
     }
 }
 

@@ -110,17 +110,37 @@ struct OutputSection {
     dir: Option<PathBuf>,
 }
 
-/// A TOML error on one line: `line 2, column 1: unknown field `dri`, expected `dir``.
+/// A TOML error on one line, with the key's path when the line has one:
+/// `line 2, column 1 (output.dri): unknown field `dri`, expected `dir``.
 pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!("line {line}, column {column}: {}", e.message())
+            let key = key_path(text, line).map_or(String::new(), |k| format!(" ({k})"));
+            format!("line {line}, column {column}{key}: {}", e.message())
         }
         None => e.message().to_string(),
     }
+}
+
+/// `section.key` of a `key = value` line (1-based), from the nearest `[section]` above it.
+fn key_path(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?.trim();
+    let key = here.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    let section = lines[..line - 1].iter().rev().find_map(|l| {
+        let l = l.trim();
+        l.starts_with('[').then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    });
+    Some(match section {
+        Some(s) => format!("{s}.{key}"),
+        None => key.to_string(),
+    })
 }
 
 /// Environment variables, read through a function so tests need not touch the process environment.
@@ -292,6 +312,6 @@ mod tests {
         let cfg = dir.path().join("cimon.toml");
         std::fs::write(&cfg, "[output]\ndri = \"x\"\n").unwrap();
         let err = resolve(Overrides { config: Some(cfg), ..Overrides::default() }, |_| None).unwrap_err().to_string();
-        assert!(err.contains("cimon.toml") && err.contains("dri"), "{err}");
+        assert!(err.contains("cimon.toml") && err.contains("(output.dri)") && err.contains("line 2"), "{err}");
     }
 }

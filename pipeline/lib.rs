@@ -5,12 +5,16 @@ pub mod cli;
 pub mod compute;
 pub mod config;
 pub mod ingest;
+pub mod lock;
+pub mod manifest;
 pub mod regions;
 pub mod report;
+pub mod run;
 pub mod store;
 pub mod synth;
 pub mod targets;
 pub mod text;
+pub mod workbook;
 
 use std::io::Write;
 
@@ -45,11 +49,6 @@ pub const STARTER_CONFIG: &str = include_str!("starter.toml");
 #[error("{} exists already; remove it or choose another directory", .0.display())]
 pub struct InitError(std::path::PathBuf);
 
-/// A feature that a later version of cimon provides.
-#[derive(Debug, thiserror::Error)]
-#[error("`cimon {0}` is not available in this version yet")]
-pub struct NotYet(&'static str);
-
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Validate(a) => {
@@ -68,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Ingest(a) => {
             let cfg = a.common.config(a.input.clone())?;
+            let _lock = lock::acquire(&cfg.out, "cimon ingest")?;
             let (schemas, ingested) = ingest_stage(&cfg, a.common.quiet)?;
             let targets_text = match &cfg.targets {
                 Some(p) => Some(
@@ -94,6 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Synth(a) => synth::run(&a),
         Command::Compute(a) => {
             let cfg = a.config(None)?;
+            let _lock = lock::acquire(&cfg.out, "cimon compute")?;
             let schemas = load_schemas(&cfg, true)?;
             let computed = compute::compute(
                 &cfg.store_dir(),
@@ -121,10 +122,34 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Report(a) => {
             let cfg = a.config()?;
+            let _lock = lock::acquire(&cfg.out, "cimon report")?;
             report_stage(&cfg, a.common.quiet)?;
             Ok(())
         }
-        Command::Run(_) => Err(NotYet("run").into()),
+        Command::Run(a) => {
+            let cfg = a.config()?;
+            let quiet = a.report.common.quiet;
+            let _lock = lock::acquire(&cfg.out, "cimon run")?;
+            let schemas = load_schemas(&cfg, false)?;
+            let console = Console::new(quiet);
+            let done = run::run(&cfg, &schemas, &run::Options { force: a.force }, &console)?;
+            if let Some(id) = &done.recovered {
+                run::Log::stage(&console, &format!("finished publishing the interrupted run {id} first"));
+            }
+            if !quiet {
+                let m = &done.manifest;
+                println!(
+                    "{}: run {} in {:.1} s → {} (manifest {}/{})",
+                    m.status,
+                    m.run_id,
+                    m.timings.get("total").copied().unwrap_or(0.0),
+                    cfg.out.display(),
+                    manifest::RUNS_DIR,
+                    format_args!("{}.json", m.run_id),
+                );
+            }
+            Ok(())
+        }
         Command::Explain(a) => {
             let cfg = a.common.config(None)?;
             let catalog = Catalog::load(&cfg.catalog)?;
@@ -168,7 +193,6 @@ pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
 
 /// Render and publish the PDF reports, with progress on stderr (a bar on a terminal, lines otherwise).
 fn report_stage(cfg: &Config, quiet: bool) -> Result<report::Outcome> {
-    use std::io::IsTerminal;
     let schemas = load_schemas(cfg, true)?;
     let (store_dir, results_dir, reports_dir) = (cfg.store_dir(), cfg.results_dir(), cfg.reports_dir());
     let inputs = report::Inputs {
@@ -179,37 +203,66 @@ fn report_stage(cfg: &Config, quiet: bool) -> Result<report::Outcome> {
         registry: &schemas.registry,
         targets: &schemas.targets,
     };
-    let tty = std::io::stderr().is_terminal();
-    let progress = |done: usize, total: usize, label: &str| {
-        if quiet {
-            return;
-        }
-        let mut err = std::io::stderr().lock();
-        if tty {
-            let width = 30;
-            let filled = done * width / total.max(1);
-            let _ =
-                write!(err, "\r\x1b[2K[{}{}] {done}/{total} {label}", "#".repeat(filled), " ".repeat(width - filled));
-            if done == total {
-                let _ = writeln!(err);
-            }
-        } else {
-            let _ = writeln!(err, "rendered {done}/{total}: {label}");
-        }
-    };
+    let console = Console::new(quiet);
+    let progress = |done: usize, total: usize, label: &str| run::Log::progress(&console, done, total, label);
     let started = std::time::Instant::now();
     let outcome = report::render(&inputs, &cfg.report, &progress)?;
     if !quiet {
         println!(
-            "rendered {} reports for {} (typst {}) in {:.1} s → {}",
+            "{} reports for {} ({} rendered, {} unchanged; typst {}) in {:.1} s → {}",
             outcome.files.len(),
             outcome.year,
+            outcome.rendered,
+            outcome.reused,
             outcome.typst_version,
             started.elapsed().as_secs_f64(),
             outcome.dir.display()
         );
     }
     Ok(outcome)
+}
+
+/// Progress and stage lines on stderr: a bar on a terminal, plain lines otherwise, nothing when quiet.
+struct Console {
+    quiet: bool,
+    tty: bool,
+}
+
+impl Console {
+    fn new(quiet: bool) -> Console {
+        use std::io::IsTerminal;
+        Console { quiet, tty: std::io::stderr().is_terminal() }
+    }
+}
+
+impl run::Log for Console {
+    fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    fn stage(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    fn progress(&self, done: usize, total: usize, label: &str) {
+        if self.quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            let _ =
+                write!(err, "\r\x1b[2K[{}{}] {done}/{total} {label}", "#".repeat(filled), " ".repeat(width - filled));
+            if done == total {
+                let _ = write!(err, "\r\x1b[2K");
+            }
+        } else {
+            let _ = writeln!(err, "rendered {done}/{total}: {label}");
+        }
+    }
 }
 
 /// Read and validate the inputs, printing every problem to stderr.
@@ -220,24 +273,30 @@ fn ingest_stage(cfg: &Config, quiet: bool) -> Result<(Schemas, ingest::Ingested)
     match ingest::ingest(&files, &schemas.catalog, &schemas.registry) {
         Ok(ingested) => {
             if !quiet {
-                print_problems(&ingested.warnings);
+                print_problems(&ingested.warnings, None);
             }
             Ok((schemas, ingested))
         }
         Err(rejected) => {
-            print_problems(&rejected.problems);
+            print_problems(&rejected.problems, None);
             Err(anyhow::Error::new(rejected)
                 .context(format!("input files in {} were refused; nothing was written", dir.display())))
         }
     }
 }
 
-fn print_problems(problems: &[Problem]) {
+/// Problems to stderr, errors first; `limit` shortens the list (cron's `--quiet`).
+pub(crate) fn print_problems(problems: &[Problem], limit: Option<usize>) {
     let mut err = std::io::stderr().lock();
     let mut sorted: Vec<&Problem> = problems.iter().collect();
     sorted.sort_by(|a, b| (a.severity, &a.loc).cmp(&(b.severity, &b.loc)));
-    for p in sorted {
+    let shown = limit.unwrap_or(sorted.len()).min(sorted.len());
+    for p in &sorted[..shown] {
         let _ = writeln!(err, "{p}");
+    }
+    if shown < sorted.len() {
+        let _ =
+            writeln!(err, "… and {} more (all of them are in the run's manifest under runs/)", sorted.len() - shown);
     }
 }
 
@@ -252,13 +311,18 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || cause.is::<regions::RegistryError>()
             || cause.is::<targets::TargetsError>()
             || cause.is::<ingest::InputError>()
-            || cause.is::<NotYet>()
             || cause.is::<InitError>()
             || cause.is::<compute::index::IndexError>()
             || cause.is::<compute::explain::ExplainError>()
             || missing_store(cause)
         {
             return exit::USAGE;
+        }
+        if let Some(e) = cause.downcast_ref::<lock::LockError>() {
+            return match e {
+                lock::LockError::Held { .. } => exit::LOCKED,
+                lock::LockError::Io { .. } => exit::INTERNAL,
+            };
         }
         if let Some(e) = cause.downcast_ref::<report::ReportError>() {
             return match e {
@@ -309,6 +373,9 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
                 }
                 _ => {}
             }
+        }
+        if let Some(lock::LockError::Held { .. }) = cause.downcast_ref::<lock::LockError>() {
+            return Some("wait for the other run to finish; a killed run's lock is released by the system".into());
         }
         if missing_store(cause) {
             return Some("run `cimon ingest INPUT_DIR --out DIR` (then `cimon compute`) with the same --out".into());

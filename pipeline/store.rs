@@ -49,14 +49,7 @@ pub fn write(
     targets: Option<&str>,
 ) -> Result<Written, StoreError> {
     let staging = staging_dir(dir)?;
-    let result = write_tables(&staging, data, catalog, registry).and_then(|w| {
-        if let Some(text) = targets {
-            let path = staging.join(TARGETS_FILE);
-            std::fs::write(&path, text).map_err(io(&path))?;
-        }
-        Ok(w)
-    });
-    match result {
+    match write_into(&staging, data, catalog, registry, targets) {
         Ok(written) => {
             publish_dir(&staging, dir)?;
             Ok(written)
@@ -66,6 +59,23 @@ pub fn write(
             Err(e)
         }
     }
+}
+
+/// Write a whole store into the empty directory `dir`, unpublished (`cimon run` publishes
+/// all stages together).
+pub fn write_into(
+    dir: &Path,
+    data: &Ingested,
+    catalog: &Catalog,
+    registry: &Registry,
+    targets: Option<&str>,
+) -> Result<Written, StoreError> {
+    let written = write_tables(dir, data, catalog, registry)?;
+    if let Some(text) = targets {
+        let path = dir.join(TARGETS_FILE);
+        std::fs::write(&path, text).map_err(io(&path))?;
+    }
+    Ok(written)
 }
 
 /// A fresh sibling of `dir` to build into; leftovers of killed runs are removed first.

@@ -249,7 +249,7 @@ pub fn write(
     growth: &GrowthSettings,
 ) -> Result<Vec<String>, StoreError> {
     let staging = store::staging_dir(out_dir)?;
-    match write_tables(&staging, c, catalog, method, growth) {
+    match write_into(&staging, c, catalog, method, growth) {
         Ok(names) => {
             store::publish_dir(&staging, out_dir)?;
             timing(c, "written and published");
@@ -269,7 +269,8 @@ fn timing(c: &Computed, what: &str) {
     }
 }
 
-fn write_tables(
+/// Write every result table, and the Excel workbook, into the empty directory `dir`, unpublished.
+pub fn write_into(
     dir: &Path,
     c: &Computed,
     catalog: &Catalog,
@@ -277,21 +278,33 @@ fn write_tables(
     growth: &GrowthSettings,
 ) -> Result<Vec<String>, StoreError> {
     use rayon::prelude::*;
-    let meta = vec![(
-        "cimon.method".to_string(),
-        serde_json::to_string(&method_description(method, growth, catalog)).unwrap(),
-    )];
-    let built = tables(c, catalog, method, growth);
+    let description = method_description(method, growth, catalog);
+    let meta = vec![("cimon.method".to_string(), serde_json::to_string(&description).unwrap())];
+    let mut built = Vec::new();
+    for (name, df) in tables(c, catalog, method, growth) {
+        let path = dir.join(format!("{name}.parquet"));
+        built.push((name, df.map_err(|source| StoreError::Polars { path, source })?));
+    }
     timing(c, "all tables in memory");
-    built
-        .into_par_iter()
-        .map(|(name, df)| {
-            let path = dir.join(format!("{name}.parquet"));
-            let mut df = df.map_err(|source| StoreError::Polars { path: path.clone(), source })?;
-            store::write_parquet(&path, &mut df, &meta)?;
-            Ok(name.to_string())
-        })
-        .collect()
+    let table = |n: &str| &built.iter().find(|(name, _)| *name == n).expect("built above").1;
+    let book = dir.join(crate::workbook::FILE);
+    let (written, workbook) = rayon::join(
+        || {
+            built
+                .par_iter()
+                .map(|(name, df)| {
+                    let mut df = df.clone();
+                    store::write_parquet(&dir.join(format!("{name}.parquet")), &mut df, &meta)?;
+                    Ok(name.to_string())
+                })
+                .collect::<Result<Vec<String>, StoreError>>()
+        },
+        || crate::workbook::write(&book, table("index"), table("growth"), table("attainment"), &description, catalog),
+    );
+    let mut written = written?;
+    workbook.map_err(|e| StoreError::Io { path: book.clone(), source: std::io::Error::other(e.to_string()) })?;
+    written.push(crate::workbook::FILE.to_string());
+    Ok(written)
 }
 
 fn tables<'a>(

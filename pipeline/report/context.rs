@@ -41,6 +41,8 @@ pub struct Tables {
     pub attainment: Table,
     pub method: Table,
     pub sources: Table,
+    /// (county code as stored, input file) for every file that holds a value of the county.
+    pub county_files: Vec<(String, String)>,
 }
 
 impl Tables {
@@ -55,8 +57,23 @@ impl Tables {
             attainment: r("attainment")?,
             method: r("method")?,
             sources: Table::read(store, "sources")?,
+            county_files: county_files(store)?,
         })
     }
+}
+
+/// Which files hold values of which county, from the observations' provenance.
+fn county_files(store: &Path) -> Result<Vec<(String, String)>, StoreError> {
+    use polars::prelude::{col, UniqueKeepStrategy};
+    let pl = |source| StoreError::Polars { path: store.join("observations"), source };
+    let df = crate::store::scan_observations(store)?
+        .select([col("region_code"), col("source_file")])
+        .unique_stable(None, UniqueKeepStrategy::Any)
+        .collect()
+        .map_err(pl)?;
+    let codes = df.column("region_code").and_then(|c| c.str().cloned()).map_err(pl)?;
+    let files = df.column("source_file").and_then(|c| c.str().cloned()).map_err(pl)?;
+    Ok(codes.iter().zip(files.iter()).filter_map(|(c, f)| Some((c?.to_string(), f?.to_string()))).collect())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +107,6 @@ pub struct Meta {
     pub casted_floor: Option<f64>,
     pub method: Vec<MethodRow>,
     pub weights: Vec<WeightRow>,
-    pub sources: Vec<SourceRow>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -235,6 +251,8 @@ pub struct CountyReport {
     pub targets: Vec<TargetRow>,
     pub targets_at_risk: Vec<TargetRow>,
     pub flagged: usize,
+    /// The input files holding this county's values: a change elsewhere leaves its report as it is.
+    pub sources: Vec<SourceRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -287,6 +305,8 @@ pub struct Overview {
     pub prefectures: Vec<AreaSection>,
     /// Sections per province (empty when there is only one).
     pub provinces: Vec<AreaSection>,
+    /// Every input file.
+    pub sources: Vec<SourceRow>,
 }
 
 /// All contexts of one run.
@@ -637,6 +657,28 @@ pub fn build(
         }
     }
 
+    let src_file = t.sources.str("file")?;
+    let src_sha = t.sources.str("sha256")?;
+    let src_bytes = t.sources.u64("bytes")?;
+    let src_rev = t.sources.bool("revision")?;
+    let src_obs = t.sources.u64("observations")?;
+    // Stores written before the `synthetic` column existed carry no marker.
+    let src_syn = if t.sources.has("synthetic") { t.sources.bool("synthetic")? } else { vec![None; t.sources.len()] };
+    let sources: Vec<SourceRow> = (0..t.sources.len())
+        .map(|i| SourceRow {
+            file: src_file[i].unwrap_or("").into(),
+            sha256: src_sha[i].unwrap_or("").into(),
+            bytes: src_bytes[i].unwrap_or(0),
+            revision: src_rev[i] == Some(true),
+            observations: src_obs[i].unwrap_or(0),
+        })
+        .collect();
+    let synthetic = src_syn.contains(&Some(true));
+    let mut files_of: HashMap<String, Vec<&str>> = HashMap::new();
+    for (code, file) in &t.county_files {
+        files_of.entry(registry.current_code(code).to_string()).or_default().push(file.as_str());
+    }
+
     // Counties of the report year.
     let mut counties = Vec::with_capacity(rows_year.len());
     for &i in &rows_year {
@@ -728,6 +770,11 @@ pub fn build(
             targets,
             targets_at_risk,
             flagged,
+            sources: sources
+                .iter()
+                .filter(|f| files_of.get(code).is_some_and(|fs| fs.contains(&f.file.as_str())))
+                .cloned()
+                .collect(),
         });
     }
 
@@ -838,23 +885,6 @@ pub fn build(
         .and_then(|m| serde_json::from_str::<serde_json::Value>(&m.value).ok())
         .and_then(|v| v.get("casted_floor")?.as_f64());
     let method = method.into_iter().map(|m| MethodRow { value: readable(&m.value), key: m.key }).collect();
-    let src_file = t.sources.str("file")?;
-    let src_sha = t.sources.str("sha256")?;
-    let src_bytes = t.sources.u64("bytes")?;
-    let src_rev = t.sources.bool("revision")?;
-    let src_obs = t.sources.u64("observations")?;
-    // Stores written before the `synthetic` column existed carry no marker.
-    let src_syn = if t.sources.has("synthetic") { t.sources.bool("synthetic")? } else { vec![None; t.sources.len()] };
-    let sources = (0..t.sources.len())
-        .map(|i| SourceRow {
-            file: src_file[i].unwrap_or("").into(),
-            sha256: src_sha[i].unwrap_or("").into(),
-            bytes: src_bytes[i].unwrap_or(0),
-            revision: src_rev[i] == Some(true),
-            observations: src_obs[i].unwrap_or(0),
-        })
-        .collect();
-    let synthetic = src_syn.contains(&Some(true));
 
     let meta = Meta {
         lang: lang.as_str(),
@@ -871,7 +901,6 @@ pub fn build(
         casted_floor,
         method,
         weights,
-        sources,
     };
     let overview = Overview {
         average: avg_of(year),
@@ -884,6 +913,7 @@ pub fn build(
         targets: target_summaries,
         prefectures,
         provinces,
+        sources,
     };
     Ok(Contexts { meta, counties, overview })
 }

@@ -95,6 +95,9 @@ pub struct Outcome {
     pub files: Vec<String>,
     pub typst_version: String,
     pub year: i32,
+    /// Reports compiled by Typst, and reused unchanged from the published ones.
+    pub rendered: usize,
+    pub reused: usize,
 }
 
 /// A render unit: one PDF.
@@ -157,8 +160,30 @@ pub fn creation_timestamp(year: i32, source_date_epoch: Option<&str>) -> i64 {
 }
 
 /// Render every report and publish them in `inputs.dir`. `progress(done, total, label)` is called
-/// as each report finishes.
+/// as each report finishes. Reports whose Typst source is unchanged since the published ones
+/// are reused, not recompiled.
 pub fn render(
+    inputs: &Inputs<'_>,
+    settings: &ReportSettings,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> Result<Outcome, ReportError> {
+    let staging = store::staging_dir(inputs.dir)?;
+    match render_into(&staging, inputs, settings, progress) {
+        Ok(outcome) => {
+            store::publish_dir(&staging, inputs.dir)?;
+            Ok(outcome)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(e)
+        }
+    }
+}
+
+/// Render every report into the empty directory `staging`, unpublished; the published reports in
+/// `inputs.dir` serve as the cache.
+pub fn render_into(
+    staging: &Path,
     inputs: &Inputs<'_>,
     settings: &ReportSettings,
     progress: &(dyn Fn(usize, usize, &str) + Sync),
@@ -189,19 +214,26 @@ pub fn render(
         });
     }
 
-    let staging = store::staging_dir(inputs.dir)?;
+    let previous = (Cache::read(inputs.dir), inputs.dir.to_path_buf());
+    let salt = typst.fingerprint();
     let total = jobs.len();
     let done = AtomicUsize::new(0);
     let threads = settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| ReportError::Io { path: staging.clone(), source: std::io::Error::other(e) })?;
-    let results: Vec<Result<(), Failure>> = pool.install(|| {
+        .map_err(|e| ReportError::Io { path: staging.to_path_buf(), source: std::io::Error::other(e) })?;
+    let ctx =
+        RenderCx { meta: &meta, templates: &templates, typst: &typst, dir: staging, previous: &previous, salt: &salt };
+    let results: Vec<Result<Done, Failure>> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
-                let r = render_one(job, &meta, &templates, &typst, &staging, settings.keep_sources);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total, &job.label);
+                let r = render_one(job, &ctx, settings.keep_sources);
+                let label = match &r {
+                    Ok(Done { reused: true, .. }) => format!("{} (unchanged)", job.label),
+                    _ => job.label.clone(),
+                };
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total, &label);
                 r
             })
             .collect()
@@ -210,13 +242,16 @@ pub fn render(
     // (what went wrong, reports it happened to): a template error repeats for every county.
     let mut grouped: Vec<(String, Vec<&str>)> = Vec::new();
     let mut template_only = true;
+    let mut cache = Cache::default();
+    let mut reused = 0;
     for (r, job) in results.into_iter().zip(&jobs) {
         let body = match r {
-            Ok(()) => continue,
-            Err(Failure::Io(e)) => {
-                let _ = std::fs::remove_dir_all(&staging);
-                return Err(e);
+            Ok(d) => {
+                reused += usize::from(d.reused);
+                cache.hashes.insert(job.stem.clone(), d.hash);
+                continue;
             }
+            Err(Failure::Io(e)) => return Err(e),
             Err(Failure::Template(body)) => body,
             Err(Failure::Typst(body)) => {
                 template_only = false;
@@ -238,12 +273,9 @@ pub fn render(
             })
             .collect();
         let kept = settings.keep_sources.then(|| inputs.dir.with_extension("failed"));
-        match &kept {
+        if let Some(k) = &kept {
             // The sources for debugging, without any PDF: only a complete run publishes PDFs.
-            Some(k) => keep_failed_sources(&staging, k),
-            None => {
-                let _ = std::fs::remove_dir_all(&staging);
-            }
+            keep_failed_sources(staging, k);
         }
         return Err(ReportError::Failed {
             dir: inputs.dir.to_path_buf(),
@@ -254,13 +286,53 @@ pub fn render(
             kept,
         });
     }
-    store::publish_dir(&staging, inputs.dir)?;
+    cache.write(staging)?;
     Ok(Outcome {
         dir: inputs.dir.to_path_buf(),
         files: jobs.iter().map(|j| format!("{}.pdf", j.stem)).collect(),
         typst_version: typst.version.clone(),
         year: meta.year,
+        rendered: total - reused,
+        reused,
     })
+}
+
+/// The hash of each published report's Typst source (with the typst version and fonts), kept
+/// beside the PDFs: a report whose hash is unchanged is reused instead of recompiled.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cache {
+    hashes: std::collections::BTreeMap<String, String>,
+}
+
+impl Cache {
+    const FILE: &'static str = ".render-cache.json";
+
+    /// The published cache; none (render everything) if it is missing or unreadable.
+    fn read(dir: &Path) -> Cache {
+        std::fs::read(dir.join(Self::FILE)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    fn write(&self, dir: &Path) -> Result<(), ReportError> {
+        let path = dir.join(Self::FILE);
+        let text = serde_json::to_string_pretty(self).expect("a map of strings serialises");
+        std::fs::write(&path, text).map_err(|source| ReportError::Io { path, source })
+    }
+}
+
+struct RenderCx<'a> {
+    meta: &'a Meta,
+    templates: &'a Templates,
+    typst: &'a Typst,
+    dir: &'a Path,
+    /// The published reports' cache and directory.
+    previous: &'a (Cache, PathBuf),
+    /// Typst version and fonts, part of every hash.
+    salt: &'a str,
+}
+
+struct Done {
+    hash: String,
+    reused: bool,
 }
 
 /// Move a failed run's `.typ` sources to `kept` (replacing an earlier failed run's), dropping its PDFs.
@@ -284,23 +356,39 @@ enum Failure {
     Typst(String),
 }
 
-fn render_one(
-    job: &Job<'_>,
-    meta: &Meta,
-    templates: &Templates,
-    typst: &Typst,
-    dir: &Path,
-    keep_sources: bool,
-) -> Result<(), Failure> {
+fn render_one(job: &Job<'_>, cx: &RenderCx<'_>, keep_sources: bool) -> Result<Done, Failure> {
+    let (meta, templates) = (cx.meta, cx.templates);
     let source = match job.view {
         View::County(report) => templates.render(job.template, &CountyView { meta, report }),
         View::Overview(overview) => templates.render(job.template, &OverviewView { meta, overview }),
     }
     .map_err(|e| Failure::Template(e.to_string()))?;
-    let typ = dir.join(format!("{}.typ", job.stem));
-    let pdf = dir.join(format!("{}.pdf", job.stem));
-    std::fs::write(&typ, &source).map_err(|source| Failure::Io(ReportError::Io { path: typ.clone(), source }))?;
-    let outcome = typst.compile(&typ, &pdf, dir).map_err(|e| Failure::Io(e.into()))?;
+    let hash = crate::ingest::sha256_hex(format!("{}\0{source}", cx.salt).as_bytes());
+    let typ = cx.dir.join(format!("{}.typ", job.stem));
+    let pdf = cx.dir.join(format!("{}.pdf", job.stem));
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Failure::Io(ReportError::Io { path, source })
+    };
+    if keep_sources {
+        std::fs::write(&typ, &source).map_err(io(&typ))?;
+    }
+    // Unchanged since the published report: the same source gives the same bytes, so link it.
+    let (cache, published) = cx.previous;
+    let old = published.join(format!("{}.pdf", job.stem));
+    if cache.hashes.get(&job.stem) == Some(&hash) && old.is_file() {
+        if std::fs::hard_link(&old, &pdf).is_err() {
+            std::fs::copy(&old, &pdf).map_err(io(&pdf))?;
+        }
+        return Ok(Done { hash, reused: true });
+    }
+    if !keep_sources {
+        std::fs::write(&typ, &source).map_err(io(&typ))?;
+    }
+    let outcome = cx.typst.compile(&typ, &pdf, cx.dir).map_err(|e| Failure::Io(e.into()))?;
+    if !keep_sources {
+        let _ = std::fs::remove_file(&typ);
+    }
     if let Err(f) = outcome {
         // Typst writes nothing on failure; remove anything partial all the same.
         let _ = std::fs::remove_file(&pdf);
@@ -318,10 +406,7 @@ fn render_one(
         }
         return Err(Failure::Typst(msg));
     }
-    if !keep_sources {
-        let _ = std::fs::remove_file(&typ);
-    }
-    Ok(())
+    Ok(Done { hash, reused: false })
 }
 
 #[cfg(test)]

@@ -89,6 +89,20 @@ impl Typst {
         Ok(Typst { path, version: found, fonts: fonts.to_vec(), timestamp: 0 })
     }
 
+    /// What besides the source decides a PDF's bytes: the typst version, the creation date and
+    /// the font files (names and sizes).
+    pub fn fingerprint(&self) -> String {
+        let mut fonts: Vec<String> = Vec::new();
+        for d in &self.fonts {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                let size = e.metadata().map_or(0, |m| m.len());
+                fonts.push(format!("{}:{size}", e.path().display()));
+            }
+        }
+        fonts.sort();
+        format!("typst {} @{} fonts {}", self.version, self.timestamp, fonts.join(","))
+    }
+
     /// The creation date written into every PDF (Unix time).
     pub fn set_timestamp(&mut self, t: i64) {
         self.timestamp = t;

@@ -1,0 +1,265 @@
+//! End-to-end tests of `cimon run`, the cron batch: publishing, incremental re-runs, kills, the lock,
+//! the manifest and the Excel workbook. Needs typst 0.15 (`bash .ci/setup`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use calamine::{Data, Reader};
+use cimon::store::Table;
+use common::{cimon, copy_dir, repo, snapshot};
+
+/// A copy of the sample data with a config whose output directory is `out` beside it.
+fn sample() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&repo().join("sample-data"), &data);
+    let schemas = repo().join("schemas");
+    let config = std::fs::read_to_string(data.join("cimon.toml"))
+        .unwrap()
+        .replace("\"../schemas/", &format!("\"{}/", schemas.display()));
+    std::fs::write(data.join("cimon.toml"), config).unwrap();
+    let cfg = data.join("cimon.toml");
+    let out = tmp.path().join("out");
+    (tmp, cfg, out)
+}
+
+fn manifest(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// The published outputs, byte for byte (the run log and run records excluded: they grow).
+fn published(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut all = Vec::new();
+    for tree in ["store", "results", "reports"] {
+        all.extend(snapshot(&out.join(tree)).into_iter().map(|(p, b)| (Path::new(tree).join(p), b)));
+    }
+    all.push(("manifest.json".into(), std::fs::read(out.join("manifest.json")).unwrap()));
+    all
+}
+
+fn spawn_run(cfg: &Path, extra: &[&str]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cimon"));
+    cmd.current_dir(repo()).args(["run", "--config", cfg.to_str().unwrap(), "-q"]).args(extra);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CIMON_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Wait until `cond` holds (polling), at most 60 s.
+fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The staging tree of a running `cimon run`.
+fn staging(out: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(out)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".run-")) && p.is_dir())
+}
+
+#[test]
+fn a_full_run_publishes_everything_and_a_second_run_does_nothing() {
+    let (_tmp, cfg, out) = sample();
+    let c = cfg.to_str().unwrap();
+    let run = cimon(&repo(), &["run", "--config", c]);
+    run.success();
+    assert!(run.stdout.starts_with("published: run "), "{}", run.stdout);
+    let m = manifest(&out);
+    assert_eq!(m["status"], "published");
+    assert_eq!(m["exit_code"], 0);
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 11);
+    let sha =
+        cimon::ingest::sha256_hex(&std::fs::read(cfg.parent().unwrap().join("inputs/2022年数据修订.csv")).unwrap());
+    assert!(m["inputs"].as_array().unwrap().iter().any(|f| f["sha256"] == sha.as_str()));
+    assert_eq!(m["rows"]["observations"], 6750);
+    assert_eq!(m["rows"]["reports"], 26);
+    assert_eq!(m["reports_rendered"], 26);
+    assert!(m["typst_version"].as_str().unwrap().starts_with("0.15."));
+    for stage in ["check", "ingest", "compute", "report", "publish", "total"] {
+        assert!(m["timings"][stage].as_f64().is_some(), "no timing for {stage}");
+    }
+    let outputs: Vec<&str> = m["outputs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for f in [
+        "store/observations/year=2024/part-0.parquet",
+        "results/index.parquet",
+        "results/results.xlsx",
+        "reports/420802-东宝区.pdf",
+        "reports/overview.pdf",
+        "manifest.json",
+    ] {
+        assert!(outputs.contains(&f), "{f} not in the manifest's outputs");
+        assert!(out.join(f).is_file(), "{f} not written");
+    }
+    let before = published(&out);
+
+    // Unchanged inputs, config and templates: nothing but checking, outputs untouched.
+    let again = cimon(&repo(), &["run", "--config", c]);
+    again.success().stderr_line(&["nothing to do", "unchanged since run"]);
+    assert!(again.stdout.starts_with("unchanged: run "), "{}", again.stdout);
+    assert_eq!(published(&out), before, "a run without changes rewrote outputs");
+    let log = std::fs::read_to_string(out.join("runs.log")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(lines[0].contains(" published ") && lines[1].contains(" unchanged "), "{log}");
+    assert_eq!(std::fs::read_dir(out.join("runs")).unwrap().count(), 2);
+
+    // --quiet prints nothing on success.
+    let quiet = cimon(&repo(), &["run", "--config", c, "-q"]);
+    quiet.success();
+    assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("", ""));
+}
+
+#[test]
+fn a_changed_input_rerenders_only_the_reports_it_changes() {
+    let (_tmp, cfg, out) = sample();
+    let c = cfg.to_str().unwrap();
+    cimon(&repo(), &["run", "--config", c, "-q"]).success();
+    let before = published(&out);
+    // A correction of 东宝区's 2022 population: a context series in a year no 2024 figure uses.
+    // Only the reports listing the revision file among their sources change: 东宝区 and 钟祥市
+    // (both in that file) and the overview.
+    let rev = cfg.parent().unwrap().join("inputs/2022年数据修订.csv");
+    let mut text = std::fs::read_to_string(&rev).unwrap();
+    text.push_str("420802,东宝区,2022,常住人口,万人,44.1\n");
+    std::fs::write(&rev, text).unwrap();
+    let run = cimon(&repo(), &["run", "--config", c]);
+    run.success().stderr_line(&["report: 26 reports for 2024 (3 rendered, 23 unchanged)"]);
+    let m = manifest(&out);
+    assert_eq!((m["reports_rendered"].as_u64(), m["reports_reused"].as_u64()), (Some(3), Some(23)));
+    let after = published(&out);
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|(p, _)| p.starts_with("reports") && p.extension().is_some_and(|x| x == "pdf"))
+        .filter(|(p, b)| before.iter().find(|(q, _)| q == p).is_none_or(|(_, old)| old != b))
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    assert_eq!(changed, vec!["reports/420802-东宝区.pdf", "reports/420881-钟祥市.pdf", "reports/overview.pdf"]);
+    // The stored value did change.
+    let rev_table = Table::read(&out.join("store"), "revisions").unwrap();
+    assert_eq!(rev_table.len(), 3);
+}
+
+#[test]
+fn a_run_killed_at_any_stage_leaves_the_published_outputs_intact() {
+    let (_tmp, cfg, out) = sample();
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
+    let before = published(&out);
+    // Killed while ingesting (the staging tree exists), computing (results being written) and
+    // rendering (PDFs appearing in the staged reports).
+    type Reached = fn(&Path) -> bool;
+    let phases: [(&str, Reached); 3] = [
+        ("ingest", |s| s.exists()),
+        ("compute", |s| s.join("results").exists()),
+        ("report", |s| std::fs::read_dir(s.join("reports")).is_ok_and(|d| d.count() > 3)),
+    ];
+    for (phase, reached) in phases {
+        let mut child = spawn_run(&cfg, &["--force"]);
+        wait_for(phase, || staging(&out).is_some_and(|s| reached(&s)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert_eq!(published(&out), before, "killed during {phase}: published outputs changed");
+        let index = Table::read(&out.join("results"), "index").unwrap();
+        assert_eq!(index.len(), 250, "killed during {phase}: results unreadable");
+        // The lock died with the process: the next run is not blocked, and clears the leftovers.
+        cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
+        assert!(staging(&out).is_none(), "killed during {phase}: staging tree left behind");
+    }
+}
+
+#[test]
+fn a_concurrent_run_is_refused_by_the_lock() {
+    let (_tmp, cfg, out) = sample();
+    let mut first = spawn_run(&cfg, &[]);
+    wait_for("the first run to start working", || staging(&out).is_some());
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap()])
+        .failure(5)
+        .stderr_line(&["in use by another cimon", "`cimon run`, pid"])
+        .stderr_line(&["hint:", "wait for the other run"]);
+    cimon(&repo(), &["compute", "--out", out.to_str().unwrap()]).failure(5);
+    assert!(first.wait().unwrap().success());
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
+}
+
+#[test]
+fn a_bad_config_names_the_key_and_a_failed_run_is_recorded() {
+    let (_tmp, cfg, out) = sample();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("[report]\nlang = \"zh\"", "[report]\nlang = \"zh\"\nlanguage = \"en\""))
+        .unwrap();
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap()]).failure(2).stderr_line(&[
+        "cimon.toml",
+        "report.language",
+        "unknown field `language`",
+    ]);
+    std::fs::write(&cfg, text.replace("normalisation = \"minmax\"", "normalisation = \"min-max\"")).unwrap();
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap()]).failure(2).stderr_line(&[
+        "cimon.toml",
+        "compute.normalisation",
+        "unknown variant `min-max`",
+    ]);
+    // A data error: exit 3, nothing published, the failure in the run log and its record.
+    std::fs::write(&cfg, &text).unwrap();
+    let bad = cfg.parent().unwrap().join("inputs/2024/2024年_荆门市.csv");
+    let csv = std::fs::read_to_string(&bad).unwrap().replacen("420802,东宝区", "429999,东宝区", 1);
+    std::fs::write(&bad, csv).unwrap();
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).failure(3).stderr_line(&["429999"]);
+    assert!(!out.join("manifest.json").exists() && !out.join("store").exists());
+    let log = std::fs::read_to_string(out.join("runs.log")).unwrap();
+    assert!(log.contains(" failed ") && log.contains("exit=3"), "{log}");
+}
+
+#[test]
+fn the_workbook_has_the_results_in_chinese() {
+    let (_tmp, cfg, out) = sample();
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(out.join("results/results.xlsx")).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["指数与排名", "指标与增速", "目标达成", "方法说明"]);
+    let index = Table::read(&out.join("results"), "index").unwrap();
+    let sheet = wb.worksheet_range("指数与排名").unwrap();
+    let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(&header[..7], &["年份", "区划代码", "县（市、区）", "所属市（州）", "省份", "创新能力指数", "排名"]);
+    assert_eq!(sheet.height(), index.len() + 1);
+    // 东宝区 2024: the index and rank as in index.parquet.
+    let (codes, years, values, ranks) = (
+        index.str("region_code").unwrap(),
+        index.i32("year").unwrap(),
+        index.f64("index").unwrap(),
+        index.u32("rank").unwrap(),
+    );
+    let i = (0..index.len()).find(|&i| codes[i] == Some("420802") && years[i] == Some(2024)).unwrap();
+    let row = sheet
+        .rows()
+        .find(|r| r[1] == Data::String("420802".into()) && r[0] == Data::Float(2024.0))
+        .expect("东宝区 2024 in the workbook");
+    assert_eq!(row[2], Data::String("东宝区".into()));
+    assert_eq!(row[5], Data::Float(values[i].unwrap()));
+    assert_eq!(row[6], Data::Float(f64::from(ranks[i].unwrap())));
+    // Indicators of the latest year only; every target evaluation.
+    let growth = wb.worksheet_range("指标与增速").unwrap();
+    let catalog = cimon::catalog::Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
+    assert_eq!(
+        growth.height(),
+        25 * catalog.indicators.len() + 1,
+        "25 counties × every catalog series, and the header"
+    );
+    let attainment = Table::read(&out.join("results"), "attainment").unwrap();
+    let targets = wb.worksheet_range("目标达成").unwrap();
+    assert_eq!(targets.height(), attainment.len() + 1);
+    assert!(targets
+        .rows()
+        .skip(1)
+        .all(|r| ["已达成", "进展顺利", "存在风险", "明显滞后", "缺少数据"].contains(&r[11].to_string().as_str())));
+}
