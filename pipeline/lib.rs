@@ -164,7 +164,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             std::fs::create_dir_all(&a.dir).with_context(|| format!("cannot create {}", a.dir.display()))?;
             std::fs::write(&path, STARTER_CONFIG).with_context(|| format!("cannot write {}", path.display()))?;
-            println!("wrote {}: edit the paths, then run `cimon ingest --config {0}`", path.display());
+            println!("wrote {}: edit the paths, then run `cimon run --config {0}`", path.display());
             Ok(())
         }
     }
@@ -373,6 +373,11 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
                 }
                 _ => {}
             }
+        }
+        if let Some(config::ConfigError::Invalid { .. }) = cause.downcast_ref::<config::ConfigError>() {
+            return Some(
+                "`cimon init DIR` writes a starter config with every key, its allowed values and default".into(),
+            );
         }
         if let Some(lock::LockError::Held { .. }) = cause.downcast_ref::<lock::LockError>() {
             return Some("wait for the other run to finish; a killed run's lock is released by the system".into());

@@ -267,7 +267,7 @@ fn compute_without_a_store_or_with_a_bad_method_says_what_to_do() {
     std::fs::write(&cfg, "[compute]\nnormalisation = \"minmaxx\"\n").unwrap();
     cimon(&repo(), &["compute", "--out", o.to_str().unwrap(), "--config", cfg.to_str().unwrap()])
         .failure(2)
-        .stderr_line(&["c.toml: line 2, column 17: unknown variant `minmaxx`"]);
+        .stderr_line(&["c.toml: line 2, column 17 (compute.normalisation): unknown variant `minmaxx`"]);
     std::fs::write(&cfg, "[compute]\ncomparison = \"base_year\"\n").unwrap();
     cimon(&repo(), &["compute", "--out", o.to_str().unwrap(), "--config", cfg.to_str().unwrap()])
         .failure(2)

@@ -27,9 +27,14 @@ fn pdftotext(pdf: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The visible files of a directory (not the lock or the render cache).
 fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
     v.sort();
     v
 }
@@ -40,7 +45,7 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
     let o = out.to_str().unwrap();
     let run = cimon(&repo(), &["report", "--out", o]);
     run.success();
-    assert!(run.stdout.contains("rendered 26 reports for 2024"), "{}", run.stdout);
+    assert!(run.stdout.contains("26 reports for 2024 (26 rendered, 0 unchanged"), "{}", run.stdout);
 
     // Every county of 2024 under `code-name.pdf`, and the overview; nothing else, no leftovers.
     let index = Table::read(&out.join("results"), "index").unwrap();
@@ -94,10 +99,13 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
         let shown = fmt_num(g_val[i], None);
         assert!(line.split_whitespace().any(|w| w == shown), "{}: expected {shown} in {line:?}", ind.code);
     }
-    // Every input file with its sha256.
+    // The input files holding its values, with their sha256: not another prefecture's 2024 file.
     let sources = Table::read(&out.join("store"), "sources").unwrap();
-    for sha in sources.str("sha256").unwrap() {
-        assert!(text.contains(sha.unwrap()), "sha256 {sha:?} missing");
+    let (src_file, src_sha) = (sources.str("file").unwrap(), sources.str("sha256").unwrap());
+    for (file, sha) in src_file.iter().zip(&src_sha) {
+        let (file, sha) = (file.unwrap(), sha.unwrap());
+        let own = !file.starts_with("inputs/2024/") || file.contains("荆门市");
+        assert_eq!(text.contains(sha), own, "{file}: sha256 listed = {}", !own);
     }
 
     // The overview ranks every county.
@@ -106,6 +114,9 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
         assert!(text.contains(names[i].unwrap()), "overview lacks {:?}", names[i]);
     }
     assert!(text.contains("县域创新能力监测总报告") && text.contains("25 个县（市、区）"), "{text}");
+    for sha in &src_sha {
+        assert!(text.contains(sha.unwrap()), "the overview lacks the sha256 {sha:?}");
+    }
 }
 
 #[test]
@@ -118,7 +129,7 @@ fn reports_are_byte_identical_on_a_rerun() {
     let cfg = format!("--catalog={}", repo().join("schemas/indicators.toml").display());
     let reg = format!("--regions={}", repo().join("schemas/regions.csv").display());
     cimon(&std::env::temp_dir(), &["report", "--out", o, "-q", "--jobs", "1", &cfg, &reg]).success();
-    assert_eq!(first.len(), 26);
+    assert_eq!(first.len(), 27, "26 PDFs and the render cache");
     let second = snapshot(&out.join("reports"));
     for ((p, a), (_, b)) in first.iter().zip(&second) {
         assert!(a == b, "{} differs between runs", p.display());

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole yearly batch at national scale: `cimon run` on 2,844 synthetic counties × 15 years —
+# ingest, compute, 2,845 PDF reports, publishing — then an unchanged re-run. Prints total time,
+# time per stage (from the run manifest) and peak memory. Figures go into BENCHMARKS.md.
+#   bash benches/full_run.sh [COUNTIES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+counties="${1:-2844}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/cimon/target}"
+cargo build --release --quiet
+bin="$CARGO_TARGET_DIR/release/cimon"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+"$bin" synth --kind national --counties "$counties" --from 2010 --to 2024 --out "$work/nat" >/dev/null
+cat > "$work/cimon.toml" <<TOML
+[input]
+dir = "nat/inputs"
+[schemas]
+catalog = "$PWD/schemas/indicators.toml"
+regions = "nat/regions.csv"
+[output]
+dir = "out"
+TOML
+echo "typst: $(typst --version); $(nproc) cores; $counties counties"
+/usr/bin/time -f "%e %M" -o "$work/t" "$bin" run --config "$work/cimon.toml" -q
+read -r wall rss < "$work/t"
+python3 - "$work/out/manifest.json" "$wall" "$rss" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+t = m["timings"]
+print(f"full run: {float(sys.argv[2]):.1f} s wall, peak RSS of cimon {int(sys.argv[3]) // 1024} MB")
+print("stages: " + ", ".join(f"{k} {t[k]:.1f} s" for k in ["check", "ingest", "compute", "report"]))
+print(f"reports: {m['rows']['reports']} ({m['reports_rendered']} rendered), observations {m['rows']['observations']}")
+PY
+/usr/bin/time -f "%e" -o "$work/t2" "$bin" run --config "$work/cimon.toml" -q
+echo "unchanged re-run: $(cat "$work/t2") s"
+echo "outputs: $(du -sh "$work/out/reports" | cut -f1) of reports, overview $(du -h "$work/out/reports/overview.pdf" | cut -f1), $(pdfinfo "$work/out/reports/overview.pdf" | grep Pages)"
