@@ -38,6 +38,8 @@ pub struct Config {
     pub growth: crate::compute::GrowthSettings,
     /// Report options (`[report]`).
     pub report: crate::report::ReportSettings,
+    /// Uncertainty and sensitivity analysis (`[sensitivity]`).
+    pub sensitivity: crate::compute::sensitivity::SensitivitySettings,
 }
 
 impl Config {
@@ -88,6 +90,8 @@ struct FileConfig {
     growth: crate::compute::GrowthSettings,
     #[serde(default)]
     report: crate::report::ReportSettings,
+    #[serde(default)]
+    sensitivity: crate::compute::sensitivity::SensitivitySettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -237,7 +241,23 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
             message: "[report] jobs must be at least 1".into(),
         });
     }
-    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth, report })
+    let sensitivity = file.sensitivity;
+    if !(0.0..1.0).contains(&sensitivity.weight_noise) {
+        return Err(ConfigError::Invalid {
+            path: file_path.clone().unwrap_or_default(),
+            message: format!(
+                "[sensitivity] weight_noise = {} must be at least 0 and below 1",
+                sensitivity.weight_noise
+            ),
+        });
+    }
+    if sensitivity.samples < 2 {
+        return Err(ConfigError::Invalid {
+            path: file_path.clone().unwrap_or_default(),
+            message: "[sensitivity] samples must be at least 2".into(),
+        });
+    }
+    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth, report, sensitivity })
 }
 
 #[cfg(test)]
@@ -302,6 +322,7 @@ mod tests {
         assert_eq!(c.method, crate::compute::index::Method::default());
         assert_eq!(c.growth, crate::compute::GrowthSettings::default());
         assert_eq!(c.report, crate::report::ReportSettings::default());
+        assert_eq!(c.sensitivity, crate::compute::sensitivity::SensitivitySettings::default());
         assert_eq!(c.out, dir.path().join("out"));
         assert_eq!(c.catalog, dir.path().join("schemas/indicators.toml"));
     }

@@ -103,6 +103,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 &schemas.targets,
                 &cfg.method,
                 &cfg.growth,
+                &cfg.sensitivity,
             )?;
             let tables = compute::write(&cfg.results_dir(), &computed, &schemas.catalog, &cfg.method, &cfg.growth)
                 .with_context(|| format!("cannot write the results {}", cfg.results_dir().display()))?;

@@ -102,6 +102,7 @@ fn batch(cfg: &Config, schemas: &Schemas, opts: &Options, log: &dyn Log, m: &mut
     let settings = serde_json::json!({
         "method": cfg.method,
         "growth": cfg.growth,
+        "sensitivity": cfg.sensitivity,
         "lang": cfg.report.lang,
         "year": cfg.report.year,
     });
@@ -198,8 +199,15 @@ fn stages(
 
     // Compute.
     let t = Instant::now();
-    let computed =
-        compute::compute(&store_dir, &schemas.catalog, &schemas.registry, &schemas.targets, &cfg.method, &cfg.growth)?;
+    let computed = compute::compute(
+        &store_dir,
+        &schemas.catalog,
+        &schemas.registry,
+        &schemas.targets,
+        &cfg.method,
+        &cfg.growth,
+        &cfg.sensitivity,
+    )?;
     let results_dir = root.join("results");
     std::fs::create_dir_all(&results_dir)?;
     compute::write_into(&results_dir, &computed, &schemas.catalog, &cfg.method, &cfg.growth)?;

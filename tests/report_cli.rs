@@ -76,6 +76,17 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
     ] {
         assert!(text.contains(&needle), "county report lacks {needle:?}\n{text}");
     }
+    // The rank's 90% interval from the sensitivity analysis.
+    let unc = Table::read(&out.join("results"), "uncertainty").unwrap();
+    let (u_code, u_year, lo, hi) = (
+        unc.str("region_code").unwrap(),
+        unc.i32("year").unwrap(),
+        unc.u32("p05_rank").unwrap(),
+        unc.u32("p95_rank").unwrap(),
+    );
+    let j = (0..unc.len()).find(|&j| u_code[j] == Some("420802") && u_year[j] == Some(2024)).unwrap();
+    let interval = format!("90% 区间 {}–{}", lo[j].unwrap(), hi[j].unwrap());
+    assert!(text.contains(&format!("居第 {rank} 位（{interval}）")), "no {interval:?}\n{text}");
     // Every indicator with its value as the growth table has it, formatted as the template does.
     let catalog = Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
     let growth = Table::read(&out.join("results"), "growth").unwrap();
@@ -117,6 +128,20 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
     for sha in &src_sha {
         assert!(text.contains(sha.unwrap()), "the overview lacks the sha256 {sha:?}");
     }
+    // It names the method choice that moves ranks most (largest total sensitivity index).
+    let sens = Table::read(&out.join("results"), "sensitivity").unwrap();
+    let (factor, total) = (sens.str("factor").unwrap(), sens.f64("total").unwrap());
+    let top = (0..sens.len()).max_by(|&a, &b| total[a].unwrap().total_cmp(&total[b].unwrap())).unwrap();
+    let names = [
+        ("weights", "权重"),
+        ("normalisation", "标准化方法"),
+        ("aggregation", "加总方法"),
+        ("imputation", "缺失值插补"),
+        ("indicator_exclusion", "剔除单项指标"),
+    ];
+    let name = names.iter().find(|(f, _)| Some(*f) == factor[top]).unwrap().1;
+    let flat: String = text.split_whitespace().collect();
+    assert!(flat.contains(&format!("对排名影响最大的方法选择是{name}")), "{text}");
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod explain;
 pub mod growth;
 pub mod index;
 pub mod methods;
+pub mod sensitivity;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -150,6 +151,8 @@ pub struct Computed {
     pub growth: Vec<growth::Measure>,
     pub attainment: Vec<attainment::Attainment>,
     pub attainment_years: Vec<attainment::YearDetail>,
+    /// Rank intervals and sensitivity indices (None when `[sensitivity] enabled = false`).
+    pub sensitivity: Option<sensitivity::Analysis>,
     /// When the computation started, for the timings that `CIMON_TIMINGS=1` prints.
     pub started: std::time::Instant,
 }
@@ -161,6 +164,7 @@ pub fn compute(
     targets: &[Target],
     method: &Method,
     growth_settings: &GrowthSettings,
+    sensitivity_settings: &sensitivity::SensitivitySettings,
 ) -> Result<Computed, ComputeError> {
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -204,7 +208,23 @@ pub fn compute(
         }
     }
     lap("attainment");
-    Ok(Computed { panel, scored: scored_panel, index, growth, attainment: att, attainment_years: years, started: t0 })
+    let sensitivity = if sensitivity_settings.enabled {
+        let a = sensitivity::analyse(&scored_panel, catalog, method, &index, sensitivity_settings)?;
+        lap(&format!("sensitivity ({} replications)", a.runs));
+        Some(a)
+    } else {
+        None
+    };
+    Ok(Computed {
+        panel,
+        scored: scored_panel,
+        index,
+        growth,
+        attainment: att,
+        attainment_years: years,
+        sensitivity,
+        started: t0,
+    })
 }
 
 /// Key-value description of how the numbers were made, for the `method` table and Parquet footers.
@@ -485,7 +505,37 @@ fn tables<'a>(
         store::col("value", kv.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>()),
     ]);
 
+    // Rank intervals (one row per county and year with a rank) and sensitivity indices; empty
+    // tables when the analysis is off, so the paths stay stable.
+    let empty = sensitivity::Analysis { intervals: Vec::new(), indices: Vec::new(), runs: 0, variance: 0.0 };
+    let sa = c.sensitivity.as_ref().unwrap_or(&empty);
+    let with_rank: Vec<usize> = (0..sa.intervals.len())
+        .filter(|&i| sa.intervals[i].nominal.is_some() || sa.intervals[i].p05.is_some())
+        .collect();
+    let iv = |f: fn(&sensitivity::Interval) -> Option<u32>| {
+        with_rank.iter().map(|&i| f(&sa.intervals[i])).collect::<Vec<_>>()
+    };
+    let uncertainty_df = DataFrame::new_infer_height(vec![
+        store::col("region_code", with_rank.iter().map(|&i| unit_of(i).code.as_str()).collect::<Vec<_>>()),
+        store::col("year", with_rank.iter().map(|&i| year_of(i)).collect::<Vec<_>>()),
+        store::col("nominal_rank", iv(|x| x.nominal)),
+        store::col("median_rank", with_rank.iter().map(|&i| sa.intervals[i].median).collect::<Vec<_>>()),
+        store::col("p05_rank", iv(|x| x.p05)),
+        store::col("p95_rank", iv(|x| x.p95)),
+        store::col("same_tier_share", with_rank.iter().map(|&i| sa.intervals[i].same_tier).collect::<Vec<_>>()),
+        store::col("runs", with_rank.iter().map(|_| sa.runs as u32).collect::<Vec<_>>()),
+    ]);
+    let sensitivity_df = DataFrame::new_infer_height(vec![
+        store::col("factor", sa.indices.iter().map(|x| x.factor).collect::<Vec<_>>()),
+        store::col("options", sa.indices.iter().map(|x| x.options.as_str()).collect::<Vec<_>>()),
+        store::col("first_order", sa.indices.iter().map(|x| x.first_order).collect::<Vec<_>>()),
+        store::col("total", sa.indices.iter().map(|x| x.total).collect::<Vec<_>>()),
+        store::col("runs", sa.indices.iter().map(|_| sa.runs as u32).collect::<Vec<_>>()),
+    ]);
+
     vec![
+        ("uncertainty", uncertainty_df),
+        ("sensitivity", sensitivity_df),
         ("index", index_df),
         ("scores", scores_df),
         ("normalised", normalised_df),

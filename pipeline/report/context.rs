@@ -43,6 +43,9 @@ pub struct Tables {
     pub sources: Table,
     /// (county code as stored, input file) for every file that holds a value of the county.
     pub county_files: Vec<(String, String)>,
+    /// Rank intervals and sensitivity indices; None for results computed without them.
+    pub uncertainty: Option<Table>,
+    pub sensitivity: Option<Table>,
 }
 
 impl Tables {
@@ -58,7 +61,18 @@ impl Tables {
             method: r("method")?,
             sources: Table::read(store, "sources")?,
             county_files: county_files(store)?,
+            uncertainty: optional(results, "uncertainty")?,
+            sensitivity: optional(results, "sensitivity")?,
         })
+    }
+}
+
+/// A table that older results may lack.
+fn optional(dir: &Path, name: &str) -> Result<Option<Table>, StoreError> {
+    if dir.join(format!("{name}.parquet")).is_file() {
+        Table::read(dir, name).map(Some)
+    } else {
+        Ok(None)
     }
 }
 
@@ -105,6 +119,9 @@ pub struct Meta {
     pub growth_spans: Vec<u32>,
     /// The CASTED floor of tier 2 (from the method table).
     pub casted_floor: Option<f64>,
+    /// Sensitivity indices, most influential first, and the replications behind them.
+    pub sensitivity: Vec<Sensitivity>,
+    pub sensitivity_runs: u32,
     pub method: Vec<MethodRow>,
     pub weights: Vec<WeightRow>,
 }
@@ -165,6 +182,21 @@ pub struct Standing {
     /// Counties ranked that year, and in the county's prefecture.
     pub of: usize,
     pub of_prefecture: usize,
+    /// 90% rank interval over the method replications ([sensitivity]), its median, and the
+    /// share of replications in the same tier.
+    pub p05: Option<u32>,
+    pub p95: Option<u32>,
+    pub median_rank: Option<f64>,
+    pub same_tier: Option<f64>,
+}
+
+/// A method choice and how much it moves the ranks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    pub factor: String,
+    pub options: String,
+    pub first_order: Option<f64>,
+    pub total: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -444,21 +476,54 @@ pub fn build(
     let pref_avg_of = |y: i32, p: &str| pref_field.get(&(y, p)).and_then(|v| mean(v.iter().copied()));
     let of_year = field.get(&year).map_or(0, Vec::len);
 
-    let standing = |i: usize| Standing {
-        index: index[i],
-        rank: rank[i],
-        rank_prefecture: rank_pref[i],
-        rank_province: rank_prov[i],
-        rank_change: rank_change[i],
-        tier: tier[i],
-        ratio_to_average: ratio[i],
-        ratio_group: group[i].map(str::to_string),
-        indicators_present: present[i],
-        of: years_col[i].and_then(|y| field.get(&y)).map_or(0, Vec::len),
-        of_prefecture: match (years_col[i], pref_codes[i]) {
-            (Some(y), Some(p)) => pref_count.get(&(y, p)).copied().unwrap_or(0),
-            _ => 0,
-        },
+    // Rank intervals by (county, year).
+    // (p05, p95, median, same-tier share)
+    type Interval = (Option<u32>, Option<u32>, Option<f64>, Option<f64>);
+    let mut interval: HashMap<(&str, i32), Interval> = HashMap::new();
+    let mut sensitivity_runs = 0;
+    if let Some(u) = &t.uncertainty {
+        let (c, y, lo, hi, med, same, runs) = (
+            u.str("region_code")?,
+            u.i32("year")?,
+            u.u32("p05_rank")?,
+            u.u32("p95_rank")?,
+            u.f64("median_rank")?,
+            u.f64("same_tier_share")?,
+            u.u32("runs")?,
+        );
+        for i in 0..u.len() {
+            if let (Some(c), Some(y)) = (c[i], y[i]) {
+                interval.insert((c, y), (lo[i], hi[i], med[i], same[i]));
+                sensitivity_runs = sensitivity_runs.max(runs[i].unwrap_or(0));
+            }
+        }
+    }
+    let standing = |i: usize| {
+        let iv = match (codes[i], years_col[i]) {
+            (Some(c), Some(y)) => interval.get(&(c, y)).copied(),
+            _ => None,
+        };
+        let (p05, p95, median_rank, same_tier) = iv.unwrap_or((None, None, None, None));
+        Standing {
+            index: index[i],
+            rank: rank[i],
+            rank_prefecture: rank_pref[i],
+            rank_province: rank_prov[i],
+            rank_change: rank_change[i],
+            tier: tier[i],
+            ratio_to_average: ratio[i],
+            ratio_group: group[i].map(str::to_string),
+            indicators_present: present[i],
+            of: years_col[i].and_then(|y| field.get(&y)).map_or(0, Vec::len),
+            of_prefecture: match (years_col[i], pref_codes[i]) {
+                (Some(y), Some(p)) => pref_count.get(&(y, p)).copied().unwrap_or(0),
+                _ => 0,
+            },
+            p05,
+            p95,
+            median_rank,
+            same_tier,
+        }
     };
 
     // Rows of the report year, best rank first (unranked last, by code).
@@ -886,6 +951,20 @@ pub fn build(
         .and_then(|v| v.get("casted_floor")?.as_f64());
     let method = method.into_iter().map(|m| MethodRow { value: readable(&m.value), key: m.key }).collect();
 
+    let mut sensitivity = Vec::new();
+    if let Some(sv) = &t.sensitivity {
+        let (f, o, first, total) = (sv.str("factor")?, sv.str("options")?, sv.f64("first_order")?, sv.f64("total")?);
+        for i in 0..sv.len() {
+            sensitivity.push(Sensitivity {
+                factor: f[i].unwrap_or("").to_string(),
+                options: o[i].unwrap_or("").to_string(),
+                first_order: first[i],
+                total: total[i],
+            });
+        }
+    }
+    sensitivity.sort_by(|a, b| b.total.unwrap_or(0.0).total_cmp(&a.total.unwrap_or(0.0)).then(a.factor.cmp(&b.factor)));
+
     let meta = Meta {
         lang: lang.as_str(),
         year,
@@ -899,6 +978,8 @@ pub fn build(
         dimensions: dims,
         growth_spans: spans,
         casted_floor,
+        sensitivity,
+        sensitivity_runs,
         method,
         weights,
     };
