@@ -67,7 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Ingest(a) => {
             let cfg = a.common.config(a.input.clone())?;
-            let _lock = lock::acquire(&cfg.out, "cimon ingest")?;
+            let _lock = locked(&cfg.out, "cimon ingest")?;
             let (schemas, ingested) = ingest_stage(&cfg, a.common.quiet)?;
             let targets_text = match &cfg.targets {
                 Some(p) => Some(
@@ -94,7 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Synth(a) => synth::run(&a),
         Command::Compute(a) => {
             let cfg = a.config(None)?;
-            let _lock = lock::acquire(&cfg.out, "cimon compute")?;
+            let _lock = locked(&cfg.out, "cimon compute")?;
             let schemas = load_schemas(&cfg, true)?;
             let computed = compute::compute(
                 &cfg.store_dir(),
@@ -123,7 +123,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Report(a) => {
             let cfg = a.config()?;
-            let _lock = lock::acquire(&cfg.out, "cimon report")?;
+            let _lock = locked(&cfg.out, "cimon report")?;
             report_stage(&cfg, a.common.quiet)?;
             Ok(())
         }
@@ -131,9 +131,8 @@ pub fn run(cli: Cli) -> Result<()> {
             let cfg = a.config()?;
             let quiet = a.report.common.quiet;
             let _lock = lock::acquire(&cfg.out, "cimon run")?;
-            let schemas = load_schemas(&cfg, false)?;
             let console = Console::new(quiet);
-            let done = run::run(&cfg, &schemas, &run::Options { force: a.force }, &console)?;
+            let done = run::run(&cfg, &run::Options { force: a.force }, &console)?;
             if let Some(id) = &done.recovered {
                 run::Log::stage(&console, &format!("finished publishing the interrupted run {id} first"));
             }
@@ -221,6 +220,17 @@ fn report_stage(cfg: &Config, quiet: bool) -> Result<report::Outcome> {
         );
     }
     Ok(outcome)
+}
+
+/// Take the output directory's lock and finish an interrupted `cimon run` before writing anything.
+fn locked(out: &std::path::Path, what: &str) -> Result<lock::Lock> {
+    let l = lock::acquire(out, what)?;
+    if let Some(id) =
+        run::recover(out).with_context(|| format!("cannot finish an interrupted run in {}", out.display()))?
+    {
+        eprintln!("finished publishing the interrupted run {id} first");
+    }
+    Ok(l)
 }
 
 /// Progress and stage lines on stderr: a bar on a terminal, plain lines otherwise, nothing when quiet.

@@ -51,7 +51,7 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Run the batch. Holds no lock itself: the caller holds the output directory's lock.
-pub fn run(cfg: &Config, schemas: &Schemas, opts: &Options, log: &dyn Log) -> Result<Finished> {
+pub fn run(cfg: &Config, opts: &Options, log: &dyn Log) -> Result<Finished> {
     let started = Instant::now();
     let run_id = format!("{}-{}", manifest::utc_now().replace([':', '-'], ""), std::process::id());
     let mut m = Manifest {
@@ -61,9 +61,15 @@ pub fn run(cfg: &Config, schemas: &Schemas, opts: &Options, log: &dyn Log) -> Re
         config_file: cfg.file.as_ref().map(|p| p.display().to_string()),
         ..Manifest::default()
     };
-    let recovered =
-        recover(&cfg.out).with_context(|| format!("cannot finish an interrupted run in {}", cfg.out.display()))?;
-    let result = batch(cfg, schemas, opts, log, &mut m, started);
+    // Every failure from here on is recorded, the schema files' included.
+    let mut recovered = None;
+    let result = recover(&cfg.out)
+        .with_context(|| format!("cannot finish an interrupted run in {}", cfg.out.display()))
+        .and_then(|r| {
+            recovered = r;
+            let schemas = crate::load_schemas(cfg, false)?;
+            batch(cfg, &schemas, opts, log, &mut m, started)
+        });
     m.finished = manifest::utc_now();
     m.timings.insert("total".into(), started.elapsed().as_secs_f64());
     match result {
@@ -115,12 +121,18 @@ fn batch(cfg: &Config, schemas: &Schemas, opts: &Options, log: &dyn Log, m: &mut
         "inputs": m.inputs,
         "templates": templates.fingerprint(),
         "typst": typst.fingerprint(),
+        "keep_sources": cfg.report.keep_sources,
+        "source_date_epoch": std::env::var("SOURCE_DATE_EPOCH").ok(),
     });
     m.fingerprint = ingest::sha256_hex(fp_parts.to_string().as_bytes());
     m.timings.insert("check".into(), t0.elapsed().as_secs_f64());
     let previous = Manifest::published(&cfg.out);
-    let complete = TREES.iter().all(|t| cfg.out.join(t).is_dir());
-    if !opts.force && complete && previous.as_ref().is_some_and(|p| p.fingerprint == m.fingerprint) {
+    // The published trees must still be that run's: `ingest`, `compute` or `report` alone replace
+    // a tree without a run id.
+    let from_previous = |p: &Manifest| {
+        TREES.iter().all(|t| std::fs::read_to_string(cfg.out.join(t).join(RUN_ID)).is_ok_and(|id| id == p.run_id))
+    };
+    if !opts.force && previous.as_ref().is_some_and(|p| p.fingerprint == m.fingerprint && from_previous(p)) {
         m.status = "unchanged".into();
         let p = previous.expect("checked above");
         m.outputs = p.outputs;
@@ -286,6 +298,11 @@ fn list_outputs(root: &Path) -> Vec<String> {
 
 /// Publish a complete staging tree: mark it ready (with the run id), swap each tree in, then the manifest.
 fn publish(root: &Path, out: &Path, run_id: &str) -> Result<()> {
+    // Everything READY points at is on disk before READY is.
+    for tree in TREES {
+        store::sync_tree(&root.join(tree))?;
+    }
+    std::fs::File::open(root.join(manifest::FILE))?.sync_all()?;
     let ready = root.join(READY);
     std::fs::write(&ready, run_id)?;
     std::fs::File::open(&ready)?.sync_all()?;
@@ -300,6 +317,11 @@ fn finish(root: &Path, out: &Path) -> Result<()> {
         let staged = root.join(tree);
         let target = out.join(tree);
         let live = std::fs::read_to_string(target.join(RUN_ID)).unwrap_or_default();
+        if !staged.exists() {
+            // Swapped and cleaned up already; what is live may since have been replaced by a
+            // standalone command, which is newer and stays.
+            continue;
+        }
         if !run_id.is_empty() && live == run_id {
             // Swapped already (an interrupted publish): what is staged is the old tree.
             let _ = std::fs::remove_dir_all(&staged);
@@ -316,8 +338,9 @@ fn finish(root: &Path, out: &Path) -> Result<()> {
 }
 
 /// Finish the publishing of a killed run (its staging tree is `READY`), and remove the staging
-/// trees of runs killed before publishing. The caller holds the lock, so none of them is live.
-fn recover(out: &Path) -> Result<Option<String>> {
+/// trees of runs killed before publishing. The caller holds the lock, so none of them is live;
+/// every writing command calls this first.
+pub fn recover(out: &Path) -> Result<Option<String>> {
     let mut recovered = None;
     for e in std::fs::read_dir(out).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
@@ -372,6 +395,30 @@ mod tests {
             assert_eq!(read(&out.join(t)), "new", "{t}");
         }
         assert_eq!(std::fs::read_to_string(out.join(manifest::FILE)).unwrap(), "b");
+        assert!(!root.exists());
+    }
+
+    /// Killed after the store's swap; then `cimon ingest` replaced the store. Recovery must not
+    /// stumble over the staged store that is gone, nor undo the newer store.
+    #[test]
+    fn recovery_after_a_standalone_command_keeps_the_newer_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path();
+        for t in TREES {
+            tree(&out.join(t), "old", "run-a");
+        }
+        let root = out.join(".run-5");
+        for t in TREES {
+            tree(&root.join(t), "new", "run-b");
+        }
+        std::fs::write(root.join(READY), "run-b").unwrap();
+        store::publish_dir(&root.join("store"), &out.join("store")).unwrap();
+        std::fs::remove_dir_all(out.join("store")).unwrap();
+        std::fs::create_dir_all(out.join("store")).unwrap();
+        std::fs::write(out.join("store/data"), "ingested").unwrap();
+        recover(out).unwrap();
+        assert_eq!(read(&out.join("store")), "ingested");
+        assert_eq!(read(&out.join("results")), "new");
         assert!(!root.exists());
     }
 

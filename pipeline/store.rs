@@ -150,7 +150,7 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
 }
 
 /// fsync every file and directory, so a power loss after publishing cannot lose entries.
-fn sync_tree(dir: &Path) -> Result<(), StoreError> {
+pub fn sync_tree(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;

@@ -25,7 +25,11 @@ enum Cell<'a> {
     Num(Option<f64>, usize),
 }
 
+/// Digits code of a year column: no thousands separator.
+const YEAR: usize = 99;
+
 struct Formats {
+    year: Format,
     header: Format,
     fixed: [Format; 4],
     percent: Format,
@@ -64,7 +68,11 @@ fn sheet<'a>(
                     ws.write_string(row, col, s)?;
                 }
                 Cell::Num(Some(v), d) if v.is_finite() => {
-                    let fmt = if d == 100 { &f.percent } else { &f.fixed[d.min(3)] };
+                    let fmt = match d {
+                        100 => &f.percent,
+                        YEAR => &f.year,
+                        d => &f.fixed[d.min(3)],
+                    };
                     ws.write_number_with_format(row, col, v, fmt)?;
                 }
                 _ => {}
@@ -117,6 +125,7 @@ fn build(
             .set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?),
     );
     let f = Formats {
+        year: Format::new().set_num_format("0"),
         header: Format::new().set_bold().set_background_color("#1F4E79").set_font_color("#FFFFFF").set_text_wrap(),
         fixed: [
             Format::new().set_num_format("#,##0"),
@@ -174,7 +183,7 @@ fn build(
     headers.extend(dims.iter().map(|(n, _)| (*n, 10.0)));
     let ws = wb.add_worksheet().set_name("指数与排名")?;
     sheet(ws, &f, &headers, index.height(), |r, c| match c {
-        0 => Cell::Num(years[r], 0),
+        0 => Cell::Num(years[r], YEAR),
         1 => Cell::Text(code[r]),
         2 => Cell::Text(name[r]),
         3 => Cell::Text(pref[r]),
@@ -222,7 +231,7 @@ fn build(
         let i = rows[r];
         let ind = g_ind[i].and_then(|x| catalog.indicator(x));
         match c {
-            0 => Cell::Num(g_year[i], 0),
+            0 => Cell::Num(g_year[i], YEAR),
             1 => Cell::Text(g_code[i]),
             2 => Cell::Text(g_code[i].and_then(|x| names.get(x).copied())),
             3 => Cell::Text(g_ind[i]),
@@ -283,7 +292,7 @@ fn build(
         2 => Cell::Text(a_code[r].and_then(|x| names.get(x).copied())),
         3 => Cell::Text(a_ind[r].and_then(|x| catalog.indicator(x)).map(|x| x.name_zh.as_str())),
         4 => Cell::Text(kind_zh(a_kind[r])),
-        5 => Cell::Num(a_nums[0][r], 0),
+        5 => Cell::Num(a_nums[0][r], YEAR),
         6 | 7 | 10 => Cell::Num(a_nums[if c == 10 { 5 } else { c - 5 }][r], 2),
         8 => Cell::Num(a_nums[3][r], 100),
         9 => Cell::Num(a_nums[4][r], 1),

@@ -126,6 +126,9 @@ struct Design<'a> {
     columns: Vec<Vec<Vec<Vec<Option<f64>>>>>,
     factors: Vec<Factor>,
     aggregations: Vec<Agg>,
+    /// The published aggregation of each node (per-level overrides applied), used unless
+    /// aggregation is an uncertain choice.
+    level_aggs: Vec<Agg>,
     noise: f64,
     panel: &'a Panel,
     nominal_rank: &'a [Option<u32>],
@@ -173,7 +176,11 @@ pub fn analyse(
 
     // Options: normalisations and imputation; every replication's scores are kept positive so
     // that a geometric mean is defined (min-max on [1, 100], z-scores as 50 ± 10 floored at 1).
-    let geometric = s.aggregations.contains(&Agg::Geometric);
+    let level_aggs: Vec<Agg> = nodes
+        .iter()
+        .map(|n| method.aggregation_by_level.get(&n.level.to_string()).copied().unwrap_or(method.aggregation))
+        .collect();
+    let geometric = s.aggregations.contains(&Agg::Geometric) || level_aggs.contains(&Agg::Geometric);
     let norms: Vec<NormKind> =
         if s.normalisations.is_empty() { vec![method.normalisation] } else { s.normalisations.clone() };
     let imputations: Vec<Imputation> = if s.imputation {
@@ -240,6 +247,7 @@ pub fn analyse(
         columns,
         factors: factors.clone(),
         aggregations,
+        level_aggs,
         noise: s.weight_noise,
         panel,
         nominal_rank: &nominal.rank,
@@ -319,13 +327,15 @@ pub fn analyse(
             } else {
                 (f64::from(ranks[ranks.len() / 2 - 1]) + f64::from(ranks[ranks.len() / 2])) / 2.0
             };
+            // Among the runs in which the county has an index at all.
             let same = outputs.iter().filter(|o| o.same_tier[row]).count();
+            let scored = outputs.iter().filter(|o| o.ranks[row] > 0).count();
             Interval {
                 nominal: d.nominal_rank[row],
                 median: Some(median),
                 p05: Some(q(0.05)),
                 p95: Some(q(0.95)),
-                same_tier: d.nominal_tier[row].map(|_| same as f64 / total_runs as f64),
+                same_tier: d.nominal_tier[row].map(|_| same as f64 / scored.max(1) as f64),
             }
         })
         .collect();
@@ -360,10 +370,7 @@ impl Design<'_> {
             }
         }
         let cols = &self.columns[norm][imp];
-        let how = match self.aggregations[agg] {
-            Agg::Arithmetic => methods::Aggregation::ArithmeticMean,
-            Agg::Geometric => methods::Aggregation::GeometricMean,
-        };
+        let agg_is_uncertain = self.factors.iter().any(|f| matches!(f, Factor::Aggregation(_)));
         let mut noise = noise_seed.map(ChaCha8Rng::seed_from_u64);
         let mut scores: Vec<Vec<Option<f64>>> = Vec::with_capacity(self.nodes.len());
         for (ni, node_children) in self.children.iter().enumerate() {
@@ -392,6 +399,10 @@ impl Design<'_> {
                 })
                 .collect();
             let w: Vec<f64> = w.iter().map(|x| x / sum).collect();
+            let how = match if agg_is_uncertain { self.aggregations[agg] } else { self.level_aggs[ni] } {
+                Agg::Arithmetic => methods::Aggregation::ArithmeticMean,
+                Agg::Geometric => methods::Aggregation::GeometricMean,
+            };
             let s = methods::aggregate(&columns, &w, &how)
                 .map_err(|source| IndexError::Aggregate { node: self.nodes[ni].code.clone(), source })?;
             scores.push(s);
@@ -550,6 +561,26 @@ factor = 1
             assert_eq!(iv.same_tier, Some(1.0));
         }
         assert_eq!(a.variance, 0.0);
+    }
+
+    #[test]
+    fn per_level_aggregation_is_kept_when_aggregation_is_not_uncertain() {
+        let (p, c) = panel();
+        let mut method = Method { scale: [1.0, 100.0], ..Method::default() };
+        method.aggregation_by_level.insert("3".into(), Agg::Geometric);
+        let nominal = index::compute(&p, &c, &method).unwrap();
+        let s = SensitivitySettings {
+            weight_noise: 0.0,
+            normalisations: vec![NormKind::Minmax],
+            aggregations: vec![Agg::Arithmetic],
+            imputation: false,
+            exclude_indicators: false,
+            ..settings()
+        };
+        let a = analyse(&p, &c, &method, &nominal, &s).unwrap();
+        for (iv, nom) in a.intervals.iter().zip(&nominal.rank) {
+            assert_eq!((iv.p05, iv.p95), (*nom, *nom));
+        }
     }
 
     #[test]

@@ -190,7 +190,10 @@ fn match_pattern(text: &str, pattern: &str) -> Option<Vec<String>> {
         let at = if last && lit.is_empty() {
             rest.len()
         } else if last {
-            rest.len().checked_sub(lit.len()).filter(|&a| rest[a..] == **lit && rest.is_char_boundary(a))?
+            if !rest.ends_with(lit) {
+                return None;
+            }
+            rest.len() - lit.len()
         } else {
             rest.find(lit)?
         };
@@ -421,6 +424,7 @@ mod tests {
         assert_eq!(match_pattern("not reached by 2022", "not reached by {}"), Some(vec!["2022".to_string()]));
         assert_eq!(match_pattern("no value in the period", "no value in the period"), Some(vec![]));
         assert_eq!(match_pattern("no value in the period!", "no value in the period"), None);
+        assert_eq!(match_pattern("高新技术企业80家", "{}x"), None, "a CJK end against an ASCII literal");
     }
 
     #[test]

@@ -48,11 +48,16 @@ pub struct CompileFailure {
     pub stderr: String,
 }
 
+/// Flags of every compile besides paths and the date (part of the reuse key).
+const COMPILE_ARGS: [&str; 5] = ["--ignore-system-fonts", "--diagnostic-format", "short", "--jobs", "1"];
+
 /// A checked Typst binary with the settings that make its output reproducible.
 #[derive(Debug, Clone)]
 pub struct Typst {
     pub path: PathBuf,
     pub version: String,
+    /// The whole `typst --version` line (version and build).
+    build: String,
     fonts: Vec<PathBuf>,
     /// Unix time written as the PDFs' creation date.
     timestamp: i64,
@@ -86,7 +91,7 @@ impl Typst {
             let paths = fonts.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             return Err(TypstError::Fonts { paths });
         }
-        Ok(Typst { path, version: found, fonts: fonts.to_vec(), timestamp: 0 })
+        Ok(Typst { path, version: found, build: text.trim().to_string(), fonts: fonts.to_vec(), timestamp: 0 })
     }
 
     /// What besides the source decides a PDF's bytes: the typst version, the creation date and
@@ -94,13 +99,20 @@ impl Typst {
     pub fn fingerprint(&self) -> String {
         let mut fonts: Vec<String> = Vec::new();
         for d in &self.fonts {
-            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
-                let size = e.metadata().map_or(0, |m| m.len());
-                fonts.push(format!("{}:{size}", e.path().display()));
+            for (p, meta) in font_files(d) {
+                let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                fonts.push(format!("{}:{}:{}", p.display(), meta.len(), mtime.map_or(0, |t| t.as_nanos())));
             }
         }
         fonts.sort();
-        format!("typst {} @{} fonts {}", self.version, self.timestamp, fonts.join(","))
+        format!(
+            "cimon {} typst {} args {:?} @{} fonts {}",
+            env!("CARGO_PKG_VERSION"),
+            self.build,
+            COMPILE_ARGS,
+            self.timestamp,
+            fonts.join(",")
+        )
     }
 
     /// The creation date written into every PDF (Unix time).
@@ -111,17 +123,22 @@ impl Typst {
     /// Compile `input` (under `root`) to `output`. Typst writes the PDF only on success.
     pub fn compile(&self, input: &Path, output: &Path, root: &Path) -> Result<Result<(), CompileFailure>, TypstError> {
         let mut cmd = Command::new(&self.path);
-        cmd.arg("compile").arg("--root").arg(root).arg("--ignore-system-fonts");
+        // `--jobs 1`: Typst's own threads would compete with the other reports rendering in parallel.
+        cmd.arg("compile").arg("--root").arg(root).args(COMPILE_ARGS);
         for f in &self.fonts {
             cmd.arg("--font-path").arg(f);
         }
+        // A typst left behind by a killed cimon would keep writing into a staging tree.
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
         cmd.arg("--creation-timestamp")
             .arg(self.timestamp.to_string())
-            .arg("--diagnostic-format")
-            .arg("short")
-            // Typst's own threads would compete with the other reports rendering in parallel.
-            .arg("--jobs")
-            .arg("1")
             .arg(input)
             .arg(output)
             .env_remove("SOURCE_DATE_EPOCH")
@@ -133,6 +150,23 @@ impl Typst {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         Ok(Err(CompileFailure { diagnostics: parse_diagnostics(&stderr), stderr }))
     }
+}
+
+/// Every file under a font directory (Typst searches font paths recursively).
+fn font_files(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((e.path(), meta));
+            }
+        }
+    }
+    out
 }
 
 fn which(name: &str) -> Option<PathBuf> {
