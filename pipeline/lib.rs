@@ -96,15 +96,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let cfg = a.config(None)?;
             let _lock = locked(&cfg.out, "cimon compute")?;
             let schemas = load_schemas(&cfg, true)?;
-            let computed = compute::compute(
-                &cfg.store_dir(),
-                &schemas.catalog,
-                &schemas.registry,
-                &schemas.targets,
-                &cfg.method,
-                &cfg.growth,
-                &cfg.sensitivity,
-            )?;
+            let computed = compute_stage(&cfg, &schemas, &cfg.store_dir())?;
             let tables = compute::write(&cfg.results_dir(), &computed, &schemas.catalog, &cfg.method, &cfg.growth)
                 .with_context(|| format!("cannot write the results {}", cfg.results_dir().display()))?;
             if !a.quiet {
@@ -189,6 +181,24 @@ pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
         None => Vec::new(),
     };
     Ok(Schemas { catalog, registry, targets })
+}
+
+/// The compute stage on the store in `store_dir`, with the config's method choices (`compute`
+/// and `run` both call this).
+pub(crate) fn compute_stage(
+    cfg: &Config,
+    schemas: &Schemas,
+    store_dir: &std::path::Path,
+) -> Result<compute::Computed, compute::ComputeError> {
+    compute::compute(
+        store_dir,
+        &schemas.catalog,
+        &schemas.registry,
+        &schemas.targets,
+        &cfg.method,
+        &cfg.growth,
+        &cfg.sensitivity,
+    )
 }
 
 /// Render and publish the PDF reports, with progress on stderr (a bar on a terminal, lines otherwise).

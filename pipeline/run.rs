@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use crate::config::Config;
 use crate::ingest::{self, InputFile};
 use crate::manifest::{self, FileRecord, Manifest};
-use crate::report::{self, template::Templates, typst::Typst};
+use crate::report;
 
 use crate::{compute, store, Schemas};
 
@@ -90,10 +90,8 @@ pub fn run(cfg: &Config, opts: &Options, log: &dyn Log) -> Result<Finished> {
 fn batch(cfg: &Config, schemas: &Schemas, opts: &Options, log: &dyn Log, m: &mut Manifest, t0: Instant) -> Result<()> {
     // Check: the tools, the templates and every input, before any work.
     let input_dir = cfg.input_dir()?;
-    let typst = Typst::find(cfg.report.typst.as_deref(), &cfg.report.fonts).map_err(report::ReportError::from)?;
-    m.typst_version = Some(typst.version.clone());
-    let templates = Templates::load(cfg.report.templates.as_deref(), cfg.report.lang.as_str())
-        .map_err(report::ReportError::from)?;
+    let tools = report::Tools::load(&cfg.report)?;
+    m.typst_version = Some(tools.typst.version.clone());
     let files = ingest::collect_inputs(input_dir)?;
     m.inputs = files.iter().map(|f| record(Path::new(&f.name), &f.bytes)).collect();
     m.schemas = vec![record(&cfg.catalog, &read(&cfg.catalog)?), record(&cfg.regions, &read(&cfg.regions)?)];
@@ -119,8 +117,8 @@ fn batch(cfg: &Config, schemas: &Schemas, opts: &Options, log: &dyn Log, m: &mut
         "config": m.config_hash,
         "schemas": m.schemas.iter().map(|f| &f.sha256).collect::<Vec<_>>(),
         "inputs": m.inputs,
-        "templates": templates.fingerprint(),
-        "typst": typst.fingerprint(),
+        "templates": tools.templates.fingerprint(),
+        "typst": tools.typst.fingerprint(),
         "keep_sources": cfg.report.keep_sources,
         "source_date_epoch": std::env::var("SOURCE_DATE_EPOCH").ok(),
     });
@@ -144,7 +142,7 @@ fn batch(cfg: &Config, schemas: &Schemas, opts: &Options, log: &dyn Log, m: &mut
     }
 
     let root = staging_root(&cfg.out)?;
-    let outcome = stages(cfg, schemas, &files, targets_text.as_deref(), &root, log, m);
+    let outcome = stages(cfg, schemas, &tools, &files, targets_text.as_deref(), &root, log, m);
     let outcome = outcome.and_then(|()| {
         let t = Instant::now();
         for tree in TREES {
@@ -169,9 +167,11 @@ fn batch(cfg: &Config, schemas: &Schemas, opts: &Options, log: &dyn Log, m: &mut
     outcome
 }
 
+#[allow(clippy::too_many_arguments)]
 fn stages(
     cfg: &Config,
     schemas: &Schemas,
+    tools: &report::Tools,
     files: &[InputFile],
     targets_text: Option<&str>,
     root: &Path,
@@ -211,15 +211,7 @@ fn stages(
 
     // Compute.
     let t = Instant::now();
-    let computed = compute::compute(
-        &store_dir,
-        &schemas.catalog,
-        &schemas.registry,
-        &schemas.targets,
-        &cfg.method,
-        &cfg.growth,
-        &cfg.sensitivity,
-    )?;
+    let computed = crate::compute_stage(cfg, schemas, &store_dir)?;
     let results_dir = root.join("results");
     std::fs::create_dir_all(&results_dir)?;
     compute::write_into(&results_dir, &computed, &schemas.catalog, &cfg.method, &cfg.growth)?;
@@ -250,7 +242,7 @@ fn stages(
         targets: &schemas.targets,
     };
     let progress = |done: usize, total: usize, label: &str| log.progress(done, total, label);
-    let outcome = report::render_into(&reports_dir, &inputs, &cfg.report, &progress)?;
+    let outcome = report::render_into(&reports_dir, &inputs, &cfg.report, tools, &progress)?;
     m.reports_rendered = outcome.rendered;
     m.reports_reused = outcome.reused;
     m.rows.insert("reports".into(), outcome.files.len() as u64);

@@ -168,7 +168,8 @@ pub fn render(
     progress: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> Result<Outcome, ReportError> {
     let staging = store::staging_dir(inputs.dir)?;
-    match render_into(&staging, inputs, settings, progress) {
+    let tools = Tools::load(settings)?;
+    match render_into(&staging, inputs, settings, &tools, progress) {
         Ok(outcome) => {
             store::publish_dir(&staging, inputs.dir)?;
             Ok(outcome)
@@ -180,17 +181,31 @@ pub fn render(
     }
 }
 
+/// The checked typst binary and the loaded templates: found once, before any table is read, so
+/// that a missing tool or a broken template fails fast (and `run` can fingerprint them).
+pub struct Tools {
+    pub typst: Typst,
+    pub templates: Templates,
+}
+
+impl Tools {
+    pub fn load(settings: &ReportSettings) -> Result<Tools, ReportError> {
+        let typst = Typst::find(settings.typst.as_deref(), &settings.fonts)?;
+        let templates = Templates::load(settings.templates.as_deref(), settings.lang.as_str())?;
+        Ok(Tools { typst, templates })
+    }
+}
+
 /// Render every report into the empty directory `staging`, unpublished; the published reports in
 /// `inputs.dir` serve as the cache.
 pub fn render_into(
     staging: &Path,
     inputs: &Inputs<'_>,
     settings: &ReportSettings,
+    tools: &Tools,
     progress: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> Result<Outcome, ReportError> {
-    // The external tool first: a missing typst should not cost a table scan.
-    let mut typst = Typst::find(settings.typst.as_deref(), &settings.fonts)?;
-    let templates = Templates::load(settings.templates.as_deref(), settings.lang.as_str())?;
+    let (mut typst, templates) = (tools.typst.clone(), &tools.templates);
     if !inputs.results.join("index.parquet").is_file() {
         return Err(ReportError::NoResults { path: inputs.results.to_path_buf() });
     }
@@ -223,8 +238,7 @@ pub fn render_into(
         .num_threads(threads)
         .build()
         .map_err(|e| ReportError::Io { path: staging.to_path_buf(), source: std::io::Error::other(e) })?;
-    let ctx =
-        RenderCx { meta: &meta, templates: &templates, typst: &typst, dir: staging, previous: &previous, salt: &salt };
+    let ctx = RenderCx { meta: &meta, templates, typst: &typst, dir: staging, previous: &previous, salt: &salt };
     let results: Vec<Result<Done, Failure>> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
