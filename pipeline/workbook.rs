@@ -22,11 +22,18 @@ pub enum WorkbookError {
 enum Cell<'a> {
     Text(Option<&'a str>),
     Owned(Option<String>),
-    Num(Option<f64>, usize),
+    Num(Option<f64>, Fmt),
 }
 
-/// Digits code of a year column: no thousands separator.
-const YEAR: usize = 99;
+/// How a number is shown.
+#[derive(Clone, Copy)]
+enum Fmt {
+    /// Thousands separators and this many decimals (at most 3).
+    Fixed(usize),
+    Percent,
+    /// A year: no thousands separator.
+    Year,
+}
 
 struct Formats {
     year: Format,
@@ -67,11 +74,11 @@ fn sheet<'a>(
                 Cell::Owned(Some(s)) => {
                     ws.write_string(row, col, s)?;
                 }
-                Cell::Num(Some(v), d) if v.is_finite() => {
-                    let fmt = match d {
-                        100 => &f.percent,
-                        YEAR => &f.year,
-                        d => &f.fixed[d.min(3)],
+                Cell::Num(Some(v), fmt) if v.is_finite() => {
+                    let fmt = match fmt {
+                        Fmt::Percent => &f.percent,
+                        Fmt::Year => &f.year,
+                        Fmt::Fixed(d) => &f.fixed[d.min(3)],
                     };
                     ws.write_number_with_format(row, col, v, fmt)?;
                 }
@@ -87,8 +94,8 @@ fn sheet<'a>(
 }
 
 /// Build the workbook from the result tables: index and ranks (all years), indicators with growth
-/// (`year`: the latest, to stay within Excel's row limit at national scale), target attainment,
-/// and the method.
+/// (the latest year only, to stay within Excel's row limit at national scale), target
+/// attainment, and the method.
 pub fn write(
     path: &Path,
     index: &DataFrame,
@@ -97,17 +104,12 @@ pub fn write(
     method: &[(String, String)],
     catalog: &Catalog,
 ) -> Result<(), WorkbookError> {
-    let fail = |message: String| WorkbookError::Write { path: path.to_owned(), message };
-    build(path, index, growth, attainment, method, catalog).map_err(|e| fail(e.to_string()))
+    build(path, index, growth, attainment, method, catalog)
+        .map_err(|e| WorkbookError::Write { path: path.to_owned(), message: e.to_string() })
 }
 
-#[derive(Debug, thiserror::Error)]
-enum BuildError {
-    #[error(transparent)]
-    Xlsx(#[from] XlsxError),
-    #[error(transparent)]
-    Polars(#[from] PolarsError),
-}
+/// polars or xlsx errors; `write` adds the path.
+type BuildError = Box<dyn std::error::Error + Send + Sync>;
 
 fn build(
     path: &Path,
@@ -183,16 +185,16 @@ fn build(
     headers.extend(dims.iter().map(|(n, _)| (*n, 10.0)));
     let ws = wb.add_worksheet().set_name("指数与排名")?;
     sheet(ws, &f, &headers, index.height(), |r, c| match c {
-        0 => Cell::Num(years[r], YEAR),
+        0 => Cell::Num(years[r], Fmt::Year),
         1 => Cell::Text(code[r]),
         2 => Cell::Text(name[r]),
         3 => Cell::Text(pref[r]),
         4 => Cell::Text(prov[r]),
-        5 => Cell::Num(nums[0][r], 1),
-        6..=10 => Cell::Num(nums[c - 5][r], 0),
-        11 => Cell::Num(nums[6][r], 100),
+        5 => Cell::Num(nums[0][r], Fmt::Fixed(1)),
+        6..=10 => Cell::Num(nums[c - 5][r], Fmt::Fixed(0)),
+        11 => Cell::Num(nums[6][r], Fmt::Percent),
         12 => Cell::Text(group_zh(group[r])),
-        _ => Cell::Num(dims[c - 13].1[r], 1),
+        _ => Cell::Num(dims[c - 13].1[r], Fmt::Fixed(1)),
     })?;
 
     // Sheet 2: every indicator of the latest year, with its growth.
@@ -231,15 +233,15 @@ fn build(
         let i = rows[r];
         let ind = g_ind[i].and_then(|x| catalog.indicator(x));
         match c {
-            0 => Cell::Num(g_year[i], YEAR),
+            0 => Cell::Num(g_year[i], Fmt::Year),
             1 => Cell::Text(g_code[i]),
             2 => Cell::Text(g_code[i].and_then(|x| names.get(x).copied())),
             3 => Cell::Text(g_ind[i]),
             4 => Cell::Text(ind.map(|x| x.name_zh.as_str())),
             5 => Cell::Text(ind.map(|x| x.unit.as_str())),
-            6 => Cell::Num(g_nums[0][i], 2),
+            6 => Cell::Num(g_nums[0][i], Fmt::Fixed(2)),
             7 => Cell::Owned(g_unit[i].map(|u| if u == "pp" { "百分点".to_string() } else { u.to_string() })),
-            _ => Cell::Num(g_nums[c - 7][i], 1),
+            _ => Cell::Num(g_nums[c - 7][i], Fmt::Fixed(1)),
         }
     })?;
 
@@ -292,10 +294,10 @@ fn build(
         2 => Cell::Text(a_code[r].and_then(|x| names.get(x).copied())),
         3 => Cell::Text(a_ind[r].and_then(|x| catalog.indicator(x)).map(|x| x.name_zh.as_str())),
         4 => Cell::Text(kind_zh(a_kind[r])),
-        5 => Cell::Num(a_nums[0][r], YEAR),
-        6 | 7 | 10 => Cell::Num(a_nums[if c == 10 { 5 } else { c - 5 }][r], 2),
-        8 => Cell::Num(a_nums[3][r], 100),
-        9 => Cell::Num(a_nums[4][r], 1),
+        5 => Cell::Num(a_nums[0][r], Fmt::Year),
+        6 | 7 | 10 => Cell::Num(a_nums[if c == 10 { 5 } else { c - 5 }][r], Fmt::Fixed(2)),
+        8 => Cell::Num(a_nums[3][r], Fmt::Percent),
+        9 => Cell::Num(a_nums[4][r], Fmt::Fixed(1)),
         11 => Cell::Text(status_zh(a_status[r])),
         _ => Cell::Text(a_note[r]),
     })?;

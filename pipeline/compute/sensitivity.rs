@@ -542,16 +542,21 @@ factor = 1
         SensitivitySettings { samples: 40, ..SensitivitySettings::default() }
     }
 
-    #[test]
-    fn without_noise_and_with_one_method_the_interval_is_the_nominal_rank() {
-        let s = SensitivitySettings {
+    /// Nothing uncertain: no noise, one option for every choice.
+    fn fixed() -> SensitivitySettings {
+        SensitivitySettings {
             weight_noise: 0.0,
             normalisations: vec![NormKind::Minmax],
             aggregations: vec![Agg::Arithmetic],
             imputation: false,
             exclude_indicators: false,
             ..settings()
-        };
+        }
+    }
+
+    #[test]
+    fn without_noise_and_with_one_method_the_interval_is_the_nominal_rank() {
+        let s = fixed();
         let (a, nominal) = analyse_with(&s);
         assert!(a.indices.is_empty(), "no uncertain choice");
         assert_eq!(a.runs, 80);
@@ -569,14 +574,7 @@ factor = 1
         let mut method = Method { scale: [1.0, 100.0], ..Method::default() };
         method.aggregation_by_level.insert("3".into(), Agg::Geometric);
         let nominal = index::compute(&p, &c, &method).unwrap();
-        let s = SensitivitySettings {
-            weight_noise: 0.0,
-            normalisations: vec![NormKind::Minmax],
-            aggregations: vec![Agg::Arithmetic],
-            imputation: false,
-            exclude_indicators: false,
-            ..settings()
-        };
+        let s = fixed();
         let a = analyse(&p, &c, &method, &nominal, &s).unwrap();
         for (iv, nom) in a.intervals.iter().zip(&nominal.rank) {
             assert_eq!((iv.p05, iv.p95), (*nom, *nom));

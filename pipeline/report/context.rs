@@ -106,7 +106,6 @@ pub struct Meta {
     pub lang: &'static str,
     pub year: i32,
     pub first_year: i32,
-    pub years: Vec<i32>,
     /// Some input file declares synthetic data (示例数据).
     pub synthetic: bool,
     pub cimon_version: &'static str,
@@ -282,7 +281,6 @@ pub struct CountyReport {
     pub indicators: Vec<IndicatorRow>,
     pub targets: Vec<TargetRow>,
     pub targets_at_risk: Vec<TargetRow>,
-    pub flagged: usize,
     /// The input files holding this county's values: a change elsewhere leaves its report as it is.
     pub sources: Vec<SourceRow>,
 }
@@ -818,7 +816,6 @@ pub fn build(
                 }
             })
             .collect();
-        let flagged = indicators.iter().filter(|r| r.imputed || r.treated || r.out_of_range).count();
         let mut targets: Vec<TargetRow> =
             att_by_county.get(code).map(|v| v.iter().filter_map(|&j| target_row(j)).collect()).unwrap_or_default();
         targets.sort_by(|a, b| (a.end, &a.id).cmp(&(b.end, &b.id)));
@@ -834,7 +831,6 @@ pub fn build(
             indicators,
             targets,
             targets_at_risk,
-            flagged,
             sources: sources
                 .iter()
                 .filter(|f| files_of.get(code).is_some_and(|fs| fs.contains(&f.file.as_str())))
@@ -969,7 +965,6 @@ pub fn build(
         lang: lang.as_str(),
         year,
         first_year: years[0],
-        years: years.clone(),
         synthetic,
         cimon_version: env!("CARGO_PKG_VERSION"),
         index_name: name(&catalog.index.name_zh, &catalog.index.name_en),

@@ -128,7 +128,6 @@ impl Templates {
             }
             v
         });
-        env.add_filter("escape_typst", |v: Value| Value::from_safe_string(escape_markup(&v.to_string())));
         env.add_global("t", Value::from_serialize(&t));
         env.add_global("lang", lang);
         for (name, text) in &sources {
