@@ -195,6 +195,9 @@ fn stages(
     std::fs::create_dir_all(&store_dir)?;
     let written = store::write_into(&store_dir, &ingested, &schemas.catalog, &schemas.registry, targets_text)?;
     m.warnings = ingested.warnings.iter().map(|p| p.to_string()).collect();
+    if !log.quiet() {
+        crate::print_problems(&ingested.warnings, None);
+    }
     m.rows.insert("observations".into(), ingested.observations.len() as u64);
     m.rows.insert("revisions".into(), ingested.revisions.len() as u64);
     m.rows.insert("warnings".into(), ingested.warnings.len() as u64);
