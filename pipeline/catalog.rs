@@ -7,24 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::normalise_key;
 
-/// How an indicator's changes are read: ratios move in percentage points, the rest in percent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Count,
-    Amount,
-    Rate,
-    Ratio,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Count => "count",
-            Kind::Amount => "amount",
-            Kind::Rate => "rate",
-            Kind::Ratio => "ratio",
-        }
+crate::keyed! {
+    /// How an indicator's changes are read: ratios move in percentage points, the rest in percent.
+    pub enum Kind {
+        Count = "count",
+        Amount = "amount",
+        Rate = "rate",
+        Ratio = "ratio",
     }
 }
 
@@ -248,6 +237,39 @@ impl Catalog {
     /// The indicator a header (code, Chinese or English name, alias) refers to.
     pub fn indicator_by_header(&self, header: &str) -> Option<&Indicator> {
         self.by_header.get(&normalise_key(header)).map(|&i| &self.indicators[i])
+    }
+
+    /// The dimensions: the index's own children, in catalog order.
+    pub fn dimensions(&self) -> impl Iterator<Item = &Node> {
+        self.groups.iter().filter(|g| g.parent.as_deref() == Some(self.index.code.as_str()))
+    }
+
+    /// The dimension a group or indicator belongs to (walking up the hierarchy); None for context
+    /// series and unknown codes.
+    pub fn dimension_of(&self, code: &str) -> Option<&Node> {
+        let mut at = self.indicator(code).and_then(|i| i.group.as_deref()).unwrap_or(code);
+        for _ in 0..=self.groups.len() {
+            let g = self.groups.iter().find(|g| g.code == at)?;
+            match g.parent.as_deref() {
+                Some(p) if p == self.index.code => return Some(g),
+                Some(p) => at = p,
+                None => return None,
+            }
+        }
+        None
+    }
+
+    /// The name of the index, a group or an indicator in a language (`en` falls back to `zh`).
+    pub fn name_of(&self, code: &str, english: bool) -> Option<&str> {
+        let (zh, en) = if code == self.index.code {
+            (&self.index.name_zh, &self.index.name_en)
+        } else if let Some(g) = self.groups.iter().find(|g| g.code == code) {
+            (&g.name_zh, &g.name_en)
+        } else {
+            let i = self.indicator(code)?;
+            (&i.name_zh, &i.name_en)
+        };
+        Some(if english && !en.is_empty() { en } else { zh })
     }
 
     pub fn indicator(&self, code: &str) -> Option<&Indicator> {

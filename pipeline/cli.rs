@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::Command as Run;
 use crate::config::{self, Config, ConfigError, Overrides};
 
 /// cimon: county innovation monitoring. Ingests the yearly county indicator files into a
@@ -184,6 +185,34 @@ pub struct SynthArgs {
 pub enum SynthKind {
     Seed,
     National,
+}
+
+impl Cli {
+    /// The command to run, its flags turned into the validated configuration once.
+    pub fn command(self) -> Result<Run, ConfigError> {
+        Ok(match self.command {
+            Command::Validate(a) => Run::Validate { config: a.common.config(a.input.clone())?, quiet: a.common.quiet },
+            Command::Ingest(a) => Run::Ingest { config: a.common.config(a.input.clone())?, quiet: a.common.quiet },
+            Command::Compute(a) => Run::Compute { config: a.config(None)?, quiet: a.quiet },
+            Command::Report(a) => Run::Report { config: a.config()?, quiet: a.common.quiet },
+            Command::Run(a) => Run::Run { config: a.config()?, quiet: a.report.common.quiet, force: a.force },
+            Command::Explain(a) => Run::Explain { config: a.common.config(None)?, county: a.county, year: a.year },
+            Command::Init(a) => Run::Init { dir: a.dir },
+            Command::Synth(a) => Run::Synth(crate::synth::Options {
+                out: a.out,
+                kind: match a.kind {
+                    SynthKind::Seed => crate::synth::Kind::Seed,
+                    SynthKind::National => crate::synth::Kind::National,
+                },
+                counties: a.counties,
+                from: a.from,
+                to: a.to,
+                seed: a.seed,
+                regions: a.regions,
+                catalog: a.catalog,
+            }),
+        })
+    }
 }
 
 impl Common {

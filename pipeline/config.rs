@@ -317,7 +317,7 @@ mod tests {
     fn the_starter_config_is_the_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("cimon.toml");
-        std::fs::write(&cfg, crate::STARTER_CONFIG).unwrap();
+        std::fs::write(&cfg, crate::commands::init::STARTER_CONFIG).unwrap();
         let c = resolve(Overrides { config: Some(cfg), ..Overrides::default() }, |_| None).unwrap();
         assert_eq!(c.method, crate::compute::index::Method::default());
         assert_eq!(c.growth, crate::compute::GrowthSettings::default());

@@ -7,15 +7,15 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = cimon::cli::Cli::parse();
-    match cimon::run(cli) {
+    let result = cimon::cli::Cli::parse().command().map_err(anyhow::Error::from).and_then(cimon::run);
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            if let Some(hint) = cimon::hint(&err) {
+            if let Some(hint) = cimon::exit::hint(&err) {
                 eprintln!("hint: {hint}");
             }
-            std::process::ExitCode::from(cimon::exit_code(&err))
+            std::process::ExitCode::from(cimon::exit::code(&err))
         }
     }
 }

@@ -1,37 +1,20 @@
-//! The Parquet store: declared table schemas, atomic publishing, and the one reader helper.
+//! The Parquet store: its tables (declared as rows), writing a whole store, atomic publishing of
+//! a directory, and the observation scan.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use polars::polars_utils::compression::ZstdLevel;
 use polars::prelude::*;
 
 use crate::catalog::Catalog;
-use crate::ingest::{Ingested, Loc, Observation};
+use crate::ingest::{Ingested, Observation};
 use crate::regions::Registry;
+pub use crate::tables::StoreError;
+use crate::tables::{self, io, pl};
 
 /// The targets file as ingested, inside the store.
 pub const TARGETS_FILE: &str = "targets.toml";
-
-/// Bumped when a table's columns change, so readers can tell old stores apart.
-pub const STORE_VERSION: &str = "1";
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{path}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}")]
-    Polars { path: PathBuf, source: PolarsError },
-    #[error("no store at {path}: run `cimon ingest` first")]
-    Missing { path: PathBuf },
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_owned(), source }
-}
-fn pl(path: &Path) -> impl FnOnce(PolarsError) -> StoreError + '_ {
-    move |source| StoreError::Polars { path: path.to_owned(), source }
-}
 
 /// What a write produced.
 #[derive(Debug, Clone)]
@@ -164,179 +147,229 @@ pub fn sync_tree(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Write one table as zstd Parquet with cimon's footer metadata.
-pub fn write_parquet(path: &Path, df: &mut DataFrame, meta: &[(String, String)]) -> Result<(), StoreError> {
-    if let Some(p) = path.parent() {
-        std::fs::create_dir_all(p).map_err(io(p))?;
+crate::table! {
+    /// `observations` (one file per year, `year` in the partition path): every value with where it came from.
+    pub struct ObservationRow in "observations" {
+        region_code: Arc<str>,
+        indicator: Arc<str>,
+        value: Option<f64>,
+        unit: Arc<str>,
+        raw_value: String,
+        raw_unit: Arc<str>,
+        out_of_range: bool,
+        revised: bool,
+        source_file: Arc<str>,
+        source_sha256: Arc<str>,
+        source_sheet: Option<Arc<str>>,
+        source_row: Option<u32>,
+        source_column: Option<Arc<str>>,
+        source_header: Option<Arc<str>>,
     }
-    let file = File::create(path).map_err(io(path))?;
-    let mut kv = vec![
-        ("cimon.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        ("cimon.store_version".to_string(), STORE_VERSION.to_string()),
-    ];
-    kv.extend(meta.iter().cloned());
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(3).map_err(pl(path))?)))
-        .with_statistics(StatisticsOptions::default())
-        .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
-        .finish(df)
-        .map_err(pl(path))?;
-    Ok(())
+}
+
+crate::table! {
+    /// `regions`: the registry the store was ingested with.
+    pub struct RegionRow in "regions" {
+        code: String,
+        name: String,
+        #[col = "type"]
+        kind: String,
+        prefecture_code: String,
+        prefecture_name: String,
+        province_code: String,
+        province_name: String,
+        valid_from: Option<i32>,
+        valid_to: Option<i32>,
+        successor: Option<String>,
+        /// The code the series continues under today (successors followed).
+        current_code: String,
+    }
+}
+
+crate::table! {
+    /// `indicators`: the catalog the store was ingested with.
+    pub struct IndicatorRow in "indicators" {
+        code: String,
+        name_zh: String,
+        name_en: String,
+        unit: String,
+        kind: crate::catalog::Kind,
+        group: Option<String>,
+        direction: i32,
+        weight: f64,
+        scored: bool,
+        range_min: Option<f64>,
+        range_max: Option<f64>,
+    }
+}
+
+crate::table! {
+    /// `groups`: the index and every group of the catalog's hierarchy.
+    pub struct GroupRow in "groups" {
+        code: String,
+        name_zh: String,
+        name_en: String,
+        parent: Option<String>,
+        weight: f64,
+    }
+}
+
+crate::table! {
+    /// `revisions`: one row per value a revision file changed.
+    pub struct RevisionRow in "revisions" {
+        region_code: String,
+        year: i32,
+        indicator: String,
+        old_value: Option<f64>,
+        new_value: Option<f64>,
+        old_source: Option<String>,
+        new_source: String,
+        new_file: String,
+    }
+}
+
+crate::table! {
+    /// `warnings`: one row per warning raised while ingesting.
+    pub struct WarningRow in "warnings" {
+        severity: crate::ingest::Severity,
+        kind: String,
+        file: String,
+        sheet: Option<String>,
+        row: Option<u32>,
+        column: Option<String>,
+        header: Option<String>,
+        message: String,
+    }
+}
+
+pub use crate::ingest::SourceInfo as SourceRow;
+
+/// Every store table's name and declared columns, for the data dictionary test.
+pub fn declared() -> Vec<(&'static str, Vec<String>)> {
+    use tables::Row;
+    vec![
+        (ObservationRow::TABLE, ObservationRow::columns()),
+        (RegionRow::TABLE, RegionRow::columns()),
+        (IndicatorRow::TABLE, IndicatorRow::columns()),
+        (GroupRow::TABLE, GroupRow::columns()),
+        (SourceRow::TABLE, SourceRow::columns()),
+        (RevisionRow::TABLE, RevisionRow::columns()),
+        (WarningRow::TABLE, WarningRow::columns()),
+    ]
 }
 
 fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Registry) -> Result<Written, StoreError> {
     let mut years: Vec<i32> = data.observations.iter().map(|o| o.year).collect();
     years.dedup();
-    let catalog_meta = [("cimon.catalog".to_string(), catalog.path.display().to_string())];
+    let meta = [("cimon.catalog".to_string(), catalog.path.display().to_string())];
 
+    let revised: std::collections::HashSet<(&str, i32, &str)> =
+        data.revisions.iter().map(|r| (r.region_code.as_str(), r.year, r.indicator.as_str())).collect();
+    let units: std::collections::HashMap<&str, Arc<str>> =
+        catalog.indicators.iter().map(|i| (i.code.as_str(), Arc::from(i.unit.as_str()))).collect();
+    let row = |o: &Observation| ObservationRow {
+        region_code: o.region_code.clone(),
+        indicator: o.indicator.clone(),
+        value: o.value,
+        unit: units.get(&*o.indicator).cloned().unwrap_or_else(|| Arc::from("")),
+        raw_value: o.raw_value.clone(),
+        raw_unit: o.raw_unit.clone(),
+        out_of_range: o.out_of_range,
+        revised: revised.contains(&(&*o.region_code, o.year, &*o.indicator)),
+        source_file: o.loc.file.clone(),
+        source_sha256: o.sha256.clone(),
+        source_sheet: o.loc.sheet.clone(),
+        source_row: o.loc.row.map(|r| r as u32),
+        source_column: o.loc.column.clone(),
+        source_header: o.loc.header.clone(),
+    };
     let mut start = 0;
     for &y in &years {
         let n = data.observations[start..].iter().take_while(|o| o.year == y).count();
         let rows = &data.observations[start..start + n];
         start += n;
-        let path = dir.join(format!("observations/year={y}/part-0.parquet"));
-        let mut df = observations_frame(rows, catalog, data).map_err(pl(&path))?;
-        write_parquet(&path, &mut df, &catalog_meta)?;
+        tables::write_rows(&dir.join(format!("observations/year={y}/part-0.parquet")), rows.iter().map(row), &meta)?;
     }
 
-    let tables: [(&str, PolarsResult<DataFrame>); 6] = [
-        ("regions", regions_frame(registry)),
-        ("indicators", indicators_frame(catalog)),
-        ("groups", groups_frame(catalog)),
-        ("sources", sources_frame(data)),
-        ("revisions", revisions_frame(data)),
-        ("warnings", warnings_frame(data)),
-    ];
-    for (name, df) in tables {
-        let path = dir.join(format!("{name}.parquet"));
-        let mut df = df.map_err(pl(&path))?;
-        write_parquet(&path, &mut df, &catalog_meta)?;
-    }
+    let regions: Vec<RegionRow> = registry
+        .regions
+        .iter()
+        .map(|r| RegionRow {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            kind: r.kind.clone(),
+            prefecture_code: r.prefecture_code.clone(),
+            prefecture_name: r.prefecture_name.clone(),
+            province_code: r.province_code.clone(),
+            province_name: r.province_name.clone(),
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
+            successor: r.successor.clone(),
+            current_code: registry.current_code(&r.code).to_string(),
+        })
+        .collect();
+    tables::write(dir, &regions, &meta)?;
+    let indicators: Vec<IndicatorRow> = catalog
+        .indicators
+        .iter()
+        .map(|x| IndicatorRow {
+            code: x.code.clone(),
+            name_zh: x.name_zh.clone(),
+            name_en: x.name_en.clone(),
+            unit: x.unit.clone(),
+            kind: x.kind,
+            group: x.group.clone(),
+            direction: x.direction as i32,
+            weight: x.weight,
+            scored: x.scored,
+            range_min: x.range.map(|r| r[0]),
+            range_max: x.range.map(|r| r[1]),
+        })
+        .collect();
+    tables::write(dir, &indicators, &meta)?;
+    let groups: Vec<GroupRow> = std::iter::once(&catalog.index)
+        .chain(&catalog.groups)
+        .map(|x| GroupRow {
+            code: x.code.clone(),
+            name_zh: x.name_zh.clone(),
+            name_en: x.name_en.clone(),
+            parent: x.parent.clone(),
+            weight: x.weight,
+        })
+        .collect();
+    tables::write(dir, &groups, &meta)?;
+    tables::write(dir, &data.sources, &meta)?;
+    let revisions: Vec<RevisionRow> = data
+        .revisions
+        .iter()
+        .map(|r| RevisionRow {
+            region_code: r.region_code.clone(),
+            year: r.year,
+            indicator: r.indicator.clone(),
+            old_value: r.old_value,
+            new_value: r.new_value,
+            old_source: r.old_source.as_ref().map(|l| l.to_string()),
+            new_source: r.new_source.to_string(),
+            new_file: r.new_source.file.to_string(),
+        })
+        .collect();
+    tables::write(dir, &revisions, &meta)?;
+    let warnings: Vec<WarningRow> = data
+        .warnings
+        .iter()
+        .map(|w| WarningRow {
+            severity: w.severity,
+            kind: w.kind.to_string(),
+            file: w.loc.file.to_string(),
+            sheet: w.loc.sheet.as_deref().map(str::to_string),
+            row: w.loc.row.map(|r| r as u32),
+            column: w.loc.column.as_deref().map(str::to_string),
+            header: w.loc.header.as_deref().map(str::to_string),
+            message: w.message.clone(),
+        })
+        .collect();
+    tables::write(dir, &warnings, &meta)?;
     Ok(Written { years })
-}
-
-fn loc_text(l: &Loc) -> String {
-    l.to_string()
-}
-
-/// A named column from a Vec of values (with or without nulls).
-pub fn col<T, N: ?Sized>(name: &str, v: T) -> Column
-where
-    Series: NamedFrom<T, N>,
-{
-    Column::new(name.into(), v)
-}
-
-fn observations_frame(rows: &[Observation], catalog: &Catalog, data: &Ingested) -> PolarsResult<DataFrame> {
-    let revised: std::collections::HashSet<(&str, i32, &str)> =
-        data.revisions.iter().map(|r| (r.region_code.as_str(), r.year, r.indicator.as_str())).collect();
-    let unit = |code: &str| catalog.indicator(code).map(|i| i.unit.clone()).unwrap_or_default();
-    DataFrame::new_infer_height(vec![
-        col("region_code", rows.iter().map(|o| &*o.region_code).collect::<Vec<_>>()),
-        col("indicator", rows.iter().map(|o| &*o.indicator).collect::<Vec<_>>()),
-        col("value", rows.iter().map(|o| o.value).collect::<Vec<_>>()),
-        col("unit", rows.iter().map(|o| unit(&o.indicator)).collect::<Vec<_>>()),
-        col("raw_value", rows.iter().map(|o| o.raw_value.as_str()).collect::<Vec<_>>()),
-        col("raw_unit", rows.iter().map(|o| &*o.raw_unit).collect::<Vec<_>>()),
-        col("out_of_range", rows.iter().map(|o| o.out_of_range).collect::<Vec<_>>()),
-        col(
-            "revised",
-            rows.iter().map(|o| revised.contains(&(&*o.region_code, o.year, &*o.indicator))).collect::<Vec<_>>(),
-        ),
-        col("source_file", rows.iter().map(|o| &*o.loc.file).collect::<Vec<_>>()),
-        col("source_sha256", rows.iter().map(|o| &*o.sha256).collect::<Vec<_>>()),
-        col("source_sheet", rows.iter().map(|o| o.loc.sheet.as_deref()).collect::<Vec<_>>()),
-        col("source_row", rows.iter().map(|o| o.loc.row.map(|r| r as u32)).collect::<Vec<_>>()),
-        col("source_column", rows.iter().map(|o| o.loc.column.as_deref()).collect::<Vec<_>>()),
-        col("source_header", rows.iter().map(|o| o.loc.header.as_deref()).collect::<Vec<_>>()),
-    ])
-}
-
-fn regions_frame(r: &Registry) -> PolarsResult<DataFrame> {
-    let s = |f: fn(&crate::regions::Region) -> &str| r.regions.iter().map(f).collect::<Vec<_>>();
-    DataFrame::new_infer_height(vec![
-        col("code", s(|x| &x.code)),
-        col("name", s(|x| &x.name)),
-        col("type", s(|x| &x.kind)),
-        col("prefecture_code", s(|x| &x.prefecture_code)),
-        col("prefecture_name", s(|x| &x.prefecture_name)),
-        col("province_code", s(|x| &x.province_code)),
-        col("province_name", s(|x| &x.province_name)),
-        col("valid_from", r.regions.iter().map(|x| x.valid_from).collect::<Vec<_>>()),
-        col("valid_to", r.regions.iter().map(|x| x.valid_to).collect::<Vec<_>>()),
-        col("successor", r.regions.iter().map(|x| x.successor.as_deref()).collect::<Vec<_>>()),
-        col("current_code", r.regions.iter().map(|x| r.current_code(&x.code)).collect::<Vec<_>>()),
-    ])
-}
-
-fn indicators_frame(c: &Catalog) -> PolarsResult<DataFrame> {
-    let i = &c.indicators;
-    DataFrame::new_infer_height(vec![
-        col("code", i.iter().map(|x| x.code.as_str()).collect::<Vec<_>>()),
-        col("name_zh", i.iter().map(|x| x.name_zh.as_str()).collect::<Vec<_>>()),
-        col("name_en", i.iter().map(|x| x.name_en.as_str()).collect::<Vec<_>>()),
-        col("unit", i.iter().map(|x| x.unit.as_str()).collect::<Vec<_>>()),
-        col("kind", i.iter().map(|x| x.kind.as_str()).collect::<Vec<_>>()),
-        col("group", i.iter().map(|x| x.group.as_deref()).collect::<Vec<_>>()),
-        col("direction", i.iter().map(|x| x.direction as i32).collect::<Vec<_>>()),
-        col("weight", i.iter().map(|x| x.weight).collect::<Vec<_>>()),
-        col("scored", i.iter().map(|x| x.scored).collect::<Vec<_>>()),
-        col("range_min", i.iter().map(|x| x.range.map(|r| r[0])).collect::<Vec<_>>()),
-        col("range_max", i.iter().map(|x| x.range.map(|r| r[1])).collect::<Vec<_>>()),
-    ])
-}
-
-fn groups_frame(c: &Catalog) -> PolarsResult<DataFrame> {
-    let nodes: Vec<&crate::catalog::Node> = std::iter::once(&c.index).chain(&c.groups).collect();
-    DataFrame::new_infer_height(vec![
-        col("code", nodes.iter().map(|x| x.code.as_str()).collect::<Vec<_>>()),
-        col("name_zh", nodes.iter().map(|x| x.name_zh.as_str()).collect::<Vec<_>>()),
-        col("name_en", nodes.iter().map(|x| x.name_en.as_str()).collect::<Vec<_>>()),
-        col("parent", nodes.iter().map(|x| x.parent.as_deref()).collect::<Vec<_>>()),
-        col("weight", nodes.iter().map(|x| x.weight).collect::<Vec<_>>()),
-    ])
-}
-
-fn sources_frame(d: &Ingested) -> PolarsResult<DataFrame> {
-    let s = &d.sources;
-    DataFrame::new_infer_height(vec![
-        col("file", s.iter().map(|x| x.file.as_str()).collect::<Vec<_>>()),
-        col("sha256", s.iter().map(|x| x.sha256.as_str()).collect::<Vec<_>>()),
-        col("bytes", s.iter().map(|x| x.bytes).collect::<Vec<_>>()),
-        col("format", s.iter().map(|x| x.format.as_str()).collect::<Vec<_>>()),
-        col("layout", s.iter().map(|x| x.layout.as_str()).collect::<Vec<_>>()),
-        col("revision", s.iter().map(|x| x.revision).collect::<Vec<_>>()),
-        col("synthetic", s.iter().map(|x| x.synthetic).collect::<Vec<_>>()),
-        col("observations", s.iter().map(|x| x.observations as u64).collect::<Vec<_>>()),
-    ])
-}
-
-fn revisions_frame(d: &Ingested) -> PolarsResult<DataFrame> {
-    let r = &d.revisions;
-    DataFrame::new_infer_height(vec![
-        col("region_code", r.iter().map(|x| x.region_code.as_str()).collect::<Vec<_>>()),
-        col("year", r.iter().map(|x| x.year).collect::<Vec<_>>()),
-        col("indicator", r.iter().map(|x| x.indicator.as_str()).collect::<Vec<_>>()),
-        col("old_value", r.iter().map(|x| x.old_value).collect::<Vec<_>>()),
-        col("new_value", r.iter().map(|x| x.new_value).collect::<Vec<_>>()),
-        col("old_source", r.iter().map(|x| x.old_source.as_ref().map(loc_text)).collect::<Vec<_>>()),
-        col("new_source", r.iter().map(|x| loc_text(&x.new_source)).collect::<Vec<_>>()),
-        col("new_file", r.iter().map(|x| &*x.new_source.file).collect::<Vec<_>>()),
-    ])
-}
-
-fn warnings_frame(d: &Ingested) -> PolarsResult<DataFrame> {
-    let w = &d.warnings;
-    DataFrame::new_infer_height(vec![
-        col("severity", w.iter().map(|x| x.severity.as_str()).collect::<Vec<_>>()),
-        col("kind", w.iter().map(|x| x.kind).collect::<Vec<_>>()),
-        col("file", w.iter().map(|x| &*x.loc.file).collect::<Vec<_>>()),
-        col("sheet", w.iter().map(|x| x.loc.sheet.as_deref()).collect::<Vec<_>>()),
-        col("row", w.iter().map(|x| x.loc.row.map(|r| r as u32)).collect::<Vec<_>>()),
-        col("column", w.iter().map(|x| x.loc.column.as_deref()).collect::<Vec<_>>()),
-        col("header", w.iter().map(|x| x.loc.header.as_deref()).collect::<Vec<_>>()),
-        col("message", w.iter().map(|x| x.message.as_str()).collect::<Vec<_>>()),
-    ])
 }
 
 /// The one reader of the observation table: all years, with `year` from the partition path.
@@ -355,70 +388,15 @@ pub fn scan_observations(store: &Path) -> Result<LazyFrame, StoreError> {
         },
         ..Default::default()
     };
+    // Every partition is written by the same ingest: checking one tells the store's format.
+    let first = std::fs::read_dir(&dir)
+        .map_err(io(&dir))?
+        .flatten()
+        .map(|e| e.path().join("part-0.parquet"))
+        .find(|p| p.is_file());
+    if let Some(part) = first {
+        tables::check_version(&part)?;
+    }
     let pattern = format!("{}/**/*.parquet", dir.display());
     LazyFrame::scan_parquet(PlRefPath::new(&pattern), args).map_err(pl(&dir))
-}
-
-/// Read one of the store's small tables (`regions`, `indicators`, …).
-pub fn read_table(store: &Path, name: &str) -> Result<DataFrame, StoreError> {
-    let path = store.join(format!("{name}.parquet"));
-    if !path.is_file() {
-        return Err(StoreError::Missing { path: store.to_owned() });
-    }
-    let file = File::open(&path).map_err(io(&path))?;
-    ParquetReader::new(file).finish().map_err(pl(&path))
-}
-
-/// A Parquet table read whole, with typed column access whose errors name the file.
-pub struct Table {
-    pub path: PathBuf,
-    pub df: DataFrame,
-}
-
-impl Table {
-    /// Read `dir/name.parquet`.
-    pub fn read(dir: &Path, name: &str) -> Result<Table, StoreError> {
-        let df = read_table(dir, name)?;
-        Ok(Table { path: dir.join(format!("{name}.parquet")), df })
-    }
-
-    pub fn len(&self) -> usize {
-        self.df.height()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.df.height() == 0
-    }
-
-    pub fn has(&self, name: &str) -> bool {
-        self.df.column(name).is_ok()
-    }
-
-    fn column(&self, name: &str) -> Result<&Column, StoreError> {
-        self.df.column(name).map_err(pl(&self.path))
-    }
-
-    pub fn str(&self, name: &str) -> Result<Vec<Option<&str>>, StoreError> {
-        Ok(self.column(name)?.str().map_err(pl(&self.path))?.iter().collect())
-    }
-
-    pub fn f64(&self, name: &str) -> Result<Vec<Option<f64>>, StoreError> {
-        Ok(self.column(name)?.f64().map_err(pl(&self.path))?.iter().collect())
-    }
-
-    pub fn i32(&self, name: &str) -> Result<Vec<Option<i32>>, StoreError> {
-        Ok(self.column(name)?.i32().map_err(pl(&self.path))?.iter().collect())
-    }
-
-    pub fn u32(&self, name: &str) -> Result<Vec<Option<u32>>, StoreError> {
-        Ok(self.column(name)?.u32().map_err(pl(&self.path))?.iter().collect())
-    }
-
-    pub fn u64(&self, name: &str) -> Result<Vec<Option<u64>>, StoreError> {
-        Ok(self.column(name)?.u64().map_err(pl(&self.path))?.iter().collect())
-    }
-
-    pub fn bool(&self, name: &str) -> Result<Vec<Option<bool>>, StoreError> {
-        Ok(self.column(name)?.bool().map_err(pl(&self.path))?.iter().collect())
-    }
 }

@@ -10,7 +10,6 @@ use rand_chacha::ChaCha8Rng;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
 
 use crate::catalog::Catalog;
-use crate::cli::{SynthArgs, SynthKind};
 use crate::regions::{Region, Registry};
 
 /// Written at the top of every synthetic file, and carried into every report made from it.
@@ -198,14 +197,38 @@ pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
     Panel { years: years.to_vec(), values }
 }
 
-pub fn run(args: &SynthArgs) -> Result<()> {
+/// Which data `cimon synth` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The seed counties in all the formats bureaus send (the project's sample-data).
+    Seed,
+    /// N synthetic counties as plain CSV with their own registry, for benchmarks.
+    National,
+}
+
+/// `cimon synth` settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub out: std::path::PathBuf,
+    pub kind: Kind,
+    /// Counties (national only).
+    pub counties: usize,
+    pub from: i32,
+    pub to: i32,
+    pub seed: u64,
+    /// Registry and catalog of the seed counties' files.
+    pub regions: std::path::PathBuf,
+    pub catalog: std::path::PathBuf,
+}
+
+pub fn run(args: &Options) -> Result<()> {
     if args.from > args.to {
         anyhow::bail!("--from {} is after --to {}", args.from, args.to);
     }
     let years: Vec<i32> = (args.from..=args.to).collect();
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     match args.kind {
-        SynthKind::Seed => {
+        Kind::Seed => {
             let registry = Registry::load(&args.regions)?;
             let catalog = Catalog::load(&args.catalog)?;
             if let Some(missing) = CODES.iter().find(|c| catalog.indicator(c).is_none()) {
@@ -216,7 +239,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
             }
             write_seed(&registry, &catalog, &years, args.seed, &args.out)
         }
-        SynthKind::National => write_national(args.counties, &years, args.seed, &args.out),
+        Kind::National => write_national(args.counties, &years, args.seed, &args.out),
     }
 }
 

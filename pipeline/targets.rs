@@ -7,27 +7,17 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{convert, Catalog};
 use crate::regions::Registry;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetKind {
-    /// Reach a level by the end year (`op` ≥ or ≤ `value`).
-    Level,
-    /// Average annual growth from `start` to `end` within [`min`, `max`] percent.
-    Growth,
-    /// Every year from `start` to `end`, the value meets `op value`.
-    Flow,
-    /// The sum of the yearly values from `start` to `end` meets `op value`.
-    Cumulative,
-}
-
-impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Level => "level",
-            TargetKind::Growth => "growth",
-            TargetKind::Flow => "flow",
-            TargetKind::Cumulative => "cumulative",
-        }
+crate::keyed! {
+    /// What a target asks for.
+    pub enum TargetKind {
+        /// Reach a level by the end year (`op` ≥ or ≤ `value`).
+        Level = "level",
+        /// Average annual growth from `start` to `end` within [`min`, `max`] percent.
+        Growth = "growth",
+        /// Every year from `start` to `end`, the value meets `op value`.
+        Flow = "flow",
+        /// The sum of the yearly values from `start` to `end` meets `op value`.
+        Cumulative = "cumulative",
     }
 }
 

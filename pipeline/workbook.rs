@@ -4,10 +4,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use polars::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use crate::catalog::Catalog;
+use crate::compute::growth::Span;
+use crate::report::labels::{Labels, Lang};
+use crate::results::{AttainmentRow, ChangeUnit, GrowthRow, IndexRow, MethodRow};
 
 /// The workbook's file name inside the results directory.
 pub const FILE: &str = "results.xlsx";
@@ -40,15 +42,6 @@ struct Formats {
     header: Format,
     fixed: [Format; 4],
     percent: Format,
-}
-
-fn col_f64(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
-    let c = df.column(name)?.cast(&DataType::Float64)?;
-    Ok(c.f64()?.iter().collect())
-}
-
-fn col_str<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str>>> {
-    Ok(df.column(name)?.str()?.iter().collect())
 }
 
 /// Write one sheet: a header row (frozen, with a filter) and rows of cells.
@@ -94,31 +87,32 @@ fn sheet<'a>(
 }
 
 /// Build the workbook from the result tables: index and ranks (all years), indicators with growth
-/// (the latest year only, to stay within Excel's row limit at national scale), target
-/// attainment, and the method.
+/// (the caller's rows: the latest year, to stay within Excel's row limit at national scale),
+/// target attainment, and the method. Coded values are worded by the built-in Chinese labels.
 pub fn write(
     path: &Path,
-    index: &DataFrame,
-    growth: &DataFrame,
-    attainment: &DataFrame,
-    method: &[(String, String)],
+    index: &[IndexRow],
+    growth: &[GrowthRow],
+    attainment: &[AttainmentRow],
+    method: &[MethodRow],
     catalog: &Catalog,
 ) -> Result<(), WorkbookError> {
     build(path, index, growth, attainment, method, catalog)
         .map_err(|e| WorkbookError::Write { path: path.to_owned(), message: e.to_string() })
 }
 
-/// polars or xlsx errors; `write` adds the path.
+/// xlsx errors; `write` adds the path.
 type BuildError = Box<dyn std::error::Error + Send + Sync>;
 
 fn build(
     path: &Path,
-    index: &DataFrame,
-    growth: &DataFrame,
-    attainment: &DataFrame,
-    method: &[(String, String)],
+    index: &[IndexRow],
+    growth: &[GrowthRow],
+    attainment: &[AttainmentRow],
+    method: &[MethodRow],
     catalog: &Catalog,
 ) -> Result<(), BuildError> {
+    let labels = Labels::builtin(Lang::Zh);
     let mut wb = Workbook::new();
     // A fixed date: the same results give the same bytes.
     wb.set_properties(
@@ -139,34 +133,7 @@ fn build(
     };
 
     // Sheet 1: index and ranks, every county and year.
-    let years: Vec<Option<f64>> = col_f64(index, "year")?;
-    let (code, name, pref, prov) = (
-        col_str(index, "region_code")?,
-        col_str(index, "region_name")?,
-        col_str(index, "prefecture_name")?,
-        col_str(index, "province_name")?,
-    );
-    let nums: Vec<Vec<Option<f64>>> =
-        ["index", "rank", "rank_prefecture", "rank_province", "rank_change", "casted_tier", "ratio_to_average"]
-            .iter()
-            .map(|c| col_f64(index, c))
-            .collect::<PolarsResult<_>>()?;
-    let group = col_str(index, "ratio_group")?;
-    let dims: Vec<(&str, Vec<Option<f64>>)> = catalog
-        .groups
-        .iter()
-        .filter(|g| g.parent.as_deref() == Some(catalog.index.code.as_str()))
-        .filter_map(|g| Some((g.name_zh.as_str(), col_f64(index, &format!("score_{}", g.code)).ok()?)))
-        .collect();
-    fn group_zh(g: Option<&str>) -> Option<&str> {
-        match g {
-            Some("leader") => Some("领先"),
-            Some("strong") => Some("较强"),
-            Some("moderate") => Some("中等"),
-            Some("emerging") => Some("追赶"),
-            other => other,
-        }
-    }
+    let dims: Vec<&crate::catalog::Node> = catalog.dimensions().collect();
     let mut headers: Vec<(&str, f64)> = vec![
         ("年份", 7.0),
         ("区划代码", 9.0),
@@ -182,40 +149,42 @@ fn build(
         ("相对平均", 8.0),
         ("相对水平", 8.0),
     ];
-    headers.extend(dims.iter().map(|(n, _)| (*n, 10.0)));
+    headers.extend(dims.iter().map(|g| (g.name_zh.as_str(), 10.0)));
     let ws = wb.add_worksheet().set_name("指数与排名")?;
-    sheet(ws, &f, &headers, index.height(), |r, c| match c {
-        0 => Cell::Num(years[r], Fmt::Year),
-        1 => Cell::Text(code[r]),
-        2 => Cell::Text(name[r]),
-        3 => Cell::Text(pref[r]),
-        4 => Cell::Text(prov[r]),
-        5 => Cell::Num(nums[0][r], Fmt::Fixed(1)),
-        6..=10 => Cell::Num(nums[c - 5][r], Fmt::Fixed(0)),
-        11 => Cell::Num(nums[6][r], Fmt::Percent),
-        12 => Cell::Text(group_zh(group[r])),
-        _ => Cell::Num(dims[c - 13].1[r], Fmt::Fixed(1)),
+    let num = |v: Option<u32>| v.map(f64::from);
+    sheet(ws, &f, &headers, index.len(), |r, c| {
+        let x = &index[r];
+        match c {
+            0 => Cell::Num(Some(f64::from(x.year)), Fmt::Year),
+            1 => Cell::Text(Some(&x.region_code)),
+            2 => Cell::Text(Some(&x.region_name)),
+            3 => Cell::Text(Some(&x.prefecture_name)),
+            4 => Cell::Text(Some(&x.province_name)),
+            5 => Cell::Num(x.index, Fmt::Fixed(1)),
+            6 => Cell::Num(num(x.rank), Fmt::Fixed(0)),
+            7 => Cell::Num(num(x.rank_prefecture), Fmt::Fixed(0)),
+            8 => Cell::Num(num(x.rank_province), Fmt::Fixed(0)),
+            9 => Cell::Num(x.rank_change.map(f64::from), Fmt::Fixed(0)),
+            10 => Cell::Num(num(x.casted_tier), Fmt::Fixed(0)),
+            11 => Cell::Num(x.ratio_to_average, Fmt::Percent),
+            12 => Cell::Owned(x.ratio_group.map(|g| labels.name("ratio_group_names", g.as_str()))),
+            _ => Cell::Num(x.scores.get(&dims[c - 13].code), Fmt::Fixed(1)),
+        }
     })?;
 
-    // Sheet 2: every indicator of the latest year, with its growth.
-    let names: HashMap<&str, &str> = code.iter().zip(&name).filter_map(|(c, n)| Some(((*c)?, (*n)?))).collect();
-    let g_year = col_f64(growth, "year")?;
-    let latest = g_year.iter().flatten().fold(f64::MIN, |a, &b| a.max(b));
-    let rows: Vec<usize> = (0..growth.height()).filter(|&i| g_year[i] == Some(latest)).collect();
-    let (g_code, g_ind, g_unit) =
-        (col_str(growth, "region_code")?, col_str(growth, "indicator")?, col_str(growth, "change_unit")?);
-    let spans: Vec<String> = growth
-        .get_column_names()
+    // Sheet 2: the indicators of the given rows, with their growth.
+    let names: HashMap<&str, &str> = index.iter().map(|x| (x.region_code.as_str(), x.region_name.as_str())).collect();
+    let spans: Vec<crate::compute::growth::Span> = growth
+        .first()
+        .map(|g| g.changes.0.iter().map(|c| c.span).filter(|s| *s != Span::Years(1)).collect())
+        .unwrap_or_default();
+    let span_headers: Vec<String> = spans
         .iter()
-        .filter(|c| c.starts_with("avg_") && !c.ends_with("_note"))
-        .map(|c| c.to_string())
+        .map(|s| match s {
+            Span::Years(n) => format!("近{n}年年均增长"),
+            Span::Since(b) => format!("{b}年以来年均增长"),
+        })
         .collect();
-    let mut g_nums: Vec<Vec<Option<f64>>> = vec![col_f64(growth, "value")?, col_f64(growth, "yoy")?];
-    for s in &spans {
-        g_nums.push(col_f64(growth, s)?);
-    }
-    let span_headers: Vec<String> =
-        spans.iter().map(|s| format!("近{}年年均增长", s.trim_start_matches("avg_").trim_end_matches('y'))).collect();
     let mut headers: Vec<(&str, f64)> = vec![
         ("年份", 7.0),
         ("区划代码", 9.0),
@@ -229,49 +198,28 @@ fn build(
     ];
     headers.extend(span_headers.iter().map(|h| (h.as_str(), 10.0)));
     let ws = wb.add_worksheet().set_name("指标与增速")?;
-    sheet(ws, &f, &headers, rows.len(), |r, c| {
-        let i = rows[r];
-        let ind = g_ind[i].and_then(|x| catalog.indicator(x));
+    sheet(ws, &f, &headers, growth.len(), |r, c| {
+        let g = &growth[r];
+        let ind = catalog.indicator(&g.indicator);
+        let change = |s: Span| g.changes.get(s).and_then(|c| c.value);
         match c {
-            0 => Cell::Num(g_year[i], Fmt::Year),
-            1 => Cell::Text(g_code[i]),
-            2 => Cell::Text(g_code[i].and_then(|x| names.get(x).copied())),
-            3 => Cell::Text(g_ind[i]),
+            0 => Cell::Num(Some(f64::from(g.year)), Fmt::Year),
+            1 => Cell::Text(Some(&g.region_code)),
+            2 => Cell::Text(names.get(&*g.region_code).copied()),
+            3 => Cell::Text(Some(&g.indicator)),
             4 => Cell::Text(ind.map(|x| x.name_zh.as_str())),
             5 => Cell::Text(ind.map(|x| x.unit.as_str())),
-            6 => Cell::Num(g_nums[0][i], Fmt::Fixed(2)),
-            7 => Cell::Owned(g_unit[i].map(|u| if u == "pp" { "百分点".to_string() } else { u.to_string() })),
-            _ => Cell::Num(g_nums[c - 7][i], Fmt::Fixed(1)),
+            6 => Cell::Num(g.value, Fmt::Fixed(2)),
+            7 => Cell::Text(Some(match g.change_unit {
+                ChangeUnit::Points => "百分点",
+                ChangeUnit::Percent => "%",
+            })),
+            8 => Cell::Num(change(Span::Years(1)), Fmt::Fixed(1)),
+            _ => Cell::Num(change(spans[c - 9]), Fmt::Fixed(1)),
         }
     })?;
 
     // Sheet 3: target attainment.
-    let a = |c| col_str(attainment, c);
-    let (a_id, a_code, a_ind, a_kind, a_status, a_note) =
-        (a("target_id")?, a("region_code")?, a("indicator")?, a("kind")?, a("status")?, a("note")?);
-    let a_nums: Vec<Vec<Option<f64>>> = ["eval_year", "actual", "target", "attainment", "needed_per_year", "projected"]
-        .iter()
-        .map(|c| col_f64(attainment, c))
-        .collect::<PolarsResult<_>>()?;
-    fn kind_zh(k: Option<&str>) -> Option<&str> {
-        match k {
-            Some("level") => Some("水平目标"),
-            Some("growth") => Some("增速目标"),
-            Some("flow") => Some("年度目标"),
-            Some("cumulative") => Some("累计目标"),
-            other => other,
-        }
-    }
-    fn status_zh(s: Option<&str>) -> Option<&str> {
-        match s {
-            Some("achieved") => Some("已达成"),
-            Some("on_track") => Some("进展顺利"),
-            Some("at_risk") => Some("存在风险"),
-            Some("off_track") => Some("明显滞后"),
-            Some("no_data") => Some("缺少数据"),
-            other => other,
-        }
-    }
     let headers: Vec<(&str, f64)> = vec![
         ("目标", 24.0),
         ("区划代码", 9.0),
@@ -288,24 +236,29 @@ fn build(
         ("说明", 30.0),
     ];
     let ws = wb.add_worksheet().set_name("目标达成")?;
-    sheet(ws, &f, &headers, attainment.height(), |r, c| match c {
-        0 => Cell::Text(a_id[r]),
-        1 => Cell::Text(a_code[r]),
-        2 => Cell::Text(a_code[r].and_then(|x| names.get(x).copied())),
-        3 => Cell::Text(a_ind[r].and_then(|x| catalog.indicator(x)).map(|x| x.name_zh.as_str())),
-        4 => Cell::Text(kind_zh(a_kind[r])),
-        5 => Cell::Num(a_nums[0][r], Fmt::Year),
-        6 | 7 | 10 => Cell::Num(a_nums[if c == 10 { 5 } else { c - 5 }][r], Fmt::Fixed(2)),
-        8 => Cell::Num(a_nums[3][r], Fmt::Percent),
-        9 => Cell::Num(a_nums[4][r], Fmt::Fixed(1)),
-        11 => Cell::Text(status_zh(a_status[r])),
-        _ => Cell::Text(a_note[r]),
+    sheet(ws, &f, &headers, attainment.len(), |r, c| {
+        let a = &attainment[r];
+        match c {
+            0 => Cell::Text(Some(&a.target_id)),
+            1 => Cell::Text(Some(&a.region_code)),
+            2 => Cell::Text(names.get(a.region_code.as_str()).copied()),
+            3 => Cell::Text(catalog.indicator(&a.indicator).map(|x| x.name_zh.as_str())),
+            4 => Cell::Owned(Some(labels.name("kind_names", a.kind.as_str()))),
+            5 => Cell::Num(a.eval_year.map(f64::from), Fmt::Year),
+            6 => Cell::Num(a.actual, Fmt::Fixed(2)),
+            7 => Cell::Num(a.target, Fmt::Fixed(2)),
+            8 => Cell::Num(a.attainment, Fmt::Percent),
+            9 => Cell::Num(a.needed_per_year, Fmt::Fixed(1)),
+            10 => Cell::Num(a.projected, Fmt::Fixed(2)),
+            11 => Cell::Owned(Some(labels.name("status_names", a.status.as_str()))),
+            _ => Cell::Owned(a.note.as_ref().map(|n| labels.note(n))),
+        }
     })?;
 
     // Sheet 4: how the numbers were made.
     let ws = wb.add_worksheet().set_name("方法说明")?;
     sheet(ws, &f, &[("设置", 28.0), ("数值", 100.0)], method.len(), |r, c| {
-        Cell::Text(Some(if c == 0 { method[r].0.as_str() } else { method[r].1.as_str() }))
+        Cell::Text(Some(if c == 0 { method[r].key.as_str() } else { method[r].value.as_str() }))
     })?;
 
     wb.save(path)?;

@@ -1,8 +1,8 @@
 //! Conformance of `compute::methods` with COINr 1.1.14's own outputs on its ASEM example
-//! (`shared/reference/coinr-asem`, see its README): every normalisation variant, the
+//! (`tests/reference/coinr`, see its README for the provenance): every normalisation variant, the
 //! four-level aggregation, group-mean imputation, outlier treatment and the pooled panel.
 //! Each stage starts from COINr's own input to that stage, so a failure points at one kernel.
-//! Reference folder: `$CIMON_REFERENCE_DIR`, else `$CARGO_MANIFEST_DIR/../shared/reference`.
+//! The reference files are part of the repository; `$CIMON_REFERENCE_DIR` points at another copy.
 
 use cimon::compute::methods::*;
 use std::collections::{BTreeSet, HashMap};
@@ -12,13 +12,12 @@ use std::path::PathBuf;
 const TOL: f64 = 1e-9;
 
 fn reference_dir() -> PathBuf {
-    let root = std::env::var_os("CIMON_REFERENCE_DIR")
+    let dir = std::env::var_os("CIMON_REFERENCE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference")));
-    let dir = root.join("coinr-asem");
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/coinr")));
     assert!(
         dir.join("inputs/ASEM_iMeta.csv").is_file(),
-        "COINr reference data not found under {}: set CIMON_REFERENCE_DIR to the folder holding coinr-asem/",
+        "COINr reference data not found under {}: the repository's tests/reference/coinr, or CIMON_REFERENCE_DIR",
         dir.display()
     );
     dir

@@ -25,7 +25,7 @@ fn computed(config: Option<&str>) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn table(out: &Path, name: &str) -> DataFrame {
-    cimon::store::read_table(&out.join("results"), name).unwrap()
+    cimon::tables::read_frame(&out.join("results"), name).unwrap()
 }
 
 fn store_value(out: &Path, region: &str, year: i32, indicator: &str) -> Option<f64> {

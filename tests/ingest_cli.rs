@@ -130,7 +130,7 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
     // The plausible-range warning is kept as a flag on the value and in the warnings table.
     let o = obs(&df, "620824", 2016, "energy_intensity").unwrap();
     assert_eq!((o.value, o.out_of_range), (Some(2.31), true));
-    let w = cimon::store::read_table(&store, "warnings").unwrap();
+    let w = cimon::tables::read_frame(&store, "warnings").unwrap();
     assert!(w.column("kind").unwrap().str().unwrap().iter().any(|k| k == Some("out_of_range")));
     // The outlier is stored as reported.
     assert_eq!(obs(&df, "620982", 2021, "tech_contract_value").unwrap().value, Some(286500.0));
@@ -138,7 +138,7 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
     // The revision replaced two 2022 values and recorded old, new and both sources.
     let o = obs(&df, "420802", 2022, "tech_contract_value").unwrap();
     assert!(o.revised && o.file == "inputs/2022年数据修订.csv", "{o:?}");
-    let rev = cimon::store::read_table(&store, "revisions").unwrap();
+    let rev = cimon::tables::read_frame(&store, "revisions").unwrap();
     assert_eq!(rev.height(), 2);
     let old_src = rev.column("old_source").unwrap().str().unwrap();
     assert!(old_src.iter().all(|s| s.unwrap().starts_with("inputs/2022-2023_县域创新监测.xlsx, sheet 监测数据")));
@@ -150,7 +150,7 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
     assert_eq!(new.get(i), o.value);
 
     // Every input file is listed with its sha256.
-    let src = cimon::store::read_table(&store, "sources").unwrap();
+    let src = cimon::tables::read_frame(&store, "sources").unwrap();
     assert_eq!(src.height(), std::fs::read_dir(repo().join("sample-data/inputs")).unwrap().count() - 1 + 4);
     let formats: BTreeSet<&str> = src.column("format").unwrap().str().unwrap().iter().flatten().collect();
     assert!(
@@ -200,7 +200,7 @@ fn gbk_full_width_units_and_revision_by_hand() {
     assert_eq!(v("420802", "fiscal_st_share"), Some(2.5), "25‰ = 2.5%");
     let o = obs(&df, "420802", 2023, "fiscal_st_share").unwrap();
     assert_eq!((o.raw_unit.as_str(), o.row, o.column.as_str()), ("‰", Some(4), "F"));
-    let rev = cimon::store::read_table(&out.join("store"), "revisions").unwrap();
+    let rev = cimon::tables::read_frame(&out.join("store"), "revisions").unwrap();
     assert_eq!(rev.column("old_value").unwrap().f64().unwrap().get(0), Some(12500.0));
     assert_eq!(rev.column("new_value").unwrap().f64().unwrap().get(0), Some(13000.0));
     assert_eq!(
@@ -408,7 +408,7 @@ fn data_dictionary_matches_the_outputs() {
         let df = if t.name == "observations" {
             observations(&dir)
         } else {
-            cimon::store::read_table(&dir, &t.name).unwrap()
+            cimon::tables::read_frame(&dir, &t.name).unwrap()
         };
         let written: BTreeSet<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
         // `score_<group>` stands for one column per catalog group.
@@ -476,7 +476,7 @@ fn national_synthetic_panel_ingests_and_computes() {
     let inputs = nat.join("inputs");
     cimon(&repo(), &["ingest", inputs.to_str().unwrap(), "--regions", r.to_str().unwrap(), "--out", o, "-q"]).success();
     cimon(&repo(), &["compute", "--regions", r.to_str().unwrap(), "--out", o, "-q"]).success();
-    let idx = cimon::store::read_table(&out.join("results"), "index").unwrap();
+    let idx = cimon::tables::read_frame(&out.join("results"), "index").unwrap();
     assert_eq!(idx.height(), 120 * 3);
     let header = std::fs::read_to_string(inputs.join("2020.csv")).unwrap();
     assert!(header.starts_with("示例数据"), "every synthetic file says so");
@@ -519,9 +519,9 @@ fn coverage_per_prefecture_year_and_blank_revision_cells() {
     let df = observations(&out.join("store"));
     assert_eq!(obs(&df, "420802", 2023, "patent_grants").unwrap().value, Some(150.0));
     assert_eq!(obs(&df, "420802", 2023, "tech_contract_value").unwrap().value, Some(1000.0));
-    let rev = cimon::store::read_table(&out.join("store"), "revisions").unwrap();
+    let rev = cimon::tables::read_frame(&out.join("store"), "revisions").unwrap();
     assert_eq!(rev.height(), 1);
-    let src = cimon::store::read_table(&out.join("store"), "sources").unwrap();
+    let src = cimon::tables::read_frame(&out.join("store"), "sources").unwrap();
     let revision: Vec<Option<bool>> = src.column("revision").unwrap().bool().unwrap().iter().collect();
     assert_eq!(revision.iter().filter(|r| **r == Some(true)).count(), 1);
     // 白山市 missing a county in 2023 is still a coverage error.
@@ -630,8 +630,7 @@ fn synthetic_files_are_recorded_as_such() {
     .unwrap();
     let out = tmp.path().join("out");
     cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).success();
-    let src = cimon::store::Table::read(&out.join("store"), "sources").unwrap();
-    let pairs: Vec<(Option<&str>, Option<bool>)> =
-        src.str("file").unwrap().into_iter().zip(src.bool("synthetic").unwrap()).collect();
-    assert_eq!(pairs, vec![(Some("a_2022.csv"), Some(false)), (Some("b_2023.csv"), Some(true))]);
+    let src: Vec<cimon::store::SourceRow> = cimon::tables::read(&out.join("store")).unwrap();
+    let pairs: Vec<(&str, bool)> = src.iter().map(|s| (s.file.as_str(), s.synthetic)).collect();
+    assert_eq!(pairs, vec![("a_2022.csv", false), ("b_2023.csv", true)]);
 }

@@ -8,7 +8,8 @@ use std::process::Command;
 
 use cimon::catalog::Catalog;
 use cimon::report::template::fmt_num;
-use cimon::store::Table;
+use cimon::results::{GrowthRow, IndexRow, SensitivityRow, UncertaintyRow};
+use cimon::tables::read;
 use common::{cimon, cimon_env, copy_dir, repo, snapshot};
 
 /// Ingest and compute the sample into a temp dir.
@@ -48,13 +49,10 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
     assert!(run.stdout.contains("26 reports for 2024 (26 rendered, 0 unchanged"), "{}", run.stdout);
 
     // Every county of 2024 under `code-name.pdf`, and the overview; nothing else, no leftovers.
-    let index = Table::read(&out.join("results"), "index").unwrap();
-    let (codes, names, years) =
-        (index.str("region_code").unwrap(), index.str("region_name").unwrap(), index.i32("year").unwrap());
-    let mut expected: Vec<String> = (0..index.len())
-        .filter(|&i| years[i] == Some(2024))
-        .map(|i| format!("{}-{}.pdf", codes[i].unwrap(), names[i].unwrap()))
-        .collect();
+    let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
+    let of_2024: Vec<&IndexRow> = index.iter().filter(|r| r.year == 2024).collect();
+    let mut expected: Vec<String> =
+        of_2024.iter().map(|r| format!("{}-{}.pdf", r.region_code, r.region_name)).collect();
     assert_eq!(expected.len(), 25);
     expected.push("overview.pdf".into());
     expected.sort();
@@ -63,9 +61,8 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
 
     // 东宝区's report says what the tables say.
     let text = pdftotext(&out.join("reports/420802-东宝区.pdf"));
-    let row = (0..index.len()).find(|&i| codes[i] == Some("420802") && years[i] == Some(2024)).unwrap();
-    let value = index.f64("index").unwrap()[row].unwrap();
-    let rank = index.u32("rank").unwrap()[row].unwrap();
+    let row = of_2024.iter().find(|r| r.region_code == "420802").unwrap();
+    let (value, rank) = (row.index.unwrap(), row.rank.unwrap());
     for needle in [
         "东宝区".to_string(),
         "示例数据".to_string(),
@@ -77,29 +74,16 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
         assert!(text.contains(&needle), "county report lacks {needle:?}\n{text}");
     }
     // The rank's 90% interval from the sensitivity analysis.
-    let unc = Table::read(&out.join("results"), "uncertainty").unwrap();
-    let (u_code, u_year, lo, hi) = (
-        unc.str("region_code").unwrap(),
-        unc.i32("year").unwrap(),
-        unc.u32("p05_rank").unwrap(),
-        unc.u32("p95_rank").unwrap(),
-    );
-    let j = (0..unc.len()).find(|&j| u_code[j] == Some("420802") && u_year[j] == Some(2024)).unwrap();
-    let interval = format!("90% 区间 {}–{}", lo[j].unwrap(), hi[j].unwrap());
+    let unc: Vec<UncertaintyRow> = read(&out.join("results")).unwrap();
+    let u = unc.iter().find(|u| u.region_code == "420802" && u.year == 2024).unwrap();
+    let interval = format!("90% 区间 {}–{}", u.p05_rank.unwrap(), u.p95_rank.unwrap());
     assert!(text.contains(&format!("居第 {rank} 位（{interval}）")), "no {interval:?}\n{text}");
     // Every indicator with its value as the growth table has it, formatted as the template does.
     let catalog = Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
-    let growth = Table::read(&out.join("results"), "growth").unwrap();
-    let (g_code, g_year, g_ind, g_val) = (
-        growth.str("region_code").unwrap(),
-        growth.i32("year").unwrap(),
-        growth.str("indicator").unwrap(),
-        growth.f64("value").unwrap(),
-    );
+    let growth: Vec<GrowthRow> = read(&out.join("results")).unwrap();
     for ind in &catalog.indicators {
-        let i = (0..growth.len())
-            .find(|&i| g_code[i] == Some("420802") && g_year[i] == Some(2024) && g_ind[i] == Some(ind.code.as_str()))
-            .unwrap();
+        let g =
+            growth.iter().find(|g| &*g.region_code == "420802" && g.year == 2024 && *g.indicator == *ind.code).unwrap();
         // Typst spaces Latin from CJK ("R&D 经费"): compare without spaces.
         let name: String = ind.name_zh.split_whitespace().collect();
         let line = text
@@ -107,31 +91,29 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
             .filter(|l| l.contains("/25"))
             .find(|l| l.split_whitespace().collect::<String>().starts_with(&name))
             .unwrap_or_else(|| panic!("no table row for {}\n{text}", ind.name_zh));
-        let shown = fmt_num(g_val[i], None);
+        let shown = fmt_num(g.value, None);
         assert!(line.split_whitespace().any(|w| w == shown), "{}: expected {shown} in {line:?}", ind.code);
     }
     // The input files holding its values, with their sha256: not another prefecture's 2024 file.
-    let sources = Table::read(&out.join("store"), "sources").unwrap();
-    let (src_file, src_sha) = (sources.str("file").unwrap(), sources.str("sha256").unwrap());
-    for (file, sha) in src_file.iter().zip(&src_sha) {
-        let (file, sha) = (file.unwrap(), sha.unwrap());
+    let sources: Vec<cimon::store::SourceRow> = read(&out.join("store")).unwrap();
+    for s in &sources {
+        let (file, sha) = (s.file.as_str(), s.sha256.as_str());
         let own = !file.starts_with("inputs/2024/") || file.contains("荆门市");
         assert_eq!(text.contains(sha), own, "{file}: sha256 listed = {}", !own);
     }
 
     // The overview ranks every county.
     let text = pdftotext(&out.join("reports/overview.pdf"));
-    for i in (0..index.len()).filter(|&i| years[i] == Some(2024)) {
-        assert!(text.contains(names[i].unwrap()), "overview lacks {:?}", names[i]);
+    for r in &of_2024 {
+        assert!(text.contains(&r.region_name), "overview lacks {:?}", r.region_name);
     }
     assert!(text.contains("县域创新能力监测总报告") && text.contains("25 个县（市、区）"), "{text}");
-    for sha in &src_sha {
-        assert!(text.contains(sha.unwrap()), "the overview lacks the sha256 {sha:?}");
+    for s in &sources {
+        assert!(text.contains(&s.sha256), "the overview lacks the sha256 {}", s.sha256);
     }
     // It names the method choice that moves ranks most (largest total sensitivity index).
-    let sens = Table::read(&out.join("results"), "sensitivity").unwrap();
-    let (factor, total) = (sens.str("factor").unwrap(), sens.f64("total").unwrap());
-    let top = (0..sens.len()).max_by(|&a, &b| total[a].unwrap().total_cmp(&total[b].unwrap())).unwrap();
+    let sens: Vec<SensitivityRow> = read(&out.join("results")).unwrap();
+    let top = sens.iter().max_by(|a, b| a.total.total_cmp(&b.total)).unwrap();
     let names = [
         ("weights", "权重"),
         ("normalisation", "标准化方法"),
@@ -139,7 +121,7 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
         ("imputation", "缺失值插补"),
         ("indicator_exclusion", "剔除单项指标"),
     ];
-    let name = names.iter().find(|(f, _)| Some(*f) == factor[top]).unwrap().1;
+    let name = names.iter().find(|(f, _)| *f == top.factor.as_str()).unwrap().1;
     let flat: String = text.split_whitespace().collect();
     assert!(flat.contains(&format!("对排名影响最大的方法选择是{name}")), "{text}");
 }

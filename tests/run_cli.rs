@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader};
-use cimon::store::Table;
+use cimon::results::{AttainmentRow, IndexRow};
+use cimon::tables::read;
 use common::{cimon, copy_dir, repo, snapshot};
 
 /// A copy of the sample data with a config whose output directory is `out` beside it.
@@ -148,8 +149,8 @@ fn a_changed_input_rerenders_only_the_reports_it_changes() {
         .collect();
     assert_eq!(changed, vec!["reports/420802-东宝区.pdf", "reports/420881-钟祥市.pdf", "reports/overview.pdf"]);
     // The stored value did change.
-    let rev_table = Table::read(&out.join("store"), "revisions").unwrap();
-    assert_eq!(rev_table.len(), 3);
+    let revisions: Vec<cimon::store::RevisionRow> = read(&out.join("store")).unwrap();
+    assert_eq!(revisions.len(), 3);
 }
 
 #[test]
@@ -173,7 +174,7 @@ fn a_run_killed_at_any_stage_leaves_the_published_outputs_intact() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         assert_eq!(published(&out), before, "killed during {phase}: published outputs changed");
-        let index = Table::read(&out.join("results"), "index").unwrap();
+        let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
         assert_eq!(index.len(), 250, "killed during {phase}: results unreadable");
         // The lock died with the process: the next run is not blocked, and clears the leftovers.
         cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
@@ -229,26 +230,20 @@ fn the_workbook_has_the_results_in_chinese() {
     cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(out.join("results/results.xlsx")).unwrap();
     assert_eq!(wb.sheet_names(), vec!["指数与排名", "指标与增速", "目标达成", "方法说明"]);
-    let index = Table::read(&out.join("results"), "index").unwrap();
+    let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
     let sheet = wb.worksheet_range("指数与排名").unwrap();
     let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
     assert_eq!(&header[..7], &["年份", "区划代码", "县（市、区）", "所属市（州）", "省份", "创新能力指数", "排名"]);
     assert_eq!(sheet.height(), index.len() + 1);
     // 东宝区 2024: the index and rank as in index.parquet.
-    let (codes, years, values, ranks) = (
-        index.str("region_code").unwrap(),
-        index.i32("year").unwrap(),
-        index.f64("index").unwrap(),
-        index.u32("rank").unwrap(),
-    );
-    let i = (0..index.len()).find(|&i| codes[i] == Some("420802") && years[i] == Some(2024)).unwrap();
+    let dongbao = index.iter().find(|r| r.region_code == "420802" && r.year == 2024).unwrap();
     let row = sheet
         .rows()
         .find(|r| r[1] == Data::String("420802".into()) && r[0] == Data::Float(2024.0))
         .expect("东宝区 2024 in the workbook");
     assert_eq!(row[2], Data::String("东宝区".into()));
-    assert_eq!(row[5], Data::Float(values[i].unwrap()));
-    assert_eq!(row[6], Data::Float(f64::from(ranks[i].unwrap())));
+    assert_eq!(row[5], Data::Float(dongbao.index.unwrap()));
+    assert_eq!(row[6], Data::Float(f64::from(dongbao.rank.unwrap())));
     // Indicators of the latest year only; every target evaluation.
     let growth = wb.worksheet_range("指标与增速").unwrap();
     let catalog = cimon::catalog::Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
@@ -257,7 +252,7 @@ fn the_workbook_has_the_results_in_chinese() {
         25 * catalog.indicators.len() + 1,
         "25 counties × every catalog series, and the header"
     );
-    let attainment = Table::read(&out.join("results"), "attainment").unwrap();
+    let attainment: Vec<AttainmentRow> = read(&out.join("results")).unwrap();
     let targets = wb.worksheet_range("目标达成").unwrap();
     assert_eq!(targets.height(), attainment.len() + 1);
     assert!(targets

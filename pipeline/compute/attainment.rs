@@ -3,31 +3,11 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::{Catalog, Kind};
+use crate::results::{Note, Status};
 use crate::targets::{Op, Target, TargetKind};
 
 /// A county's yearly series of one indicator.
 pub type Series = BTreeMap<i32, Option<f64>>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Achieved,
-    OnTrack,
-    AtRisk,
-    OffTrack,
-    NoData,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Achieved => "achieved",
-            Status::OnTrack => "on_track",
-            Status::AtRisk => "at_risk",
-            Status::OffTrack => "off_track",
-            Status::NoData => "no_data",
-        }
-    }
-}
 
 /// Projected attainment at or above this share counts as "at risk" rather than "off track".
 pub const AT_RISK_FLOOR: f64 = 0.9;
@@ -36,39 +16,9 @@ pub const AT_RISK_GROWTH_POINTS: f64 = 1.0;
 /// Years of history used for the trend projection.
 pub const TREND_YEARS: i32 = 3;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attainment {
-    pub target_id: String,
-    pub region_code: String,
-    pub indicator: String,
-    pub kind: TargetKind,
-    /// The year the target is judged at: its end year, or the latest year with data before it.
-    pub eval_year: Option<i32>,
-    /// Level/flow: value in eval_year; cumulative: running sum; growth: realised average growth (%).
-    pub actual: Option<f64>,
-    /// Level/flow/cumulative threshold, or the lower end of a growth range (%).
-    pub target: Option<f64>,
-    pub attainment: Option<f64>,
-    pub attainment_capped: Option<f64>,
-    /// Average annual growth (%) still needed from eval_year to reach a level target by its end
-    /// (percentage points a year for ratio indicators; for cumulative: amount needed per remaining year).
-    pub needed_per_year: Option<f64>,
-    /// Value expected at the end year from the recent trend.
-    pub projected: Option<f64>,
-    pub status: Status,
-    pub note: String,
-}
-
-/// One year of a flow or cumulative target.
-#[derive(Debug, Clone, PartialEq)]
-pub struct YearDetail {
-    pub target_id: String,
-    pub region_code: String,
-    pub year: i32,
-    pub value: Option<f64>,
-    pub running_sum: Option<f64>,
-    pub met: Option<bool>,
-}
+/// A target's judgement for one county is a row of the `attainment` table; flow and cumulative
+/// targets add one row per year of their period.
+pub use crate::results::{AttainmentRow as Attainment, AttainmentYearRow as YearDetail};
 
 fn meets(op: Op, x: f64, t: f64) -> bool {
     match op {
@@ -133,7 +83,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
         needed_per_year: None,
         projected: None,
         status: Status::NoData,
-        note: String::new(),
+        note: None,
     };
     let mut details = Vec::new();
     // The series covers every year of the panel: its last key is the latest year reported at all,
@@ -141,14 +91,14 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
     let data_end = s.keys().next_back().copied();
     let end_missing = data_end.is_some_and(|last| t.end <= last) && value(s, t.end).is_none();
     if end_missing && t.kind != TargetKind::Flow && t.kind != TargetKind::Cumulative {
-        a.note = format!("no value in the end year {}", t.end);
+        a.note = Some(Note::NoEndValue { year: t.end });
         return (a, details);
     }
     match t.kind {
         TargetKind::Level => {
             let (op, tv) = (t.op.unwrap_or(Op::AtLeast), t.value.unwrap_or(f64::NAN));
             let Some((y, x)) = latest(s, t.end) else {
-                a.note = "no value up to the end year".into();
+                a.note = Some(Note::NoValueUpToEnd);
                 return (a, details);
             };
             a.eval_year = Some(y);
@@ -164,7 +114,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
             a.status = if meets(op, x, tv) {
                 Status::Achieved
             } else if left == 0 {
-                a.note = format!("not reached by {}", t.end);
+                a.note = Some(Note::NotReached { year: t.end });
                 Status::OffTrack
             } else {
                 match a.projected {
@@ -172,7 +122,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                     Some(p) if ratio(op, p, tv).is_some_and(|r| r >= AT_RISK_FLOOR) => Status::AtRisk,
                     Some(_) => Status::OffTrack,
                     None => {
-                        a.note = "too little history for a trend".into();
+                        a.note = Some(Note::TooLittleHistory);
                         Status::AtRisk
                     }
                 }
@@ -180,16 +130,16 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
         }
         TargetKind::Growth => {
             let Some(x0) = value(s, t.start) else {
-                a.note = format!("no value in the base year {}", t.start);
+                a.note = Some(Note::NoBaseValue { year: t.start });
                 return (a, details);
             };
             let Some((y, x)) = latest(s, t.end).filter(|(y, _)| *y > t.start) else {
-                a.note = "no value after the base year".into();
+                a.note = Some(Note::NoValueAfterBase);
                 return (a, details);
             };
             a.eval_year = Some(y);
             let Some(g) = avg_growth_pct(x0, x, y - t.start) else {
-                a.note = "growth undefined (a value is zero or negative)".into();
+                a.note = Some(Note::GrowthUndefined);
                 return (a, details);
             };
             a.actual = Some(g);
@@ -212,7 +162,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                 t.min.is_some() && t.max.is_some() && ((direction > 0.0 && above) || (direction < 0.0 && below));
             let done = y >= t.end;
             if better_side {
-                a.note = format!("growth {g:.1}% beyond the range on the better side");
+                a.note = Some(Note::BeyondRange { growth: g });
             }
             let gap = if below {
                 t.min.unwrap() - g
@@ -262,7 +212,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                 });
             }
             if seen == 0 {
-                a.note = "no value in the period".into();
+                a.note = Some(Note::NoValueInPeriod);
                 return (a, details);
             }
             a.eval_year = Some(last);
@@ -272,7 +222,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                 a.actual = details.iter().rev().find_map(|d| d.value);
                 a.attainment = Some(met_years as f64 / seen as f64);
                 a.attainment_capped = a.attainment;
-                a.note = format!("met in {met_years} of {seen} years so far");
+                a.note = Some(Note::MetYears { met: met_years as u32, seen: seen as u32 });
                 a.status = match (all_met, left) {
                     (true, 0) => Status::Achieved,
                     (true, _) => Status::OnTrack,
@@ -300,7 +250,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                     Status::OffTrack
                 };
                 if !all_met && details.iter().any(|d| d.year <= last && d.value.is_none()) {
-                    a.note = "missing years counted as zero".into();
+                    a.note = Some(Note::MissingCountedZero);
                 }
             }
         }
@@ -420,7 +370,7 @@ mod tests {
         let s = series(&[(2020, Some(1.0)), (2021, Some(0.9))]);
         let t = target(TargetKind::Growth, "energy_intensity", None, None, Some(-8.0), Some(-3.0), 2020, 2021);
         let (a, _) = evaluate(&t, "x", &s, &catalog());
-        assert_eq!(a.status, Status::Achieved, "{}", a.note);
+        assert_eq!(a.status, Status::Achieved, "{:?}", a.note);
         // A rise above 5–8% is fine for a higher-is-better indicator …
         let s = series(&[(2020, Some(100.0)), (2021, Some(120.0))]);
         let t = target(TargetKind::Growth, "tech_contract_value", None, None, Some(5.0), Some(8.0), 2020, 2021);
@@ -437,7 +387,7 @@ mod tests {
         let s = series(&[(2019, Some(50.0)), (2020, None), (2021, Some(90.0))]);
         let t = target(TargetKind::Level, "hitech_ent_count", Some(Op::AtLeast), Some(60.0), None, None, 2018, 2020);
         let (a, _) = evaluate(&t, "x", &s, &catalog());
-        assert_eq!((a.status, a.note.as_str()), (Status::NoData, "no value in the end year 2020"));
+        assert_eq!((a.status, a.note), (Status::NoData, Some(Note::NoEndValue { year: 2020 })));
         // A flow whose last year is blank is not met in that year.
         let s = series(&[(2018, Some(120.0)), (2019, Some(130.0)), (2020, None)]);
         let t = target(TargetKind::Flow, "st_commissioners", Some(Op::AtLeast), Some(100.0), None, None, 2018, 2020);
@@ -469,7 +419,7 @@ mod tests {
         assert!((a.needed_per_year.unwrap() - 8.5).abs() < 1e-12, "(30 − 13) / 2");
         // Pace 13/3 a year → 13 + 2·4.33 = 21.67 < 27 → off track.
         assert_eq!(a.status, Status::OffTrack);
-        assert_eq!(a.note, "missing years counted as zero");
+        assert_eq!(a.note, Some(Note::MissingCountedZero));
         let (a, _) = evaluate(&t, "x", &Series::new(), &catalog());
         assert_eq!(a.status, Status::NoData);
     }

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::index::Panel;
 use crate::catalog::{Catalog, Kind};
+use crate::results::GrowthNote;
 
 /// A growth measure over a fixed span, or since a base year.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,30 +25,37 @@ impl Span {
             Span::Since(b) => format!("since_{b}"),
         }
     }
-}
 
-/// Why a change is null.
-pub const NOTE_VALUE_MISSING: &str = "value missing";
-pub const NOTE_NO_BASE: &str = "no value in the base year";
-pub const NOTE_BAD_BASE: &str = "base is zero or negative";
+    /// The span of a growth column name (`column` backwards); None for any other column.
+    pub fn parse(column: &str) -> Option<Span> {
+        if column == "yoy" {
+            return Some(Span::Years(1));
+        }
+        let years = |s: &str| s.parse::<i32>().ok().filter(|_| s.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(n) = column.strip_prefix("avg_").and_then(|c| c.strip_suffix('y')) {
+            return years(n).filter(|&n| n > 1).map(Span::Years);
+        }
+        column.strip_prefix("since_").and_then(years).map(Span::Since)
+    }
+}
 
 /// One measure for every row of the panel (row = `y * units + u`), per indicator.
 pub struct Measure {
     pub span: Span,
     /// change[k][row]
     pub change: Vec<Vec<Option<f64>>>,
-    pub note: Vec<Vec<Option<&'static str>>>,
+    pub note: Vec<Vec<Option<GrowthNote>>>,
 }
 
 /// The change from `a` (n years earlier) to `b`: percent a year (水平法) or points a year for ratios.
-pub fn change(a: Option<f64>, b: Option<f64>, n: i32, ratio: bool) -> Result<f64, &'static str> {
-    let b = b.ok_or(NOTE_VALUE_MISSING)?;
-    let a = a.ok_or(NOTE_NO_BASE)?;
+pub fn change(a: Option<f64>, b: Option<f64>, n: i32, ratio: bool) -> Result<f64, GrowthNote> {
+    let b = b.ok_or(GrowthNote::ValueMissing)?;
+    let a = a.ok_or(GrowthNote::NoBase)?;
     if ratio {
         return Ok((b - a) / n as f64);
     }
     if a <= 0.0 || b < 0.0 {
-        return Err(NOTE_BAD_BASE);
+        return Err(GrowthNote::BadBase);
     }
     Ok(((b / a).powf(1.0 / n as f64) - 1.0) * 100.0)
 }
@@ -122,16 +130,26 @@ mod tests {
         assert_eq!(m.iter().map(|m| m.span.column()).collect::<Vec<_>>(), ["yoy", "avg_3y", "since_2020"]);
         let (yoy, avg3, since) = (&m[0], &m[1], &m[2]);
         assert!((yoy.change[0][1].unwrap() - 10.0).abs() < 1e-12);
-        assert_eq!((yoy.change[0][3], yoy.note[0][3]), (None, Some(NOTE_BAD_BASE)), "0 → 121: null, never inf");
-        assert_eq!((yoy.change[0][0], yoy.note[0][0]), (None, Some(NOTE_NO_BASE)));
+        assert_eq!((yoy.change[0][3], yoy.note[0][3]), (None, Some(GrowthNote::BadBase)), "0 → 121: null, never inf");
+        assert_eq!((yoy.change[0][0], yoy.note[0][0]), (None, Some(GrowthNote::NoBase)));
         // 100 → 121 over 3 years: 1.21^(1/3) − 1 = 6.5602%.
         assert!((avg3.change[0][3].unwrap() - (1.21f64.powf(1.0 / 3.0) - 1.0) * 100.0).abs() < 1e-12);
         assert_eq!(since.change[0][2], Some(-100.0), "a fall to 0 is −100%");
         // Ratio: points a year. 1.0 → 2.0 over 3 years; 1.6 → 2.0 in one.
         assert!((avg3.change[1][3].unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert!((yoy.change[1][3].unwrap() - 0.4).abs() < 1e-12);
-        assert_eq!(yoy.note[1][2], Some(NOTE_NO_BASE));
-        assert_eq!(yoy.note[1][1], Some(NOTE_VALUE_MISSING));
+        assert_eq!(yoy.note[1][2], Some(GrowthNote::NoBase));
+        assert_eq!(yoy.note[1][1], Some(GrowthNote::ValueMissing));
         assert_eq!(since.change[1][0], None, "no measure in the base year itself");
+    }
+
+    #[test]
+    fn column_names_parse_back_to_their_span() {
+        for span in [Span::Years(1), Span::Years(3), Span::Years(10), Span::Since(2015)] {
+            assert_eq!(Span::parse(&span.column()), Some(span));
+        }
+        for other in ["yoy_note", "avg_3y_note", "avg_1y", "avg_xy", "since_", "value", "since_2015_note"] {
+            assert_eq!(Span::parse(other), None, "{other}");
+        }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::methods::{self, Aggregation, MethodError, Normalisation, TreatDetail, TreatParams};
 use crate::catalog::Catalog;
+use crate::results::RatioGroup;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,13 +66,14 @@ pub enum Comparison {
     BaseYear,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WeightScheme {
-    Catalog,
-    Equal,
-    /// 熵权法 on the pooled panel, at every level.
-    Entropy,
+crate::keyed! {
+    /// Where the weights come from.
+    pub enum WeightScheme {
+        Catalog = "catalog",
+        Equal = "equal",
+        /// 熵权法 on the pooled panel, at every level.
+        Entropy = "entropy",
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,7 +225,7 @@ pub struct IndexResult {
     /// Rank of every aggregate node's score within the year.
     pub node_rank: BTreeMap<String, Vec<Option<u32>>>,
     pub casted_tier: Vec<Option<u8>>,
-    pub ratio_group: Vec<Option<&'static str>>,
+    pub ratio_group: Vec<Option<RatioGroup>>,
     /// Index / the year's average index.
     pub ratio_to_average: Vec<Option<f64>>,
 }
@@ -528,13 +530,13 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
                 let [a, b, c] = method.tiers.ratio_thresholds;
                 ratio_to_average[i] = Some(ratio);
                 ratio_group[i] = Some(if ratio > c {
-                    "leader"
+                    RatioGroup::Leader
                 } else if ratio > b {
-                    "strong"
+                    RatioGroup::Strong
                 } else if ratio >= a {
-                    "moderate"
+                    RatioGroup::Moderate
                 } else {
-                    "emerging"
+                    RatioGroup::Emerging
                 });
             }
         }
@@ -671,7 +673,7 @@ factor = 1
         assert_eq!(r.rank_prefecture, vec![Some(2), Some(1), Some(1)]);
         // Average 50: above it tier 1, below it and below 50 tier 3.
         assert_eq!(r.casted_tier, vec![Some(3), Some(1), Some(1)]);
-        assert_eq!(r.ratio_group[2], Some("leader"), "81.25 / 50 = 1.625 > 1.25");
+        assert_eq!(r.ratio_group[2], Some(RatioGroup::Leader), "81.25 / 50 = 1.625 > 1.25");
         let w: Vec<f64> = r.weights.iter().filter(|w| w.node == "a").map(|w| w.effective).collect();
         assert_eq!(w, vec![0.25, 0.75]);
     }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::index::{self, Agg, Imputation, IndexError, IndexResult, Method, NodeInfo, NormKind, Panel};
 use super::methods;
 use crate::catalog::Catalog;
+use crate::results::{Choice, Options};
 
 /// `[sensitivity]` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,9 +67,9 @@ pub struct Interval {
 /// First-order and total sensitivity index of one choice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Index {
-    pub factor: &'static str,
+    pub factor: Choice,
     /// The options switched between, for readers.
-    pub options: String,
+    pub options: Options,
     pub first_order: f64,
     pub total: f64,
 }
@@ -93,13 +94,13 @@ enum Factor {
 }
 
 impl Factor {
-    fn name(self) -> &'static str {
+    fn name(self) -> Choice {
         match self {
-            Factor::Weights => "weights",
-            Factor::Normalisation(_) => "normalisation",
-            Factor::Aggregation(_) => "aggregation",
-            Factor::Imputation => "imputation",
-            Factor::Exclusion(_) => "indicator_exclusion",
+            Factor::Weights => Choice::Weights,
+            Factor::Normalisation(_) => Choice::Normalisation,
+            Factor::Aggregation(_) => Choice::Aggregation,
+            Factor::Imputation => Choice::Imputation,
+            Factor::Exclusion(_) => Choice::IndicatorExclusion,
         }
     }
 
@@ -285,13 +286,13 @@ pub fn analyse(
     let all: Vec<f64> = ya.iter().chain(yb).copied().collect();
     let mean = all.iter().sum::<f64>() / all.len() as f64;
     let variance = all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / all.len() as f64;
-    let options = |fac: Factor| -> String {
+    let options = |fac: Factor| -> Options {
         match fac {
-            Factor::Weights => format!("±{:.0}% uniform noise on every weight", s.weight_noise * 100.0),
-            Factor::Normalisation(_) => names(&norms),
-            Factor::Aggregation(_) => names(&d.aggregations),
-            Factor::Imputation => names(&imputations),
-            Factor::Exclusion(k) => format!("none or one of the {} scored indicators", k - 1),
+            Factor::Weights => Options::Noise { percent: s.weight_noise * 100.0 },
+            Factor::Normalisation(_) => Options::Choices { names: names(&norms) },
+            Factor::Aggregation(_) => Options::Choices { names: names(&d.aggregations) },
+            Factor::Imputation => Options::Choices { names: names(&imputations) },
+            Factor::Exclusion(k) => Options::LeaveOneOut { indicators: k as u32 - 1 },
         }
     };
     let indices = factors
@@ -343,9 +344,9 @@ pub fn analyse(
 }
 
 /// Options as the config file spells them: `minmax, zscore`.
-fn names<T: Serialize>(options: &[T]) -> String {
+fn names<T: Serialize>(options: &[T]) -> Vec<String> {
     let name = |o: &T| serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    options.iter().map(name).collect::<Vec<_>>().join(", ")
+    options.iter().map(name).collect()
 }
 
 /// One replication's outcome.
@@ -597,9 +598,9 @@ factor = 1
     fn a_choice_that_cannot_change_anything_has_zero_indices() {
         // No value is missing, so switching imputation on and off changes nothing.
         let (a, _) = analyse_with(&settings());
-        let imp = a.indices.iter().find(|i| i.factor == "imputation").expect("imputation is a factor");
+        let imp = a.indices.iter().find(|i| i.factor == Choice::Imputation).expect("imputation is a factor");
         assert_eq!((imp.first_order, imp.total), (0.0, 0.0));
-        let norm = a.indices.iter().find(|i| i.factor == "normalisation").unwrap();
+        let norm = a.indices.iter().find(|i| i.factor == Choice::Normalisation).unwrap();
         assert!(norm.total > 0.0, "{:?}", a.indices);
     }
 

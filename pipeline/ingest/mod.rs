@@ -63,17 +63,19 @@ pub struct Revision {
     pub new_source: Loc,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceInfo {
-    pub file: String,
-    pub sha256: String,
-    pub bytes: u64,
-    pub format: String,
-    pub layout: String,
-    pub revision: bool,
-    /// The file says it holds synthetic data (示例数据 in a title or note row); reports then carry a notice.
-    pub synthetic: bool,
-    pub observations: usize,
+crate::table! {
+    /// One input file as read: the store's `sources` table.
+    pub struct SourceInfo in "sources" {
+        file: String,
+        sha256: String,
+        bytes: u64,
+        format: String,
+        layout: String,
+        revision: bool,
+        /// The file says it holds synthetic data (示例数据 in a title or note row); reports then carry a notice.
+        synthetic: bool,
+        observations: u64,
+    }
 }
 
 /// Everything the store holds, validated.
@@ -219,7 +221,7 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
             layout: layouts.into_iter().collect::<Vec<_>>().join("+"),
             revision: f.is_revision(),
             synthetic: grids.iter().any(declares_synthetic),
-            observations: obs.len(),
+            observations: obs.len() as u64,
         });
         if f.is_revision() {
             revised.extend(obs);

@@ -5,19 +5,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
+crate::keyed! {
+    /// An error stops the ingest; a warning is stored with the data. Errors sort first.
+    pub enum Severity {
+        Error = "error",
+        Warning = "warning",
     }
 }
 

@@ -4,6 +4,10 @@
 //! published: the previous `reports/` stays as it was and the error lists every failure.
 
 pub mod context;
+pub mod county;
+pub mod labels;
+pub mod model;
+pub mod overview;
 pub mod template;
 pub mod typst;
 
@@ -13,8 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use context::Lang;
-use context::{Contexts, CountyReport, Meta, Overview, Tables};
+use context::Tables;
+pub use labels::Lang;
+use model::{Contexts, CountyReport, Meta, Overview};
 use template::Templates;
 use typst::Typst;
 
@@ -165,11 +170,11 @@ pub fn creation_timestamp(year: i32, source_date_epoch: Option<&str>) -> i64 {
 pub fn render(
     inputs: &Inputs<'_>,
     settings: &ReportSettings,
+    tools: &Tools,
     progress: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> Result<Outcome, ReportError> {
     let staging = store::staging_dir(inputs.dir)?;
-    let tools = Tools::load(settings)?;
-    match render_into(&staging, inputs, settings, &tools, progress) {
+    match render_into(&staging, inputs, settings, tools, progress) {
         Ok(outcome) => {
             store::publish_dir(&staging, inputs.dir)?;
             Ok(outcome)
@@ -191,7 +196,7 @@ pub struct Tools {
 impl Tools {
     pub fn load(settings: &ReportSettings) -> Result<Tools, ReportError> {
         let typst = Typst::find(settings.typst.as_deref(), &settings.fonts)?;
-        let templates = Templates::load(settings.templates.as_deref(), settings.lang.as_str())?;
+        let templates = Templates::load(settings.templates.as_deref(), settings.lang)?;
         Ok(Tools { typst, templates })
     }
 }
@@ -209,9 +214,10 @@ pub fn render_into(
     if !inputs.results.join("index.parquet").is_file() {
         return Err(ReportError::NoResults { path: inputs.results.to_path_buf() });
     }
-    let tables = Tables::load(inputs.results, inputs.store)?;
+    let tables = Tables::load(inputs.results, inputs.store, settings.year)?;
     let Contexts { meta, counties, overview } =
-        context::build(&tables, inputs.catalog, inputs.registry, inputs.targets, settings.year, settings.lang)?;
+        context::build(&tables, inputs.catalog, inputs.registry, inputs.targets, settings.lang);
+    drop(tables);
     typst.set_timestamp(creation_timestamp(meta.year, std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()));
 
     let mut jobs = vec![Job {

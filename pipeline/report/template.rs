@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use minijinja::value::{Value, ValueKind};
+use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
+
+use super::labels::{fill, Labels, Lang};
 
 pub const COUNTY: &str = "county.typ.j2";
 pub const OVERVIEW: &str = "overview.typ.j2";
@@ -22,7 +24,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("style.typ.j2", include_str!("../../report-templates/style.typ.j2")),
     ("appendix.typ.j2", include_str!("../../report-templates/appendix.typ.j2")),
     ("charts.typ", include_str!("../../report-templates/charts.typ")),
-    (LABELS, include_str!("../../report-templates/labels.toml")),
+    (LABELS, super::labels::BUILTIN),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +50,7 @@ pub struct Templates {
 
 impl Templates {
     /// Load from `dir`, or the built-in set; syntax errors are reported here, naming file and line.
-    pub fn load(dir: Option<&Path>, lang: &str) -> Result<Templates, TemplateError> {
+    pub fn load(dir: Option<&Path>, lang: Lang) -> Result<Templates, TemplateError> {
         let mut sources = BTreeMap::new();
         match dir {
             None => {
@@ -76,14 +78,9 @@ impl Templates {
             }
         }
         let labels_path = dir.map_or_else(|| LABELS.to_string(), |d| d.join(LABELS).display().to_string());
-        let labels: toml::Table = toml::from_str(&sources[LABELS]).map_err(|e| TemplateError::Labels {
-            path: labels_path.clone(),
-            message: crate::config::toml_error(&sources[LABELS], &e),
-        })?;
-        let t = labels.get(lang).cloned().ok_or_else(|| TemplateError::Labels {
-            path: labels_path,
-            message: format!("no [{lang}] table of labels for the report language"),
-        })?;
+        let t = Labels::parse(&sources[LABELS], lang)
+            .map_err(|message| TemplateError::Labels { path: labels_path, message })?
+            .table;
 
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -112,24 +109,9 @@ impl Templates {
                 None => "—".into(),
             })
         });
-        env.add_filter("translate", |v: Value, table: Value| -> Value {
-            let text = v.to_string();
-            if let Ok(keys) = table.try_iter() {
-                for k in keys {
-                    let pattern = k.to_string();
-                    if let Some(args) = match_pattern(&text, &pattern) {
-                        let mut out = table.get_item(&k).map(|x| x.to_string()).unwrap_or_default();
-                        for (i, a) in args.iter().enumerate() {
-                            out = out.replace(&format!("{{{}}}", i + 1), a);
-                        }
-                        return Value::from(out);
-                    }
-                }
-            }
-            v
-        });
+        env.add_filter("fill", fill_filter);
         env.add_global("t", Value::from_serialize(&t));
-        env.add_global("lang", lang);
+        env.add_global("lang", lang.as_str());
         for (name, text) in &sources {
             if name.ends_with(".j2") || name.ends_with(".typ") {
                 env.add_template_owned(name.clone(), text.clone()).map_err(|e| template_error(&origin, dir, &e))?;
@@ -179,27 +161,35 @@ impl Templates {
     }
 }
 
-/// Match `text` against `pattern`, where each `{}` stands for some text; the texts in order.
-fn match_pattern(text: &str, pattern: &str) -> Option<Vec<String>> {
-    let parts: Vec<&str> = pattern.split("{}").collect();
-    let mut rest = text.strip_prefix(parts[0])?;
-    let mut args = Vec::new();
-    for (i, lit) in parts.iter().enumerate().skip(1) {
-        let last = i == parts.len() - 1;
-        let at = if last && lit.is_empty() {
-            rest.len()
-        } else if last {
-            if !rest.ends_with(lit) {
-                return None;
-            }
-            rest.len() - lit.len()
-        } else {
-            rest.find(lit)?
-        };
-        args.push(rest[..at].to_string());
-        rest = &rest[at + lit.len()..];
+/// `label | fill(map)` or `label | fill(name=value, …)`: the label's `{name}` placeholders
+/// filled with escaped values (numbers whole or with `{name:digits}` decimals; values already
+/// formatted by `num`, `signed` or `percent` as they are). The label itself is trusted markup.
+fn fill_filter(pattern: String, map: Option<Value>, kwargs: Kwargs) -> Result<Value, minijinja::Error> {
+    let mut args: Vec<(String, Value)> = Vec::new();
+    if let Some(m) = map.filter(|m| m.kind() == ValueKind::Map) {
+        for k in m.try_iter()? {
+            args.push((k.to_string(), m.get_item(&k)?));
+        }
     }
-    rest.is_empty().then_some(args)
+    for k in kwargs.args() {
+        args.push((k.to_string(), kwargs.get::<Value>(k)?));
+    }
+    let text = fill(&pattern, |name, digits| {
+        let v = &args.iter().rev().find(|(k, _)| k == name)?.1;
+        Some(if v.is_safe() {
+            v.to_string()
+        } else if v.is_none() || v.is_undefined() {
+            "—".to_string()
+        } else if v.kind() == ValueKind::Number {
+            match (as_f64(v), digits) {
+                (Some(x), None) if x.fract() == 0.0 => format!("{}", x as i64),
+                (x, d) => fmt_num(x, d),
+            }
+        } else {
+            escape_markup(&v.to_string())
+        })
+    });
+    Ok(Value::from_safe_string(text))
 }
 
 fn template_error(origin: &str, dir: Option<&Path>, e: &minijinja::Error) -> TemplateError {
@@ -412,18 +402,6 @@ mod tests {
         assert_eq!(fmt_signed(Some(1.26), 1), "+1.3");
         assert_eq!(fmt_signed(Some(-0.04), 1), "0.0");
         assert_eq!(fmt_signed(Some(-0.44), 1), "−0.4");
-    }
-
-    #[test]
-    fn notes_are_translated_by_pattern() {
-        assert_eq!(
-            match_pattern("met in 0 of 2 years so far", "met in {} of {} years so far"),
-            Some(vec!["0".to_string(), "2".to_string()])
-        );
-        assert_eq!(match_pattern("not reached by 2022", "not reached by {}"), Some(vec!["2022".to_string()]));
-        assert_eq!(match_pattern("no value in the period", "no value in the period"), Some(vec![]));
-        assert_eq!(match_pattern("no value in the period!", "no value in the period"), None);
-        assert_eq!(match_pattern("高新技术企业80家", "{}x"), None, "a CJK end against an ASCII literal");
     }
 
     #[test]

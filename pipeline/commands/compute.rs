@@ -1,0 +1,27 @@
+//! `cimon compute`: the index, growth and target attainment from the store, published as `results/`.
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::{compute, publish, stages};
+
+pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
+    let _lock = publish::locked(&cfg.out, "cimon compute")?;
+    let schemas = stages::load_schemas(cfg, true)?;
+    let computed = stages::compute(cfg, &schemas, &cfg.store_dir())?;
+    let tables = compute::write(&cfg.results_dir(), &computed, &schemas.catalog, &cfg.method, &cfg.growth)
+        .with_context(|| format!("cannot write the results {}", cfg.results_dir().display()))?;
+    if !quiet {
+        let s = compute::summary(&computed);
+        println!(
+            "computed the index for {} counties × {} years ({} indicators), {} target evaluations → {} ({})",
+            s.counties,
+            s.years,
+            s.indicators,
+            s.targets,
+            cfg.results_dir().display(),
+            tables.join(", ")
+        );
+    }
+    Ok(())
+}

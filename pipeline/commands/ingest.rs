@@ -1,0 +1,34 @@
+//! `cimon ingest`: validate the input files and publish the Parquet store, or write nothing.
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::console::Console;
+use crate::{ingest, publish, stages, store};
+
+pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
+    let _lock = publish::locked(&cfg.out, "cimon ingest")?;
+    let schemas = stages::load_schemas(cfg, false)?;
+    let dir = cfg.input_dir()?;
+    let files = ingest::collect_inputs(dir)?;
+    let targets_text = stages::targets_text(cfg)?;
+    let ingested = stages::ingest(&files, &schemas, &Console::new(quiet), None).map_err(|rejected| {
+        anyhow::Error::new(rejected)
+            .context(format!("input files in {} were refused; nothing was written", dir.display()))
+    })?;
+    let written =
+        store::write(&cfg.store_dir(), &ingested, &schemas.catalog, &schemas.registry, targets_text.as_deref())
+            .with_context(|| format!("cannot write the store {}", cfg.store_dir().display()))?;
+    if !quiet {
+        println!(
+            "ingested {} files: {} observations for {} years, {} warnings, {} revisions → {}",
+            ingested.sources.len(),
+            ingested.observations.len(),
+            written.years.len(),
+            ingested.warnings.len(),
+            ingested.revisions.len(),
+            cfg.store_dir().display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! One file per command. `Command` is what the command line asked for, already turned into a
+//! validated configuration by `cli`; the core below never sees clap.
+
+pub mod compute;
+pub mod explain;
+pub mod ingest;
+pub mod init;
+pub mod report;
+pub mod run;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::config::Config;
+
+pub enum Command {
+    Validate { config: Config, quiet: bool },
+    Ingest { config: Config, quiet: bool },
+    Compute { config: Config, quiet: bool },
+    Report { config: Config, quiet: bool },
+    Run { config: Config, quiet: bool, force: bool },
+    Explain { config: Config, county: String, year: Option<i32> },
+    Init { dir: PathBuf },
+    Synth(crate::synth::Options),
+}
+
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Validate { config, quiet } => validate::run(&config, quiet),
+        Command::Ingest { config, quiet } => ingest::run(&config, quiet),
+        Command::Compute { config, quiet } => compute::run(&config, quiet),
+        Command::Report { config, quiet } => report::run(&config, quiet),
+        Command::Run { config, quiet, force } => run::run(&config, quiet, force),
+        Command::Explain { config, county, year } => explain::run(&config, &county, year),
+        Command::Init { dir } => init::run(&dir),
+        Command::Synth(options) => crate::synth::run(&options),
+    }
+}

@@ -1,0 +1,141 @@
+//! Exit codes (documented in README.md; cron relies on them), and the code and the one-line hint
+//! for an error, from the first classified error in its chain.
+
+use crate::ingest::{Rejected, Severity};
+use crate::{catalog, commands, compute, config, ingest, lock, regions, report, store, targets};
+
+pub const OK: u8 = 0;
+/// Unexpected failure (I/O, a bug).
+pub const INTERNAL: u8 = 1;
+/// Bad command line, config file or schema file, or outputs to rebuild.
+pub const USAGE: u8 = 2;
+/// The input data failed validation; nothing was written.
+pub const DATA: u8 = 3;
+/// An external tool (typst) is missing or failed.
+pub const EXTERNAL: u8 = 4;
+/// Another run holds the output directory's lock.
+pub const LOCKED: u8 = 5;
+
+/// The exit code for an error.
+pub fn code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<Rejected>() {
+            return DATA;
+        }
+        if cause.is::<config::ConfigError>()
+            || cause.is::<catalog::CatalogError>()
+            || cause.is::<regions::RegistryError>()
+            || cause.is::<targets::TargetsError>()
+            || cause.is::<ingest::InputError>()
+            || cause.is::<commands::init::InitError>()
+            || cause.is::<compute::index::IndexError>()
+            || cause.is::<commands::explain::ExplainError>()
+            || matches!(
+                cause.downcast_ref::<compute::ComputeError>(),
+                Some(compute::ComputeError::UnknownRegions { .. })
+            )
+            || user_must_rebuild(cause)
+        {
+            return USAGE;
+        }
+        if let Some(e) = cause.downcast_ref::<lock::LockError>() {
+            return match e {
+                lock::LockError::Held { .. } => LOCKED,
+                lock::LockError::Io { .. } => INTERNAL,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<report::ReportError>() {
+            return match e {
+                report::ReportError::Typst(_) | report::ReportError::Failed { template_only: false, .. } => EXTERNAL,
+                report::ReportError::Template(_)
+                | report::ReportError::NoResults { .. }
+                | report::ReportError::Failed { template_only: true, .. }
+                | report::ReportError::Context(report::context::ContextError::NoYear { .. }) => USAGE,
+                _ => INTERNAL,
+            };
+        }
+    }
+    INTERNAL
+}
+
+/// A store error the user fixes by running a command: no store yet, or one of an older format.
+fn store_to_rebuild(e: &store::StoreError) -> bool {
+    matches!(e, store::StoreError::Missing { .. } | store::StoreError::Version { .. })
+}
+
+/// The store or results are missing or of an older format (directly, or inside a stage's error).
+fn user_must_rebuild(cause: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(e) = cause.downcast_ref::<store::StoreError>() {
+        return store_to_rebuild(e);
+    }
+    match cause.downcast_ref::<compute::ComputeError>() {
+        Some(compute::ComputeError::Store(e)) => return store_to_rebuild(e),
+        Some(_) => return false,
+        None => {}
+    }
+    match cause.downcast_ref::<report::ReportError>() {
+        Some(report::ReportError::Store(e))
+        | Some(report::ReportError::Context(report::context::ContextError::Store(e))) => store_to_rebuild(e),
+        _ => false,
+    }
+}
+
+fn missing_store(cause: &(dyn std::error::Error + 'static)) -> bool {
+    let missing = |e: &store::StoreError| matches!(e, store::StoreError::Missing { .. });
+    match (cause.downcast_ref::<store::StoreError>(), cause.downcast_ref::<compute::ComputeError>()) {
+        (Some(e), _) | (_, Some(compute::ComputeError::Store(e))) => missing(e),
+        _ => false,
+    }
+}
+
+/// A one-line suggestion printed under the error, when there is an obvious next step.
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    for cause in err.chain() {
+        if let Some(r) = cause.downcast_ref::<Rejected>() {
+            let errors = r.problems.iter().filter(|p| p.severity == Severity::Error).count();
+            return Some(format!(
+                "fix the {errors} error(s) listed above and run again; the previous store is unchanged"
+            ));
+        }
+        if let Some(e) = cause.downcast_ref::<report::ReportError>() {
+            match e {
+                report::ReportError::Typst(t) => return Some(report::typst::hint(t)),
+                report::ReportError::NoResults { .. } => {
+                    return Some("run `cimon ingest` and `cimon compute` with the same --out first".into())
+                }
+                report::ReportError::Failed { template_only: true, .. } | report::ReportError::Template(_) => {
+                    return Some("fix the template named above; `--keep-sources` keeps the generated .typ files".into())
+                }
+                report::ReportError::Failed { .. } => {
+                    return Some("run again with --keep-sources to inspect the generated .typ files".into())
+                }
+                _ => {}
+            }
+        }
+        if let Some(config::ConfigError::Invalid { .. }) = cause.downcast_ref::<config::ConfigError>() {
+            return Some(
+                "`cimon init DIR` writes a starter config with every key, its allowed values and default".into(),
+            );
+        }
+        if let Some(lock::LockError::Held { .. }) = cause.downcast_ref::<lock::LockError>() {
+            return Some("wait for the other run to finish; a killed run's lock is released by the system".into());
+        }
+        if missing_store(cause) {
+            return Some("run `cimon ingest INPUT_DIR --out DIR` (then `cimon compute`) with the same --out".into());
+        }
+        if let Some(compute::ComputeError::UnknownRegions { .. }) = cause.downcast_ref::<compute::ComputeError>() {
+            return Some("pass the registry the store was ingested with (--regions), or ingest again".into());
+        }
+        if let Some(catalog::CatalogError::Io { .. }) = cause.downcast_ref::<catalog::CatalogError>() {
+            return Some(
+                "run from the project directory, or pass --catalog / set [schemas] catalog in the config".into(),
+            );
+        }
+        if let Some(regions::RegistryError::Io { .. }) = cause.downcast_ref::<regions::RegistryError>() {
+            return Some(
+                "run from the project directory, or pass --regions / set [schemas] regions in the config".into(),
+            );
+        }
+    }
+    None
+}

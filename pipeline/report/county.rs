@@ -1,0 +1,211 @@
+//! One county's report context: standing and summary counts, history, dimensions with the
+//! strongest and weakest, every indicator with growth, rank and flags, targets, its input files.
+
+use std::collections::HashMap;
+
+use super::context::Year;
+use super::model::*;
+use crate::catalog::Kind;
+use crate::compute::growth::Span;
+use crate::results::derive::{self, strongest_and_weakest};
+use crate::results::{AttainmentRow, ChangeUnit, GrowthRow, IndexRow, Status};
+use crate::targets::{Op, Target};
+
+/// Every county of the report year, in the order of the ranking.
+pub fn reports(y: &Year<'_>) -> Vec<CountyReport> {
+    let t = y.t;
+    let averages = y.dimension_averages();
+    let weights: HashMap<&str, f64> = t
+        .weights
+        .iter()
+        .filter(|w| w.node == y.catalog.index.code)
+        .map(|w| (w.child.as_str(), w.effective_weight))
+        .collect();
+    let growth: HashMap<(&str, &str), &GrowthRow> =
+        t.growth.iter().filter(|g| g.year == y.year).map(|g| ((&*g.region_code, &*g.indicator), g)).collect();
+    let ranks = indicator_ranks(y);
+    let flags: HashMap<(&str, &str), (bool, bool)> = t
+        .normalised
+        .iter()
+        .filter(|n| n.year == y.year)
+        .map(|n| ((&*n.region_code, &*n.indicator), (n.imputed, n.treated)))
+        .collect();
+    let mut attainment: HashMap<&str, Vec<&AttainmentRow>> = HashMap::new();
+    for a in &t.attainment {
+        attainment.entry(a.region_code.as_str()).or_default().push(a);
+    }
+    let targets: HashMap<&str, &Target> = y.targets.iter().map(|x| (x.id.as_str(), x)).collect();
+    let sources = y.sources();
+    let mut files_of: HashMap<String, Vec<&str>> = HashMap::new();
+    for (code, file) in &t.county_files {
+        files_of.entry(y.registry.current_code(code).to_string()).or_default().push(file.as_str());
+    }
+    let spans: Vec<Span> = t
+        .growth
+        .first()
+        .map(|g| g.changes.0.iter().map(|c| c.span).filter(|s| matches!(s, Span::Years(n) if *n > 1)).collect())
+        .unwrap_or_default();
+    let mut spans = spans;
+    spans.sort_by_key(|s| match s {
+        Span::Years(n) => *n,
+        Span::Since(_) => i32::MAX,
+    });
+
+    y.rows
+        .iter()
+        .map(|r| {
+            let code = r.region_code.as_str();
+            let dimensions: Vec<DimensionScore> = y
+                .dimensions
+                .iter()
+                .zip(&averages)
+                .map(|(d, avg)| DimensionScore {
+                    code: d.code.clone(),
+                    name: d.name.clone(),
+                    score: r.scores.get(&d.code),
+                    rank: y.node_rank.get(&(code, d.code.as_str())).copied(),
+                    average: *avg,
+                    weight: weights.get(d.code.as_str()).copied(),
+                })
+                .collect();
+            let (strongest, weakest) = strongest_and_weakest(&dimensions.iter().map(|d| d.rank).collect::<Vec<_>>());
+            let indicators: Vec<IndicatorLine> = y
+                .catalog
+                .indicators
+                .iter()
+                .map(|ind| {
+                    let g = growth.get(&(code, ind.code.as_str())).copied();
+                    let value = g.and_then(|g| g.value);
+                    let (imputed, treated) = flags.get(&(code, ind.code.as_str())).copied().unwrap_or((false, false));
+                    let (rank, of) = ranks.get(&(code, ind.code.as_str())).map_or((None, 0), |&(r, n)| (Some(r), n));
+                    let change = |s: Span| g.and_then(|g| g.changes.get(s));
+                    IndicatorLine {
+                        code: ind.code.clone(),
+                        name: y.name(&ind.code),
+                        unit: ind.unit.clone(),
+                        dimension: y.catalog.dimension_of(&ind.code).map_or_else(String::new, |d| d.code.clone()),
+                        scored: ind.scored,
+                        kind: ind.kind,
+                        direction: if ind.direction < 0.0 { -1 } else { 1 },
+                        value,
+                        change_unit: g.map_or(
+                            if ind.kind == Kind::Ratio { ChangeUnit::Points } else { ChangeUnit::Percent },
+                            |g| g.change_unit,
+                        ),
+                        yoy: change(Span::Years(1)).and_then(|c| c.value),
+                        yoy_note: change(Span::Years(1)).and_then(|c| c.note),
+                        avg: spans.iter().map(|&s| change(s).and_then(|c| c.value)).collect(),
+                        rank,
+                        of,
+                        imputed,
+                        treated,
+                        out_of_range: match (value, ind.range) {
+                            (Some(v), Some([lo, hi])) => v < lo || v > hi,
+                            _ => false,
+                        },
+                    }
+                })
+                .collect();
+            let mut lines: Vec<TargetLine> = attainment
+                .get(code)
+                .map(|v| v.iter().filter_map(|a| target_line(y, a, targets.get(a.target_id.as_str())?)).collect())
+                .unwrap_or_default();
+            lines.sort_by(|a, b| (a.end, &a.id).cmp(&(b.end, &b.id)));
+            CountyReport {
+                county: y.place(code),
+                standing: y.standing(r),
+                summary: summary(r, &lines, &indicators),
+                history: history(y, code, &r.prefecture_code),
+                strongest: strongest.map(|i| dimensions[i].clone()),
+                weakest: weakest.map(|i| dimensions[i].clone()),
+                dimensions,
+                indicators,
+                targets_at_risk: lines.iter().filter(|l| l.status.lagging()).cloned().collect(),
+                targets: lines,
+                sources: sources
+                    .iter()
+                    .filter(|f| files_of.get(code).is_some_and(|fs| fs.contains(&f.file.as_str())))
+                    .cloned()
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The counts the summary paragraph states.
+pub fn summary(r: &IndexRow, targets: &[TargetLine], indicators: &[IndicatorLine]) -> CountySummary {
+    let scored = indicators.iter().filter(|i| i.scored).count();
+    CountySummary {
+        targets: targets.len(),
+        achieved: targets.iter().filter(|l| l.status == Status::Achieved).count(),
+        on_track: targets.iter().filter(|l| l.status == Status::OnTrack).count(),
+        missing_indicators: scored.saturating_sub(r.indicators_present as usize),
+    }
+}
+
+/// The county's index in every year up to the report year, against the averages.
+fn history(y: &Year<'_>, code: &str, prefecture: &str) -> Vec<HistoryPoint> {
+    let mut rows: Vec<&IndexRow> = y.t.index.iter().filter(|r| r.region_code == code && r.year <= y.year).collect();
+    rows.sort_by_key(|r| r.year);
+    rows.iter()
+        .map(|r| HistoryPoint {
+            year: r.year,
+            index: r.index,
+            rank: r.rank,
+            average: y.field.average(r.year),
+            prefecture_average: y.field.prefecture_average(r.year, prefecture),
+        })
+        .collect()
+}
+
+/// Each indicator's rank among the year's counties, in the indicator's direction: (rank, of).
+fn indicator_ranks<'a>(y: &Year<'a>) -> HashMap<(&'a str, &'a str), (u32, usize)> {
+    let mut by_indicator: HashMap<&str, Vec<(&str, Option<f64>)>> = HashMap::new();
+    for g in y.t.growth.iter().filter(|g| g.year == y.year) {
+        let Some(ind) = y.catalog.indicator(&g.indicator) else { continue };
+        by_indicator
+            .entry(&g.indicator)
+            .or_default()
+            .push((&g.region_code, g.value.map(|v| v * ind.direction.signum())));
+    }
+    let mut out = HashMap::new();
+    for (ind, values) in by_indicator {
+        let ranks = derive::competition_ranks(&values.iter().map(|x| x.1).collect::<Vec<_>>());
+        let of = values.iter().filter(|x| x.1.is_some()).count();
+        for ((code, _), r) in values.iter().zip(ranks) {
+            if let Some(r) = r {
+                out.insert((*code, ind), (r, of));
+            }
+        }
+    }
+    out
+}
+
+fn target_line(y: &Year<'_>, a: &AttainmentRow, tg: &Target) -> Option<TargetLine> {
+    let ind = y.catalog.indicator(&tg.indicator)?;
+    Some(TargetLine {
+        id: tg.id.clone(),
+        indicator: y.name(&ind.code),
+        unit: ind.unit.clone(),
+        ratio: ind.kind == Kind::Ratio,
+        kind: tg.kind,
+        op: tg.op.map(|o| match o {
+            Op::AtLeast => ">=",
+            Op::AtMost => "<=",
+        }),
+        min: tg.min,
+        max: tg.max,
+        start: tg.start,
+        end: tg.end,
+        source: tg.source.clone(),
+        eval_year: a.eval_year,
+        actual: a.actual,
+        target: a.target,
+        attainment: a.attainment,
+        attainment_capped: a.attainment_capped,
+        needed_per_year: a.needed_per_year,
+        projected: a.projected,
+        status: a.status,
+        note: a.note.clone(),
+    })
+}

@@ -1,0 +1,264 @@
+//! What templates see: serialisable report contexts, built from the result rows (never internal
+//! types). Sorted vectors only, so a context serialises to the same bytes for the same tables.
+
+use serde::Serialize;
+
+use crate::catalog::Kind;
+use crate::results::{ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Status};
+use crate::targets::TargetKind;
+
+/// What every report of a run shares.
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    pub lang: &'static str,
+    pub year: i32,
+    pub first_year: i32,
+    /// Some input file declares synthetic data (示例数据).
+    pub synthetic: bool,
+    pub cimon_version: &'static str,
+    pub index_name: String,
+    /// Counties with an index in `year`.
+    pub counties: usize,
+    pub provinces: Vec<String>,
+    pub dimensions: Vec<Named>,
+    /// Spans (years) of the average annual growth columns, as computed.
+    pub growth_spans: Vec<u32>,
+    /// The CASTED floor of tier 2 (from the method table).
+    pub casted_floor: Option<f64>,
+    /// Sensitivity indices, most influential first, and the replications behind them.
+    pub sensitivity: Vec<Sensitivity>,
+    pub sensitivity_runs: u32,
+    pub method: Vec<Setting>,
+    pub weights: Vec<WeightLine>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Named {
+    pub code: String,
+    pub name: String,
+}
+
+/// A method setting as readers see it (JSON values spelled out).
+#[derive(Debug, Clone, Serialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeightLine {
+    pub level: u32,
+    pub node: String,
+    pub child: String,
+    pub child_code: String,
+    pub catalog_weight: Option<f64>,
+    pub weight: Option<f64>,
+    pub scheme: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub file: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub revision: bool,
+    pub observations: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Place {
+    pub code: String,
+    pub name: String,
+    pub prefecture_code: String,
+    pub prefecture: String,
+    pub province: String,
+}
+
+/// One county's standing in one year.
+#[derive(Debug, Clone, Serialize)]
+pub struct Standing {
+    pub index: Option<f64>,
+    pub rank: Option<u32>,
+    pub rank_prefecture: Option<u32>,
+    pub rank_province: Option<u32>,
+    pub rank_change: Option<i32>,
+    pub tier: Option<u32>,
+    pub ratio_to_average: Option<f64>,
+    pub ratio_group: Option<RatioGroup>,
+    pub indicators_present: Option<u32>,
+    /// Counties ranked that year, and in the county's prefecture.
+    pub of: usize,
+    pub of_prefecture: usize,
+    /// 90% rank interval over the method replications ([sensitivity]), its median, and the
+    /// share of replications in the same tier.
+    pub p05: Option<u32>,
+    pub p95: Option<u32>,
+    pub median_rank: Option<f64>,
+    pub same_tier: Option<f64>,
+}
+
+/// A method choice and how much it moves the ranks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    pub factor: Choice,
+    pub options: Options,
+    pub first_order: Option<f64>,
+    pub total: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryPoint {
+    pub year: i32,
+    pub index: Option<f64>,
+    pub rank: Option<u32>,
+    pub average: Option<f64>,
+    pub prefecture_average: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionScore {
+    pub code: String,
+    pub name: String,
+    pub score: Option<f64>,
+    pub rank: Option<u32>,
+    pub average: Option<f64>,
+    pub weight: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorLine {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    /// Top-level dimension, or "" for context series (not scored).
+    pub dimension: String,
+    pub scored: bool,
+    pub kind: Kind,
+    pub direction: i32,
+    pub value: Option<f64>,
+    pub change_unit: ChangeUnit,
+    pub yoy: Option<f64>,
+    pub yoy_note: Option<GrowthNote>,
+    /// Average annual growth per span of `Meta::growth_spans`.
+    pub avg: Vec<Option<f64>>,
+    pub rank: Option<u32>,
+    pub of: usize,
+    pub imputed: bool,
+    pub treated: bool,
+    pub out_of_range: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetLine {
+    pub id: String,
+    pub indicator: String,
+    pub unit: String,
+    /// The indicator is a ratio: its growth is in percentage points.
+    pub ratio: bool,
+    pub kind: TargetKind,
+    /// ">=" or "<=" (level, flow, cumulative).
+    pub op: Option<&'static str>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub start: i32,
+    pub end: i32,
+    pub source: String,
+    pub eval_year: Option<i32>,
+    pub actual: Option<f64>,
+    pub target: Option<f64>,
+    pub attainment: Option<f64>,
+    pub attainment_capped: Option<f64>,
+    pub needed_per_year: Option<f64>,
+    pub projected: Option<f64>,
+    pub status: Status,
+    pub note: Option<Note>,
+}
+
+/// The counts the summary paragraph states, so the template only words them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CountySummary {
+    pub targets: usize,
+    pub achieved: usize,
+    pub on_track: usize,
+    /// Scored indicators without a value this year (the index uses the others).
+    pub missing_indicators: usize,
+}
+
+/// Everything the county template sees besides `meta`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountyReport {
+    pub county: Place,
+    pub standing: Standing,
+    pub summary: CountySummary,
+    pub history: Vec<HistoryPoint>,
+    pub dimensions: Vec<DimensionScore>,
+    /// Dimensions by rank among counties: best first.
+    pub strongest: Option<DimensionScore>,
+    pub weakest: Option<DimensionScore>,
+    pub indicators: Vec<IndicatorLine>,
+    pub targets: Vec<TargetLine>,
+    pub targets_at_risk: Vec<TargetLine>,
+    /// The input files holding this county's values: a change elsewhere leaves its report as it is.
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RankLine {
+    pub place: Place,
+    pub standing: Standing,
+    pub scores: Vec<Option<f64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Leader {
+    pub dimension: String,
+    pub counties: Vec<(String, Option<f64>)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetSummary {
+    pub id: String,
+    pub indicator: String,
+    pub kind: TargetKind,
+    pub end: i32,
+    pub source: String,
+    pub counties: usize,
+    /// Counts per status, every status in order from achieved to no data.
+    pub status: Vec<(Status, usize)>,
+    /// Counties at risk or off track.
+    pub lagging: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaSection {
+    pub code: String,
+    pub name: String,
+    pub average: Option<f64>,
+    pub rows: Vec<RankLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub rows: Vec<RankLine>,
+    pub average: Option<f64>,
+    /// CASTED tiers 1..3: (tier, count), empty tiers included.
+    pub tiers: Vec<(u32, usize)>,
+    pub ratio_groups: Vec<(RatioGroup, usize)>,
+    pub leaders: Vec<Leader>,
+    pub movers_up: Vec<RankLine>,
+    pub movers_down: Vec<RankLine>,
+    pub targets: Vec<TargetSummary>,
+    /// Sections per prefecture (empty when there is only one).
+    pub prefectures: Vec<AreaSection>,
+    /// Sections per province (empty when there is only one).
+    pub provinces: Vec<AreaSection>,
+    /// Every input file.
+    pub sources: Vec<Source>,
+}
+
+/// All contexts of one run.
+pub struct Contexts {
+    pub meta: Meta,
+    pub counties: Vec<CountyReport>,
+    pub overview: Overview,
+}

@@ -1,0 +1,82 @@
+//! The overview's context: the ranking, tier and group counts, leaders per dimension, movers,
+//! target summaries and the sections per prefecture and province.
+
+use std::collections::BTreeMap;
+
+use super::context::Year;
+use super::model::*;
+use crate::results::derive;
+
+pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
+    let rows: Vec<RankLine> = y.rows.iter().map(|r| y.rank_line(r)).collect();
+    let leaders = y
+        .dimensions
+        .iter()
+        .map(|d| Leader {
+            dimension: d.name.clone(),
+            counties: derive::leaders(&y.rows, &d.code, 3)
+                .iter()
+                .map(|r| (y.place(&r.region_code).name, r.scores.get(&d.code)))
+                .collect(),
+        })
+        .collect();
+    let (up, down) = derive::movers(&y.rows, 5);
+    Overview {
+        average: y.field.average(y.year),
+        tiers: derive::tier_counts(&y.rows),
+        ratio_groups: derive::group_counts(&y.rows),
+        leaders,
+        movers_up: up.iter().map(|r| y.rank_line(r)).collect(),
+        movers_down: down.iter().map(|r| y.rank_line(r)).collect(),
+        targets: target_summaries(y, counties),
+        prefectures: sections(&rows, |r| (r.place.prefecture_code.clone(), r.place.prefecture.clone())),
+        provinces: sections(&rows, |r| (r.place.province.clone(), r.place.province.clone())),
+        sources: y.sources(),
+        rows,
+    }
+}
+
+/// For each target that applies to some county: counts per status and the lagging counties.
+fn target_summaries(y: &Year<'_>, counties: &[CountyReport]) -> Vec<TargetSummary> {
+    let mut out: Vec<TargetSummary> = Vec::new();
+    for tg in y.targets {
+        let Some(ind) = y.catalog.indicator(&tg.indicator) else { continue };
+        // In report order, so that the lagging counties are listed by rank.
+        let rows: Vec<(&CountyReport, &TargetLine)> =
+            counties.iter().filter_map(|c| Some((c, c.targets.iter().find(|l| l.id == tg.id)?))).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        out.push(TargetSummary {
+            id: tg.id.clone(),
+            indicator: y.name(&ind.code),
+            kind: tg.kind,
+            end: tg.end,
+            source: tg.source.clone(),
+            counties: rows.len(),
+            status: derive::status_counts(&rows.iter().map(|x| x.1.status).collect::<Vec<_>>()),
+            lagging: rows.iter().filter(|(_, l)| l.status.lagging()).map(|(c, _)| c.county.name.clone()).collect(),
+        });
+    }
+    out.sort_by(|a, b| (a.end, &a.id).cmp(&(b.end, &b.id)));
+    out
+}
+
+/// The ranking split by area (code, name); empty when every county is in one area.
+fn sections(rows: &[RankLine], key: impl Fn(&RankLine) -> (String, String)) -> Vec<AreaSection> {
+    let mut by: BTreeMap<(String, String), Vec<RankLine>> = BTreeMap::new();
+    for r in rows {
+        by.entry(key(r)).or_default().push(r.clone());
+    }
+    if by.len() < 2 {
+        return Vec::new();
+    }
+    by.into_iter()
+        .map(|((code, name), rows)| AreaSection {
+            code,
+            name,
+            average: derive::mean(rows.iter().filter_map(|r| r.standing.index)),
+            rows,
+        })
+        .collect()
+}

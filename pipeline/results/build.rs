@@ -1,0 +1,211 @@
+//! Rows of the result tables from what compute produced: the dense panel and the index result,
+//! unrolled row by row (the big tables as iterators, written in batches).
+
+use std::sync::Arc;
+
+use super::*;
+use crate::compute::sensitivity::Analysis;
+
+/// Shared codes of the panel's counties and indicators: one allocation each, cloned per row.
+fn codes<'a>(it: impl Iterator<Item = &'a str>) -> Vec<Arc<str>> {
+    it.map(Arc::from).collect()
+}
+
+pub fn index_rows(c: &Computed, catalog: &Catalog) -> Vec<IndexRow> {
+    let (p, r) = (&c.scored, &c.index);
+    let n = p.units.len();
+    let groups: Vec<(Arc<str>, &Vec<Option<f64>>)> =
+        catalog.groups.iter().map(|g| (Arc::from(g.code.as_str()), &r.scores[&g.code])).collect();
+    let index = &r.scores[&catalog.index.code];
+    (0..p.rows())
+        .map(|i| {
+            let u = &p.units[i % n];
+            IndexRow {
+                region_code: u.code.clone(),
+                year: p.years[i / n],
+                region_name: u.name.clone(),
+                prefecture_code: u.prefecture_code.clone(),
+                prefecture_name: u.prefecture_name.clone(),
+                province_code: u.province_code.clone(),
+                province_name: u.province_name.clone(),
+                index: index[i],
+                rank: r.rank[i],
+                rank_prefecture: r.rank_prefecture[i],
+                rank_province: r.rank_province[i],
+                rank_change: r.rank_change[i],
+                casted_tier: r.casted_tier[i].map(u32::from),
+                ratio_to_average: r.ratio_to_average[i],
+                ratio_group: r.ratio_group[i],
+                indicators_present: r.normalised.iter().filter(|col| col[i].is_some()).count() as u32,
+                scores: Wide(groups.iter().map(|(g, s)| (g.clone(), s[i])).collect()),
+            }
+        })
+        .collect()
+}
+
+/// Every aggregate node's score and rank, node by node.
+pub fn score_rows(c: &Computed) -> impl Iterator<Item = ScoreRow> + '_ {
+    let (p, r) = (&c.scored, &c.index);
+    let n = p.units.len();
+    let units = codes(p.units.iter().map(|u| u.code.as_str()));
+    r.nodes.iter().flat_map(move |node| {
+        let code: Arc<str> = Arc::from(node.code.as_str());
+        let (scores, ranks) = (&r.scores[&node.code], &r.node_rank[&node.code]);
+        let units = units.clone();
+        (0..p.rows()).map(move |i| ScoreRow {
+            region_code: units[i % n].clone(),
+            year: p.years[i / n],
+            node: code.clone(),
+            level: node.level as u32,
+            score: scores[i],
+            rank: ranks[i],
+        })
+    })
+}
+
+/// Every scored indicator through imputation, treatment and normalisation, indicator by indicator.
+pub fn normalised_rows(c: &Computed) -> impl Iterator<Item = NormalisedRow> + '_ {
+    let (p, r) = (&c.scored, &c.index);
+    let n = p.units.len();
+    let units = codes(p.units.iter().map(|u| u.code.as_str()));
+    p.indicators.iter().enumerate().flat_map(move |(k, ind)| {
+        let code: Arc<str> = Arc::from(ind.as_str());
+        let units = units.clone();
+        (0..p.rows()).map(move |i| NormalisedRow {
+            region_code: units[i % n].clone(),
+            year: p.years[i / n],
+            indicator: code.clone(),
+            raw: p.values[k][i],
+            imputed_value: r.imputed[k][i],
+            imputed: r.was_imputed[k][i],
+            treated_value: r.treated[k][i],
+            treated: r.treated[k][i] != r.imputed[k][i],
+            normalised: r.normalised[k][i],
+        })
+    })
+}
+
+pub fn weight_rows(c: &Computed, method: &Method) -> Vec<WeightRow> {
+    c.index
+        .weights
+        .iter()
+        .map(|w| WeightRow {
+            node: w.node.clone(),
+            child: w.child.clone(),
+            level: w.level as u32,
+            catalog_weight: w.catalog,
+            effective_weight: w.effective,
+            scheme: method.weights,
+        })
+        .collect()
+}
+
+pub fn treatment_rows(c: &Computed) -> Vec<TreatmentRow> {
+    c.index
+        .treatments
+        .iter()
+        .map(|t| TreatmentRow {
+            indicator: t.indicator.clone(),
+            year: t.year,
+            skew_before: t.detail.skew_before,
+            kurtosis_before: t.detail.kurt_before,
+            treated: !t.detail.pass_before,
+            winsorised_points: t.detail.winsorised as u32,
+            log_transformed: t.detail.log_transformed,
+            skew_after: t.detail.skew_after,
+            kurtosis_after: t.detail.kurt_after,
+        })
+        .collect()
+}
+
+/// Growth of every catalog indicator, indicator by indicator; only `year`'s rows when given.
+pub fn growth_rows<'a>(
+    c: &'a Computed,
+    catalog: &'a Catalog,
+    year: Option<i32>,
+) -> impl Iterator<Item = GrowthRow> + 'a {
+    let g = &c.panel;
+    let n = g.units.len();
+    let units = codes(g.units.iter().map(|u| u.code.as_str()));
+    let rows: Vec<usize> = match year.and_then(|y| g.years.iter().position(|&x| x == y)) {
+        Some(yi) => (yi * n..(yi + 1) * n).collect(),
+        None if year.is_some() => Vec::new(),
+        None => (0..g.rows()).collect(),
+    };
+    g.indicators.iter().enumerate().flat_map(move |(k, ind)| {
+        let code: Arc<str> = Arc::from(ind.as_str());
+        let kind = catalog.indicator(ind).map_or(Kind::Amount, |m| m.kind);
+        let unit = if kind == Kind::Ratio { ChangeUnit::Points } else { ChangeUnit::Percent };
+        let (units, rows) = (units.clone(), rows.clone());
+        rows.into_iter().map(move |i| GrowthRow {
+            region_code: units[i % n].clone(),
+            year: g.years[i / n],
+            indicator: code.clone(),
+            kind,
+            value: g.values[k][i],
+            change_unit: unit,
+            changes: Changes(
+                c.growth.iter().map(|m| Change { span: m.span, value: m.change[k][i], note: m.note[k][i] }).collect(),
+            ),
+        })
+    })
+}
+
+/// One row per county and year with a rank; none when the analysis is off, so the file exists.
+pub fn uncertainty_rows(c: &Computed) -> Vec<UncertaintyRow> {
+    let Some(sa) = &c.sensitivity else { return Vec::new() };
+    let p = &c.scored;
+    let n = p.units.len();
+    sa.intervals
+        .iter()
+        .enumerate()
+        .filter(|(_, iv)| iv.nominal.is_some() || iv.p05.is_some())
+        .map(|(i, iv)| UncertaintyRow {
+            region_code: p.units[i % n].code.clone(),
+            year: p.years[i / n],
+            nominal_rank: iv.nominal,
+            median_rank: iv.median,
+            p05_rank: iv.p05,
+            p95_rank: iv.p95,
+            same_tier_share: iv.same_tier,
+            runs: sa.runs as u32,
+        })
+        .collect()
+}
+
+pub fn sensitivity_rows(c: &Computed) -> Vec<SensitivityRow> {
+    let Some(Analysis { indices, runs, .. }) = &c.sensitivity else { return Vec::new() };
+    indices
+        .iter()
+        .map(|x| SensitivityRow {
+            factor: x.factor,
+            options: x.options.clone(),
+            first_order: x.first_order,
+            total: x.total,
+            runs: *runs as u32,
+        })
+        .collect()
+}
+
+/// How the numbers were made, as key and value: the `method` table and every file's footer.
+pub fn method_rows(method: &Method, growth: &GrowthSettings, catalog: &Catalog) -> Vec<MethodRow> {
+    let mut kv: Vec<MethodRow> = Vec::new();
+    let mut push = |key: String, value: String| kv.push(MethodRow { key, value });
+    if let serde_json::Value::Object(m) = serde_json::to_value(method).expect("method serialises") {
+        for (k, v) in m {
+            push(format!("compute.{k}"), v.to_string().trim_matches('"').to_string());
+        }
+    }
+    push("growth.spans".into(), format!("{:?}", growth.spans));
+    push("growth.base_year".into(), growth.base_year.map_or("none".into(), |b| b.to_string()));
+    push("catalog".into(), catalog.path.display().to_string());
+    push(
+        "conventions".into(),
+        "direction multiplied in before normalising; min-max (x−min)/(max−min)·(u−l)+l; z-score with the sample sd; \
+         ranks: ties take the minimum; weighted means skip missing values and renormalise the remaining weights; \
+         outliers (COINr): a year's column is treated when |skew| ≥ 2 and kurtosis ≥ 3.5, winsorising up to 5 points, \
+         else log(x − min + 0.01·(max − min)); growth 水平法, ratios in percentage points"
+            .into(),
+    );
+    kv
+}

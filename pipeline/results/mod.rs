@@ -1,0 +1,303 @@
+//! The result tables in `out/results/`: one row type per table with its columns declared once,
+//! the coded values they carry, the one place that writes them all and the figures derived from
+//! them for reports and `explain`.
+//!
+//! `build` turns what compute produced into rows; `derive` holds the pure derivations (movers,
+//! leaders, strongest and weakest dimension, tier counts, target summaries).
+
+pub mod build;
+pub mod codes;
+pub mod derive;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use codes::{ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Status, Wide};
+
+use crate::catalog::{Catalog, Kind};
+use crate::compute::growth::Span;
+use crate::compute::index::{Method, WeightScheme};
+use crate::compute::{Computed, GrowthSettings};
+use crate::tables::{self, Field, FieldError, Row, StoreError};
+use crate::targets::TargetKind;
+
+crate::table! {
+    /// `index`: one row per county and year.
+    pub struct IndexRow in "index" {
+        region_code: String,
+        year: i32,
+        region_name: String,
+        prefecture_code: String,
+        prefecture_name: String,
+        province_code: String,
+        province_name: String,
+        index: Option<f64>,
+        rank: Option<u32>,
+        rank_prefecture: Option<u32>,
+        rank_province: Option<u32>,
+        /// Last year's rank minus this year's: positive = moved up.
+        rank_change: Option<i32>,
+        casted_tier: Option<u32>,
+        ratio_to_average: Option<f64>,
+        ratio_group: Option<RatioGroup>,
+        indicators_present: u32,
+        /// The dimension scores, by group code (also in `scores`, with their ranks).
+        #[col = "score_<group>"]
+        scores: Wide,
+    }
+}
+
+crate::table! {
+    /// `scores`: one row per county, year and aggregate node.
+    pub struct ScoreRow in "scores" {
+        region_code: Arc<str>,
+        year: i32,
+        node: Arc<str>,
+        level: u32,
+        score: Option<f64>,
+        rank: Option<u32>,
+    }
+}
+
+crate::table! {
+    /// `normalised`: every scored indicator through each step, per county and year.
+    pub struct NormalisedRow in "normalised" {
+        region_code: Arc<str>,
+        year: i32,
+        indicator: Arc<str>,
+        raw: Option<f64>,
+        imputed_value: Option<f64>,
+        imputed: bool,
+        treated_value: Option<f64>,
+        treated: bool,
+        normalised: Option<f64>,
+    }
+}
+
+crate::table! {
+    /// `weights`: one row per parent node and child.
+    pub struct WeightRow in "weights" {
+        node: String,
+        child: String,
+        level: u32,
+        catalog_weight: f64,
+        effective_weight: f64,
+        scheme: WeightScheme,
+    }
+}
+
+crate::table! {
+    /// `treatment`: the outlier check of one indicator's cross-section.
+    pub struct TreatmentRow in "treatment" {
+        indicator: String,
+        year: Option<i32>,
+        skew_before: Option<f64>,
+        kurtosis_before: Option<f64>,
+        treated: bool,
+        winsorised_points: u32,
+        log_transformed: bool,
+        skew_after: Option<f64>,
+        kurtosis_after: Option<f64>,
+    }
+}
+
+crate::table! {
+    /// `growth`: one row per county, year and catalog indicator.
+    pub struct GrowthRow in "growth" {
+        region_code: Arc<str>,
+        year: i32,
+        indicator: Arc<str>,
+        kind: Kind,
+        value: Option<f64>,
+        change_unit: ChangeUnit,
+        /// One change per measure (yoy, then each span), with the reason when it is null.
+        #[col = "<measure>"]
+        changes: Changes,
+    }
+}
+
+/// The growth measures of one row, in column order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Changes(pub Vec<Change>);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change {
+    pub span: Span,
+    pub value: Option<f64>,
+    pub note: Option<GrowthNote>,
+}
+
+impl Changes {
+    pub fn get(&self, span: Span) -> Option<&Change> {
+        self.0.iter().find(|c| c.span == span)
+    }
+}
+
+/// `yoy`, `yoy_note`, `avg_3y`, `avg_3y_note`, …: a value and a note column per measure.
+impl Field for Changes {
+    fn names(_: &str) -> Vec<String> {
+        ["yoy", "yoy_note", "avg_<n>y", "avg_<n>y_note", "since_<base>", "since_<base>_note"].map(String::from).to_vec()
+    }
+    fn write(_: &str, values: &[&Self], out: &mut Vec<polars::prelude::Column>) {
+        let Some(first) = values.first() else { return };
+        for (j, c) in first.0.iter().enumerate() {
+            let name = c.span.column();
+            let v: Vec<Option<f64>> = values.iter().map(|r| r.0.get(j).and_then(|c| c.value)).collect();
+            let n: Vec<Option<GrowthNote>> = values.iter().map(|r| r.0.get(j).and_then(|c| c.note)).collect();
+            <Option<f64>>::write(&name, &v.iter().collect::<Vec<_>>(), out);
+            <Option<GrowthNote>>::write(&format!("{name}_note"), &n.iter().collect::<Vec<_>>(), out);
+        }
+    }
+    fn read(df: &polars::prelude::DataFrame, _: &str) -> Result<Vec<Self>, FieldError> {
+        let mut measures = Vec::new();
+        for c in df.get_column_names() {
+            if let Some(span) = Span::parse(c) {
+                let values = <Option<f64>>::read(df, c)?;
+                let notes = <Option<GrowthNote>>::read(df, &format!("{c}_note"))?;
+                measures.push((span, values, notes));
+            }
+        }
+        Ok((0..df.height())
+            .map(|i| Changes(measures.iter().map(|(s, v, n)| Change { span: *s, value: v[i], note: n[i] }).collect()))
+            .collect())
+    }
+}
+
+crate::table! {
+    /// `attainment`: one row per target and county it applies to.
+    pub struct AttainmentRow in "attainment" {
+        target_id: String,
+        region_code: String,
+        indicator: String,
+        kind: TargetKind,
+        /// The year judged: the end year, or the latest year with data before it.
+        eval_year: Option<i32>,
+        /// Level/flow: value in eval_year; cumulative: running sum; growth: realised average growth (%).
+        actual: Option<f64>,
+        /// Level/flow/cumulative threshold, or the lower end of a growth range (%).
+        target: Option<f64>,
+        attainment: Option<f64>,
+        attainment_capped: Option<f64>,
+        /// Growth (%, points for ratios) still needed a year to reach a level target by its end;
+        /// cumulative: amount needed per remaining year.
+        needed_per_year: Option<f64>,
+        /// Value expected at the end year from the recent trend.
+        projected: Option<f64>,
+        status: Status,
+        note: Option<Note>,
+    }
+}
+
+crate::table! {
+    /// `attainment_years`: one year of a flow or cumulative target.
+    pub struct AttainmentYearRow in "attainment_years" {
+        target_id: String,
+        region_code: String,
+        year: i32,
+        value: Option<f64>,
+        running_sum: Option<f64>,
+        met: Option<bool>,
+    }
+}
+
+crate::table! {
+    /// `method`: one row per setting: how the numbers were made.
+    pub struct MethodRow in "method" {
+        key: String,
+        value: String,
+    }
+}
+
+crate::table! {
+    /// `uncertainty`: a county's rank interval over the method replications.
+    pub struct UncertaintyRow in "uncertainty" {
+        region_code: String,
+        year: i32,
+        nominal_rank: Option<u32>,
+        median_rank: Option<f64>,
+        p05_rank: Option<u32>,
+        p95_rank: Option<u32>,
+        same_tier_share: Option<f64>,
+        runs: u32,
+    }
+}
+
+crate::table! {
+    /// `sensitivity`: how much one method choice moves the ranks.
+    pub struct SensitivityRow in "sensitivity" {
+        factor: Choice,
+        options: Options,
+        first_order: f64,
+        total: f64,
+        runs: u32,
+    }
+}
+
+/// Every result table's name and declared columns, for the data dictionary test.
+pub fn declared() -> Vec<(&'static str, Vec<String>)> {
+    vec![
+        (IndexRow::TABLE, IndexRow::columns()),
+        (ScoreRow::TABLE, ScoreRow::columns()),
+        (NormalisedRow::TABLE, NormalisedRow::columns()),
+        (WeightRow::TABLE, WeightRow::columns()),
+        (TreatmentRow::TABLE, TreatmentRow::columns()),
+        (GrowthRow::TABLE, GrowthRow::columns()),
+        (AttainmentRow::TABLE, AttainmentRow::columns()),
+        (AttainmentYearRow::TABLE, AttainmentYearRow::columns()),
+        (MethodRow::TABLE, MethodRow::columns()),
+        (UncertaintyRow::TABLE, UncertaintyRow::columns()),
+        (SensitivityRow::TABLE, SensitivityRow::columns()),
+    ]
+}
+
+/// Write every result table and the Excel workbook into the empty directory `dir`, unpublished.
+/// Returns the file names written.
+pub fn write_into(
+    dir: &Path,
+    c: &Computed,
+    catalog: &Catalog,
+    method: &Method,
+    growth: &GrowthSettings,
+) -> Result<Vec<String>, StoreError> {
+    let description = build::method_rows(method, growth, catalog);
+    let kv: Vec<(&str, &str)> = description.iter().map(|m| (m.key.as_str(), m.value.as_str())).collect();
+    let meta = vec![("cimon.method".to_string(), serde_json::to_string(&kv).expect("strings serialise"))];
+    let meta = &meta;
+    let index = build::index_rows(c, catalog);
+    let file = |name: &str| format!("{name}.parquet");
+    type Job<'a> = Box<dyn Fn() -> Result<String, StoreError> + Sync + 'a>;
+    // The big tables stream from the panel in batches; every table on both cores.
+    let jobs: Vec<Job<'_>> = vec![
+        Box::new(|| tables::write(dir, &index, meta).map(|()| file(IndexRow::TABLE))),
+        Box::new(|| tables::write_iter(dir, build::score_rows(c), meta).map(|()| file(ScoreRow::TABLE))),
+        Box::new(|| tables::write_iter(dir, build::normalised_rows(c), meta).map(|()| file(NormalisedRow::TABLE))),
+        Box::new(|| tables::write(dir, &build::weight_rows(c, method), meta).map(|()| file(WeightRow::TABLE))),
+        Box::new(|| tables::write(dir, &build::treatment_rows(c), meta).map(|()| file(TreatmentRow::TABLE))),
+        Box::new(|| {
+            tables::write_iter(dir, build::growth_rows(c, catalog, None), meta).map(|()| file(GrowthRow::TABLE))
+        }),
+        Box::new(|| tables::write(dir, &c.attainment, meta).map(|()| file(AttainmentRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.attainment_years, meta).map(|()| file(AttainmentYearRow::TABLE))),
+        Box::new(|| tables::write(dir, &description, meta).map(|()| file(MethodRow::TABLE))),
+        Box::new(|| tables::write(dir, &build::uncertainty_rows(c), meta).map(|()| file(UncertaintyRow::TABLE))),
+        Box::new(|| tables::write(dir, &build::sensitivity_rows(c), meta).map(|()| file(SensitivityRow::TABLE))),
+        Box::new(|| {
+            // Indicators with growth for the latest year only: Excel's row limit at national scale.
+            let latest: Vec<GrowthRow> = build::growth_rows(c, catalog, c.panel.years.last().copied()).collect();
+            let book = dir.join(crate::workbook::FILE);
+            crate::workbook::write(&book, &index, &latest, &c.attainment, &description, catalog)
+                .map_err(|e| StoreError::Io { path: book.clone(), source: std::io::Error::other(e.to_string()) })?;
+            Ok(crate::workbook::FILE.to_string())
+        }),
+    ];
+    use rayon::prelude::*;
+    jobs.par_iter().map(|job| job()).collect()
+}
+
+/// Read `results/<table>.parquet` for one year only.
+pub fn read_year<R: tables::Row>(dir: &Path, year: i32) -> Result<Vec<R>, StoreError> {
+    tables::read_where(dir, Some(polars::prelude::col("year").eq(polars::prelude::lit(year))))
+}
+
+#[cfg(test)]
+mod tests;

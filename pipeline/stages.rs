@@ -1,0 +1,104 @@
+//! The pipeline stages as the commands share them: load the schemas, ingest (validate and report
+//! every problem), compute, render the reports. `cimon run` composes the same functions as
+//! `ingest`, `compute` and `report` do one by one.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::console::{print_problems, Log};
+use crate::ingest::{self, Ingested, InputFile, Rejected};
+use crate::regions::Registry;
+use crate::{compute, report, store, targets};
+
+/// The schema files every stage needs.
+pub struct Schemas {
+    pub catalog: Catalog,
+    pub registry: Registry,
+    pub targets: Vec<targets::Target>,
+}
+
+/// Targets come from the config; `compute` and `report` (`from_store`) fall back to the copy
+/// the last ingest kept in the store, which an ingest is about to replace and so never reads.
+pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
+    let catalog = Catalog::load(&cfg.catalog)?;
+    let registry = Registry::load(&cfg.regions)?;
+    let in_store = cfg.store_dir().join(store::TARGETS_FILE);
+    let targets = match &cfg.targets {
+        Some(p) => targets::load(p, &catalog, &registry)?,
+        None if from_store && in_store.is_file() => targets::load(&in_store, &catalog, &registry)?,
+        None => Vec::new(),
+    };
+    Ok(Schemas { catalog, registry, targets })
+}
+
+/// The targets file's text, kept in the store beside the data it judges.
+pub fn targets_text(cfg: &Config) -> Result<Option<String>> {
+    cfg.targets
+        .as_ref()
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read targets file {}", p.display())))
+        .transpose()
+}
+
+/// Validate the input files. Every problem goes to stderr, errors first (warnings only when not
+/// quiet; `limit` shortens a refusal's list, as `run -q` does).
+pub fn ingest(
+    files: &[InputFile],
+    schemas: &Schemas,
+    log: &dyn Log,
+    limit: Option<usize>,
+) -> Result<Ingested, Rejected> {
+    match ingest::ingest(files, &schemas.catalog, &schemas.registry) {
+        Ok(ingested) => {
+            if !log.quiet() {
+                print_problems(&ingested.warnings, None);
+            }
+            Ok(ingested)
+        }
+        Err(rejected) => {
+            print_problems(&rejected.problems, limit);
+            Err(rejected)
+        }
+    }
+}
+
+/// The compute stage on the store in `store_dir`, with the config's method choices.
+pub fn compute(cfg: &Config, schemas: &Schemas, store_dir: &Path) -> Result<compute::Computed, compute::ComputeError> {
+    compute::compute(
+        store_dir,
+        &schemas.catalog,
+        &schemas.registry,
+        &schemas.targets,
+        &cfg.method,
+        &cfg.growth,
+        &cfg.sensitivity,
+    )
+}
+
+/// Render the reports from `results` and `store` with progress on `log`: into `staging` (for
+/// `run`, which publishes every tree at once), or published in place of `OUT/reports`.
+pub fn report(
+    cfg: &Config,
+    schemas: &Schemas,
+    tools: &report::Tools,
+    (results, store): (&Path, &Path),
+    staging: Option<&Path>,
+    log: &dyn Log,
+) -> Result<report::Outcome, report::ReportError> {
+    let published = cfg.reports_dir();
+    let inputs = report::Inputs {
+        results,
+        store,
+        dir: &published,
+        catalog: &schemas.catalog,
+        registry: &schemas.registry,
+        targets: &schemas.targets,
+    };
+    let progress = |done: usize, total: usize, label: &str| log.progress(done, total, label);
+    match staging {
+        Some(dir) => report::render_into(dir, &inputs, &cfg.report, tools, &progress),
+        None => report::render(&inputs, &cfg.report, tools, &progress),
+    }
+}

@@ -1,0 +1,543 @@
+//! Declared Parquet tables: row types whose columns are declared once (`table!`), the one writer,
+//! the one reader, and the check of the table format version on every read.
+//!
+//! A table is a `Vec` of rows. `table!` declares the row struct and derives its Parquet schema,
+//! its conversion to a polars frame and back, and the column list the data dictionary is tested
+//! against. A field's type says how it is stored (`Field`): plain values as one column, keyed
+//! enums (`keyed!`) as their key, and a few composite fields (wide groups of columns, a note with
+//! its arguments) as several columns.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::polars_utils::compression::ZstdLevel;
+use polars::prelude::*;
+
+/// Bumped whenever a stored table's columns or codes change; every read checks it, so an old
+/// store or old results give a clear error instead of wrong figures.
+pub const FORMAT_VERSION: &str = "2";
+/// Footer key of the format version (also `cimon.version`, the writing cimon).
+pub const VERSION_KEY: &str = "cimon.store_version";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}")]
+    Polars { path: PathBuf, source: PolarsError },
+    #[error("no store at {path}: run `cimon ingest` first")]
+    Missing { path: PathBuf },
+    #[error("{path}, column {column}{}: {problem}", row.map_or(String::new(), |r| format!(", row {r}")))]
+    Column { path: PathBuf, column: String, row: Option<usize>, problem: String },
+    #[error(
+        "{path} was written by cimon {writer} in table format {found}; this cimon ({ours}) reads format {FORMAT_VERSION}: \
+         rebuild the outputs with `cimon run --force` (or `cimon ingest`, then `cimon compute`)",
+        ours = env!("CARGO_PKG_VERSION")
+    )]
+    Version { path: PathBuf, found: String, writer: String },
+}
+
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_owned(), source }
+}
+pub(crate) fn pl(path: &Path) -> impl FnOnce(PolarsError) -> StoreError + '_ {
+    move |source| StoreError::Polars { path: path.to_owned(), source }
+}
+
+/// What is wrong with one column of a frame being read; the reader adds the file.
+#[derive(Debug)]
+pub struct FieldError {
+    pub column: String,
+    /// 1-based data row.
+    pub row: Option<usize>,
+    pub problem: String,
+}
+
+impl FieldError {
+    fn new(column: &str, problem: impl Into<String>) -> FieldError {
+        FieldError { column: column.to_string(), row: None, problem: problem.into() }
+    }
+}
+
+/// How a row field is stored: one column named after the field, or several.
+pub trait Field: Sized {
+    /// The stored column names (patterns such as `score_<group>` for wide groups).
+    fn names(name: &str) -> Vec<String> {
+        vec![name.to_string()]
+    }
+    fn write(name: &str, values: &[&Self], out: &mut Vec<Column>);
+    fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError>;
+}
+
+/// A frame's column, with the error a reader can act on.
+pub fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column, FieldError> {
+    df.column(name).map_err(|_| FieldError::new(name, "missing"))
+}
+
+fn typed<'a, T, F>(df: &'a DataFrame, name: &str, want: &str, get: F) -> Result<T, FieldError>
+where
+    F: FnOnce(&'a Column) -> PolarsResult<T>,
+{
+    let c = column(df, name)?;
+    get(c).map_err(|_| FieldError::new(name, format!("is {}, expected {want}", c.dtype())))
+}
+
+/// Plain values: a non-null column of `$t`, or a nullable one for `Option<$t>`.
+macro_rules! plain {
+    ($($t:ty, $dtype:literal, $get:ident);+ $(;)?) => {$(
+        impl Field for $t {
+            fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
+                out.push(Column::new(name.into(), values.iter().map(|v| **v).collect::<Vec<$t>>()));
+            }
+            fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
+                let ca = typed(df, name, $dtype, |c| c.$get())?;
+                ca.iter()
+                    .enumerate()
+                    .map(|(i, v)| v.ok_or(FieldError { column: name.into(), row: Some(i + 1), problem: "is empty".into() }))
+                    .collect()
+            }
+        }
+        impl Field for Option<$t> {
+            fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
+                out.push(Column::new(name.into(), values.iter().map(|v| **v).collect::<Vec<Option<$t>>>()));
+            }
+            fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
+                Ok(typed(df, name, $dtype, |c| c.$get())?.iter().collect())
+            }
+        }
+    )+};
+}
+
+plain! {
+    f64, "f64", f64;
+    i32, "i32", i32;
+    u32, "u32", u32;
+    u64, "u64", u64;
+    bool, "bool", bool;
+}
+
+impl Field for String {
+    fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
+        out.push(Column::new(name.into(), values.iter().map(|v| v.as_str()).collect::<Vec<&str>>()));
+    }
+    fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
+        let ca = typed(df, name, "str", |c| c.str())?;
+        ca.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.map(str::to_string).ok_or(FieldError {
+                    column: name.into(),
+                    row: Some(i + 1),
+                    problem: "is empty".into(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Field for Option<String> {
+    fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
+        out.push(Column::new(name.into(), values.iter().map(|v| v.as_deref()).collect::<Vec<Option<&str>>>()));
+    }
+    fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
+        Ok(typed(df, name, "str", |c| c.str())?.iter().map(|v| v.map(str::to_string)).collect())
+    }
+}
+
+/// Shared strings for the codes repeated on every row of the big tables (region, indicator):
+/// one allocation per distinct value, read or written.
+impl Field for Arc<str> {
+    fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
+        out.push(Column::new(name.into(), values.iter().map(|v| &***v).collect::<Vec<&str>>()));
+    }
+    fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
+        let ca = typed(df, name, "str", |c| c.str())?;
+        let mut seen: std::collections::HashMap<&str, Arc<str>> = std::collections::HashMap::new();
+        ca.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let v = v.ok_or(FieldError { column: name.into(), row: Some(i + 1), problem: "is empty".into() })?;
+                Ok(seen.entry(v).or_insert_with(|| Arc::from(v)).clone())
+            })
+            .collect()
+    }
+}
+
+impl Field for Option<Arc<str>> {
+    fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
+        out.push(Column::new(name.into(), values.iter().map(|v| v.as_deref()).collect::<Vec<Option<&str>>>()));
+    }
+    fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
+        let ca = typed(df, name, "str", |c| c.str())?;
+        let mut seen: std::collections::HashMap<&str, Arc<str>> = std::collections::HashMap::new();
+        Ok(ca.iter().map(|v| v.map(|v| seen.entry(v).or_insert_with(|| Arc::from(v)).clone())).collect())
+    }
+}
+
+/// An enum stored as a short key (`achieved`, `leader`, …); see `keyed!`.
+pub trait Keyed: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+    fn key(self) -> &'static str;
+    fn from_key(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.key() == s)
+    }
+    /// The keys, for messages: `achieved, on_track, …`.
+    fn keys() -> String {
+        Self::ALL.iter().map(|k| k.key()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Read a key column into `Option<K>` values, naming the row of an unknown key.
+pub fn read_keys<K: Keyed>(df: &DataFrame, name: &str) -> Result<Vec<Option<K>>, FieldError> {
+    let ca = typed(df, name, "str", |c| c.str())?;
+    ca.iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            None => Ok(None),
+            Some(s) => K::from_key(s).map(Some).ok_or_else(|| FieldError {
+                column: name.into(),
+                row: Some(i + 1),
+                problem: format!("unknown value \"{s}\", expected one of {}", K::keys()),
+            }),
+        })
+        .collect()
+}
+
+/// Declare an enum stored and serialised as its key: `Achieved = "achieved"`. It gets `as_str`,
+/// `Keyed`, `Display`, serde (as the key, with an error listing the keys) and `Field` for itself
+/// and for `Option` of itself.
+#[macro_export]
+macro_rules! keyed {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident = $key:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            /// The keys, in declaration order.
+            pub const KEYS: &'static [&'static str] = &[$($key),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $key),+ }
+            }
+        }
+        impl $crate::tables::Keyed for $name {
+            const ALL: &'static [$name] = &[$($name::$v),+];
+            fn key(self) -> &'static str { self.as_str() }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str(self.as_str()) }
+        }
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                use $crate::tables::Keyed as _;
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                $name::from_key(&s).ok_or_else(|| serde::de::Error::unknown_variant(&s, $name::KEYS))
+            }
+        }
+        impl $crate::tables::Field for $name {
+            fn write(name: &str, values: &[&Self], out: &mut Vec<polars::prelude::Column>) {
+                let keys: Vec<&str> = values.iter().map(|v| v.as_str()).collect();
+                out.push(polars::prelude::Column::new(name.into(), keys));
+            }
+            fn read(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<Self>, $crate::tables::FieldError> {
+                $crate::tables::read_keys::<$name>(df, name)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| v.ok_or($crate::tables::FieldError {
+                        column: name.into(), row: Some(i + 1), problem: "is empty".into(),
+                    }))
+                    .collect()
+            }
+        }
+        impl $crate::tables::Field for Option<$name> {
+            fn write(name: &str, values: &[&Self], out: &mut Vec<polars::prelude::Column>) {
+                let keys: Vec<Option<&str>> = values.iter().map(|v| v.map(|k| k.as_str())).collect();
+                out.push(polars::prelude::Column::new(name.into(), keys));
+            }
+            fn read(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<Self>, $crate::tables::FieldError> {
+                $crate::tables::read_keys::<$name>(df, name)
+            }
+        }
+    };
+}
+
+/// A table's row type: its file name and how rows become a frame and back.
+pub trait Row: Sized {
+    /// File stem: `index` is `index.parquet`.
+    const TABLE: &'static str;
+    /// Every stored column, in order (wide groups as patterns such as `score_<group>`).
+    fn columns() -> Vec<String>;
+    fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame>;
+    fn from_frame(df: &DataFrame) -> Result<Vec<Self>, FieldError>;
+}
+
+/// Declare a row struct and its table: each field is a stored column (or group of columns, by
+/// its `Field` type), named after the field unless `#[col = "name"]` says otherwise.
+#[macro_export]
+macro_rules! table {
+    ($(#[$m:meta])* pub struct $name:ident in $file:literal {
+        $($(#[doc = $doc:literal])* $(#[col = $col:literal])? $field:ident : $ty:ty),+ $(,)?
+    }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name { $($(#[doc = $doc])* pub $field: $ty),+ }
+
+        impl $crate::tables::Row for $name {
+            const TABLE: &'static str = $file;
+            fn columns() -> Vec<String> {
+                let mut v = Vec::new();
+                $(v.extend(<$ty as $crate::tables::Field>::names($crate::table!(@name $field $($col)?)));)+
+                v
+            }
+            fn to_frame(rows: &[Self]) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+                let mut cols = Vec::new();
+                $(
+                    let values: Vec<&$ty> = rows.iter().map(|r| &r.$field).collect();
+                    <$ty as $crate::tables::Field>::write($crate::table!(@name $field $($col)?), &values, &mut cols);
+                )+
+                polars::prelude::DataFrame::new(rows.len(), cols)
+            }
+            fn from_frame(df: &polars::prelude::DataFrame) -> Result<Vec<Self>, $crate::tables::FieldError> {
+                $(let mut $field = <$ty as $crate::tables::Field>::read(df, $crate::table!(@name $field $($col)?))?.into_iter();)+
+                Ok((0..df.height())
+                    .map(|_| $name { $($field: $field.next().expect("one value per row")),+ })
+                    .collect())
+            }
+        }
+    };
+    (@name $field:ident $col:literal) => { $col };
+    (@name $field:ident) => { stringify!($field) };
+}
+
+/// A zstd Parquet writer with cimon's footer metadata (versions, and `meta`).
+fn parquet_writer(path: &Path, meta: &[(String, String)]) -> Result<ParquetWriter<File>, StoreError> {
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).map_err(io(p))?;
+    }
+    let file = File::create(path).map_err(io(path))?;
+    let mut kv = vec![
+        ("cimon.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        (VERSION_KEY.to_string(), FORMAT_VERSION.to_string()),
+    ];
+    kv.extend(meta.iter().cloned());
+    Ok(ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(3).map_err(pl(path))?)))
+        .with_statistics(StatisticsOptions::default())
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv))))
+}
+
+/// Write one frame as a table file.
+pub fn write_parquet(path: &Path, df: &mut DataFrame, meta: &[(String, String)]) -> Result<(), StoreError> {
+    parquet_writer(path, meta)?.finish(df).map_err(pl(path))?;
+    Ok(())
+}
+
+/// The one writer: `rows` as `dir/<table>.parquet`.
+pub fn write<R: Row>(dir: &Path, rows: &[R], meta: &[(String, String)]) -> Result<(), StoreError> {
+    let path = path_of::<R>(dir);
+    let mut df = R::to_frame(rows).map_err(pl(&path))?;
+    write_parquet(&path, &mut df, meta)
+}
+
+/// Rows per batch of `write_iter`.
+const CHUNK: usize = 1 << 16;
+
+/// The writer for the big tables: rows come from an iterator and are written in batches, so
+/// a table of a million rows never exists as one `Vec` of rows or one frame.
+pub fn write_iter<R: Row>(
+    dir: &Path,
+    rows: impl Iterator<Item = R>,
+    meta: &[(String, String)],
+) -> Result<(), StoreError> {
+    write_rows(&path_of::<R>(dir), rows, meta)
+}
+
+/// `write_iter` to an explicit path (the store's year partitions).
+pub fn write_rows<R: Row>(
+    path: &Path,
+    rows: impl Iterator<Item = R>,
+    meta: &[(String, String)],
+) -> Result<(), StoreError> {
+    let path = path.to_path_buf();
+    let mut rows = rows.fuse();
+    let mut chunk: Vec<R> = rows.by_ref().take(CHUNK).collect();
+    let first = R::to_frame(&chunk).map_err(pl(&path))?;
+    let mut writer = parquet_writer(&path, meta)?.batched(first.schema()).map_err(pl(&path))?;
+    writer.write_batch(&first).map_err(pl(&path))?;
+    loop {
+        chunk.clear();
+        chunk.extend(rows.by_ref().take(CHUNK));
+        if chunk.is_empty() {
+            break;
+        }
+        writer.write_batch(&R::to_frame(&chunk).map_err(pl(&path))?).map_err(pl(&path))?;
+    }
+    writer.finish().map_err(pl(&path))?;
+    Ok(())
+}
+
+pub fn path_of<R: Row>(dir: &Path) -> PathBuf {
+    dir.join(format!("{}.parquet", R::TABLE))
+}
+
+/// Refuse a file written in another table format (older stores lack the key or carry "1").
+pub fn check_version(path: &Path) -> Result<(), StoreError> {
+    let file = File::open(path).map_err(io(path))?;
+    let mut reader = ParquetReader::new(file);
+    let meta = reader.get_metadata().map_err(pl(path))?;
+    let kv = meta.key_value_metadata().as_deref().unwrap_or_default();
+    let get = |k: &str| kv.iter().find(|e| e.key == k).and_then(|e| e.value.clone());
+    match get(VERSION_KEY) {
+        Some(v) if v == FORMAT_VERSION => Ok(()),
+        found => Err(StoreError::Version {
+            path: path.to_owned(),
+            found: found.unwrap_or_else(|| "unknown".into()),
+            writer: get("cimon.version").unwrap_or_else(|| "unknown".into()),
+        }),
+    }
+}
+
+fn located(path: &Path) -> impl FnOnce(FieldError) -> StoreError + '_ {
+    move |e| StoreError::Column { path: path.to_owned(), column: e.column, row: e.row, problem: e.problem }
+}
+
+/// The one reader: every row of `dir/<table>.parquet`.
+pub fn read<R: Row>(dir: &Path) -> Result<Vec<R>, StoreError> {
+    read_where(dir, None)
+}
+
+/// The rows of `dir/<table>.parquet` that satisfy `filter` (pushed down into the Parquet scan,
+/// so a report of one year does not hold every year in memory).
+pub fn read_where<R: Row>(dir: &Path, filter: Option<Expr>) -> Result<Vec<R>, StoreError> {
+    let path = path_of::<R>(dir);
+    if !path.is_file() {
+        return Err(StoreError::Missing { path: dir.to_owned() });
+    }
+    let df = match filter {
+        None => read_frame(dir, R::TABLE)?,
+        Some(f) => {
+            check_version(&path)?;
+            LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), ScanArgsParquet::default())
+                .and_then(|lf| lf.filter(f).collect())
+                .map_err(pl(&path))?
+        }
+    };
+    R::from_frame(&df).map_err(located(&path))
+}
+
+/// A table file as a polars frame, the way an analyst opens it (after the version check).
+pub fn read_frame(dir: &Path, table: &str) -> Result<DataFrame, StoreError> {
+    let path = dir.join(format!("{table}.parquet"));
+    if !path.is_file() {
+        return Err(StoreError::Missing { path: dir.to_owned() });
+    }
+    check_version(&path)?;
+    ParquetReader::new(File::open(&path).map_err(io(&path))?).finish().map_err(pl(&path))
+}
+
+/// Like `read`, but None when the file does not exist (tables that older results may lack).
+pub fn read_optional<R: Row>(dir: &Path) -> Result<Option<Vec<R>>, StoreError> {
+    if path_of::<R>(dir).is_file() {
+        read(dir).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::keyed! {
+        /// A test enum.
+        pub enum Colour { Red = "red", Green = "green" }
+    }
+
+    crate::table! {
+        /// A test table with every plain kind of field.
+        pub struct Sample in "sample" {
+            code: Arc<str>,
+            #[col = "type"]
+            kind: String,
+            year: i32,
+            value: Option<f64>,
+            count: u32,
+            colour: Option<Colour>,
+            note: Option<String>,
+            flag: bool,
+        }
+    }
+
+    fn rows() -> Vec<Sample> {
+        vec![
+            Sample {
+                code: "420802".into(),
+                kind: "市辖区".into(),
+                year: 2024,
+                value: Some(1.5),
+                count: 3,
+                colour: Some(Colour::Red),
+                note: None,
+                flag: true,
+            },
+            Sample {
+                code: "420802".into(),
+                kind: "县".into(),
+                year: 2023,
+                value: None,
+                count: 0,
+                colour: None,
+                note: Some("x".into()),
+                flag: false,
+            },
+        ]
+    }
+
+    #[test]
+    fn rows_round_trip_through_parquet_with_declared_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &rows(), &[]).unwrap();
+        assert_eq!(read::<Sample>(dir.path()).unwrap(), rows());
+        assert_eq!(Sample::columns(), ["code", "type", "year", "value", "count", "colour", "note", "flag"]);
+        let only = read_where::<Sample>(dir.path(), Some(col("year").eq(lit(2023)))).unwrap();
+        assert_eq!(only, rows()[1..]);
+    }
+
+    #[test]
+    fn an_unknown_key_or_a_missing_column_names_file_column_and_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut df = Sample::to_frame(&rows()).unwrap();
+        df.replace("colour", Column::new("colour".into(), [Some("red"), Some("blue")])).unwrap();
+        write_parquet(&dir.path().join("sample.parquet"), &mut df, &[]).unwrap();
+        let err = read::<Sample>(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("sample.parquet, column colour, row 2: unknown value \"blue\", expected one of red, green"),
+            "{err}"
+        );
+        let mut df = Sample::to_frame(&rows()).unwrap().drop("flag").unwrap();
+        write_parquet(&dir.path().join("sample.parquet"), &mut df, &[]).unwrap();
+        let err = read::<Sample>(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("column flag: missing"), "{err}");
+    }
+
+    #[test]
+    fn a_file_of_another_format_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sample.parquet");
+        let mut df = Sample::to_frame(&rows()).unwrap();
+        let file = File::create(&path).unwrap();
+        ParquetWriter::new(file)
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![
+                ("cimon.version".to_string(), "0.0.9".to_string()),
+                (VERSION_KEY.to_string(), "1".to_string()),
+            ])))
+            .finish(&mut df)
+            .unwrap();
+        let err = read::<Sample>(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("written by cimon 0.0.9 in table format 1") && err.contains("cimon run --force"), "{err}");
+    }
+}
