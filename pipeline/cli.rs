@@ -35,6 +35,21 @@ pub enum Command {
     Init(InitArgs),
     /// Generate synthetic input files (示例数据) for demos and benchmarks
     Synth(SynthArgs),
+    /// Rebuild the national county registry from the NBS division-code snapshots
+    Registry(RegistryArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RegistryArgs {
+    /// Folder of yearly snapshots (2017/, 2018/, …, each with provinces.csv, cities.csv, areas.csv)
+    #[arg(value_name = "DIVISIONS_DIR", default_value = "schemas/divisions")]
+    pub divisions: PathBuf,
+    /// Code changes the names cannot tell (renames to new names, mergers, splits)
+    #[arg(long, value_name = "FILE", default_value = "schemas/region-changes.csv")]
+    pub changes: PathBuf,
+    /// Where to write the registry
+    #[arg(long, value_name = "FILE", default_value = "schemas/regions.csv")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -161,8 +176,9 @@ pub struct SynthArgs {
     /// `national`: N synthetic counties as plain CSV with their own registry, for benchmarks
     #[arg(long, default_value = "seed")]
     pub kind: SynthKind,
-    /// Number of counties (national only)
-    #[arg(long, default_value_t = 2844)]
+    /// National: at least this many counties, whole prefectures of the real registry in code
+    /// order [default: all of them]
+    #[arg(long, default_value_t = usize::MAX, hide_default_value = true)]
     pub counties: usize,
     /// First year
     #[arg(long, default_value_t = 2015)]
@@ -198,6 +214,7 @@ impl Cli {
             Command::Run(a) => Run::Run { config: a.config()?, quiet: a.report.common.quiet, force: a.force },
             Command::Explain(a) => Run::Explain { config: a.common.config(None)?, county: a.county, year: a.year },
             Command::Init(a) => Run::Init { dir: a.dir },
+            Command::Registry(a) => Run::Registry { divisions: a.divisions, changes: a.changes, out: a.out },
             Command::Synth(a) => Run::Synth(crate::synth::Options {
                 out: a.out,
                 kind: match a.kind {

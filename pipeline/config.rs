@@ -40,6 +40,8 @@ pub struct Config {
     pub report: crate::report::ReportSettings,
     /// Uncertainty and sensitivity analysis (`[sensitivity]`).
     pub sensitivity: crate::compute::sensitivity::SensitivitySettings,
+    /// The evaluation scope, coverage policy and peer groups (`[scope]`).
+    pub scope: crate::scope::ScopeSettings,
 }
 
 impl Config {
@@ -92,6 +94,8 @@ struct FileConfig {
     report: crate::report::ReportSettings,
     #[serde(default)]
     sensitivity: crate::compute::sensitivity::SensitivitySettings,
+    #[serde(default)]
+    scope: crate::scope::ScopeSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -257,7 +261,9 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
             message: "[sensitivity] samples must be at least 2".into(),
         });
     }
-    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth, report, sensitivity })
+    let mut scope = file.scope;
+    scope.peer_groups = scope.peer_groups.map(|p| base.join(p));
+    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth, report, sensitivity, scope })
 }
 
 #[cfg(test)]
@@ -323,6 +329,7 @@ mod tests {
         assert_eq!(c.growth, crate::compute::GrowthSettings::default());
         assert_eq!(c.report, crate::report::ReportSettings::default());
         assert_eq!(c.sensitivity, crate::compute::sensitivity::SensitivitySettings::default());
+        assert_eq!(c.scope, crate::scope::ScopeSettings::default());
         assert_eq!(c.out, dir.path().join("out"));
         assert_eq!(c.catalog, dir.path().join("schemas/indicators.toml"));
     }

@@ -25,6 +25,8 @@ pub fn code(err: &anyhow::Error) -> u8 {
         if cause.is::<config::ConfigError>()
             || cause.is::<catalog::CatalogError>()
             || cause.is::<regions::RegistryError>()
+            || cause.is::<crate::divisions::DivisionsError>()
+            || cause.is::<crate::scope::ScopeError>()
             || cause.is::<targets::TargetsError>()
             || cause.is::<ingest::InputError>()
             || cause.is::<commands::init::InitError>()

@@ -1,4 +1,6 @@
-//! The region registry: GB/T 2260 codes with names, prefecture, province, type and validity years.
+//! The region registry: GB/T 2260 codes with names, prefecture, province, type, validity years and
+//! code changes; county lookup by code (6 or 12 digits, or a number) or by name, former name or
+//! the short form of an autonomous county, with suggestions for a name it does not know.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -6,6 +8,18 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::text::normalise_key;
+
+crate::keyed! {
+    /// How a code ended: its series continue under the successor only when it was `renamed`
+    /// (a new name or code for the same unit: 撤县设市, 撤县设区, a move to another prefecture).
+    pub enum Change {
+        Renamed = "renamed",
+        /// Merged into the successor together with other units: the series ends here.
+        Merged = "merged",
+        /// Split among the successors (`a;b`): the series ends here.
+        Split = "split",
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -22,13 +36,37 @@ pub struct Region {
     pub valid_from: Option<i32>,
     /// Last year the code is valid (inclusive); None = still valid.
     pub valid_to: Option<i32>,
-    /// The code that replaced this one (京山县 420821 → 京山市 420882).
+    /// The code that replaced this one (京山县 420821 → 京山市 420882); `a;b` for a split.
     pub successor: Option<String>,
+    /// How it was replaced; none with a successor means renamed.
+    #[serde(default)]
+    pub change: Option<Change>,
+    /// Earlier names under the same code (`;`-separated), so old files still resolve.
+    #[serde(default)]
+    pub former_names: Option<String>,
 }
 
 impl Region {
     pub fn valid_in(&self, year: i32) -> bool {
         self.valid_from.is_none_or(|f| year >= f) && self.valid_to.is_none_or(|t| year <= t)
+    }
+
+    /// The successor whose series this one continues into: renamed only, never a merger or split.
+    pub fn continued_by(&self) -> Option<&str> {
+        match self.change {
+            None | Some(Change::Renamed) => self.successor.as_deref(),
+            Some(_) => None,
+        }
+    }
+
+    /// Every successor code (several for a split).
+    pub fn successors(&self) -> impl Iterator<Item = &str> {
+        self.successor.iter().flat_map(|s| s.split(';')).map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// A functional zone (经济开发区, 高新区, 管理区), not a county-level administrative unit.
+    pub fn is_zone(&self) -> bool {
+        crate::divisions::is_zone(&self.code)
     }
 }
 
@@ -47,7 +85,7 @@ pub enum Lookup<'a> {
     Unknown,
     /// A name shared by several regions valid that year.
     Ambiguous(Vec<&'a Region>),
-    /// A known code outside its validity years.
+    /// A known code or name outside its validity years.
     NotValid(&'a Region),
 }
 
@@ -56,6 +94,105 @@ pub struct Registry {
     pub path: PathBuf,
     pub regions: Vec<Region>,
     by_code: HashMap<String, usize>,
+    /// Normalised name, former name or short form → regions.
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+/// Ethnic names in the names of autonomous counties and banners, so that
+/// 长白朝鲜族自治县 is also found as 长白县 (the short form bureaus write).
+const PEOPLES: &[&str] = &[
+    "乌孜别克",
+    "柯尔克孜",
+    "维吾尔",
+    "哈萨克",
+    "达斡尔",
+    "鄂温克",
+    "鄂伦春",
+    "土家",
+    "布依",
+    "傈僳",
+    "拉祜",
+    "纳西",
+    "景颇",
+    "仫佬",
+    "毛南",
+    "仡佬",
+    "塔吉克",
+    "俄罗斯",
+    "塔塔尔",
+    "朝鲜",
+    "蒙古",
+    "哈尼",
+    "撒拉",
+    "东乡",
+    "锡伯",
+    "阿昌",
+    "普米",
+    "德昂",
+    "保安",
+    "裕固",
+    "独龙",
+    "赫哲",
+    "门巴",
+    "珞巴",
+    "基诺",
+    "布朗",
+    "满",
+    "回",
+    "藏",
+    "苗",
+    "彝",
+    "壮",
+    "侗",
+    "瑶",
+    "白",
+    "傣",
+    "黎",
+    "佤",
+    "畲",
+    "羌",
+    "土",
+    "怒",
+    "京",
+    "水",
+    "各",
+];
+
+/// 长白朝鲜族自治县 → 长白县, 双江拉祜族佤族布朗族傣族自治县 → 双江县, 鄂伦春自治旗 → 鄂伦春旗.
+pub fn short_form(name: &str) -> Option<String> {
+    let (mut rest, suffix) = if let Some(r) = name.strip_suffix("自治县") {
+        (r, "县")
+    } else if let Some(r) = name.strip_suffix("自治旗") {
+        (r, "旗")
+    } else {
+        return None;
+    };
+    // Each people is written with 族 (长白朝鲜族, 双江拉祜族佤族布朗族傣族); a banner named after its
+    // people alone has no 族 and keeps the name (鄂伦春自治旗 → 鄂伦春旗).
+    while let Some(r) = rest.strip_suffix('族') {
+        match PEOPLES.iter().filter(|p| r.ends_with(*p) && r.len() > p.len()).max_by_key(|p| p.len()) {
+            Some(p) => rest = &r[..r.len() - p.len()],
+            None => break,
+        }
+    }
+    let stem = rest;
+    Some(format!("{stem}{suffix}"))
+}
+
+/// A county cell as a 6-digit code: `420802`, a 12-digit statistical code `420802000000`, or a
+/// code written as a number `420802.0`.
+pub fn as_code(cell: &str) -> Option<String> {
+    let key = normalise_key(cell);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let key = match key.split_once('.') {
+        Some((int, frac)) if digits(int) && frac.bytes().all(|b| b == b'0') => int.to_string(),
+        _ => key,
+    };
+    match key.len() {
+        6 if digits(&key) => Some(key),
+        12 if digits(&key) => Some(key[..6].to_string()),
+        _ => None,
+    }
 }
 
 impl Registry {
@@ -97,40 +234,61 @@ impl Registry {
                 return Err(err(row, format!("code {} appears twice", r.code)));
             }
         }
-        let mut predecessor: HashMap<&str, &str> = HashMap::new();
+        // A unit continues into at most one successor, and a successor continues at most one
+        // unit; others merged into it end their series there.
+        let mut continued: HashMap<&str, &str> = HashMap::new();
         for (i, r) in regions.iter().enumerate() {
-            if let Some(s) = &r.successor {
-                if !by_code.contains_key(s) {
+            let successors: Vec<&str> = r.successors().collect();
+            for s in &successors {
+                if !by_code.contains_key(*s) {
                     return Err(err(i + 2, format!("successor {s} of {} is not in the registry", r.code)));
                 }
-                // A merger (two codes into one) would need a rule to combine their values.
-                if let Some(other) = predecessor.insert(s, &r.code) {
+            }
+            if successors.len() > 1 && r.change != Some(Change::Split) {
+                return Err(err(i + 2, format!("{} has several successors: mark the change as split", r.code)));
+            }
+            if let Some(s) = r.continued_by() {
+                if let Some(other) = continued.insert(s, &r.code) {
                     return Err(err(
                         i + 2,
-                        format!("{} and {other} both have successor {s}: merged counties are not supported", r.code),
+                        format!(
+                            "{} and {other} both continue into {s}: mark the one absorbed as merged (its series ends)",
+                            r.code
+                        ),
                     ));
                 }
             }
         }
-        Ok(Registry { path: path.to_owned(), regions, by_code })
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in regions.iter().enumerate() {
+            let mut keys: Vec<String> = vec![normalise_key(&r.name)];
+            keys.extend(r.former_names.iter().flat_map(|f| f.split(';')).map(normalise_key));
+            keys.extend(short_form(&r.name).map(|s| normalise_key(&s)));
+            keys.sort();
+            keys.dedup();
+            for k in keys.into_iter().filter(|k| !k.is_empty()) {
+                by_name.entry(k).or_default().push(i);
+            }
+        }
+        Ok(Registry { path: path.to_owned(), regions, by_code, by_name })
     }
 
     pub fn get(&self, code: &str) -> Option<&Region> {
         self.by_code.get(code).map(|&i| &self.regions[i])
     }
 
-    /// Resolve a county cell, by 6-digit code or by name, for a given year.
+    /// Resolve a county cell, by code or by name, for a given year.
     pub fn lookup(&self, cell: &str, year: Option<i32>) -> Lookup<'_> {
-        let key = normalise_key(cell);
         let valid = |r: &Region| year.is_none_or(|y| r.valid_in(y));
-        if key.len() == 6 && key.bytes().all(|b| b.is_ascii_digit()) {
-            return match self.get(&key) {
+        if let Some(code) = as_code(cell) {
+            return match self.get(&code) {
                 Some(r) if valid(r) => Lookup::Found(r),
                 Some(r) => Lookup::NotValid(r),
                 None => Lookup::Unknown,
             };
         }
-        let named: Vec<&Region> = self.regions.iter().filter(|r| normalise_key(&r.name) == key).collect();
+        let named: Vec<&Region> =
+            self.by_name.get(&normalise_key(cell)).into_iter().flatten().map(|&i| &self.regions[i]).collect();
         let current: Vec<&Region> = named.iter().copied().filter(|r| valid(r)).collect();
         match (current.len(), named.len()) {
             (1, _) => Lookup::Found(current[0]),
@@ -138,6 +296,34 @@ impl Registry {
             (0, _) => Lookup::NotValid(named[0]),
             _ => Lookup::Ambiguous(current),
         }
+    }
+
+    /// The registry names closest to an unknown one (at most `n`, only close ones), among the
+    /// regions `among` accepts, those `prefer` likes first: for "did you mean". Closeness is the
+    /// edit distance of the names without their type (巩义县 is nearest 巩义市), then of the names.
+    pub fn suggest<'a>(
+        &'a self,
+        cell: &str,
+        n: usize,
+        among: impl Fn(&Region) -> bool,
+        prefer: impl Fn(&Region) -> bool,
+    ) -> Vec<&'a Region> {
+        let key = normalise_key(cell);
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        let (key_chars, key_stem) = (chars(&key), chars(crate::divisions::stem(&key)));
+        let mut scored: Vec<((bool, usize, usize), &Region)> = self
+            .regions
+            .iter()
+            .filter(|r| among(r))
+            .map(|r| {
+                let d = distance(&key_chars, &chars(&r.name));
+                let ds = distance(&key_stem, &chars(crate::divisions::stem(&r.name)));
+                ((!prefer(r), ds, d), r)
+            })
+            .filter(|((_, ds, d), r)| *ds <= 1 || *d <= 2.max(r.name.chars().count() / 3))
+            .collect();
+        scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.code.cmp(&b.1.code)));
+        scored.into_iter().take(n).map(|x| x.1).collect()
     }
 
     /// The regions valid in a year, in registry order.
@@ -150,17 +336,38 @@ impl Registry {
         self.regions.iter().filter(move |r| r.code == area || r.prefecture_code == area || r.province_code == area)
     }
 
-    /// The code a region's series continues under today (follows successors).
+    /// The code a region's series continues under today (follows renames, not mergers or splits).
     pub fn current_code<'a>(&'a self, code: &'a str) -> &'a str {
         let mut at = code;
         for _ in 0..self.regions.len() {
-            match self.get(at).and_then(|r| r.successor.as_deref()) {
+            match self.get(at).and_then(|r| r.continued_by()) {
                 Some(next) => at = next,
                 None => break,
             }
         }
         at
     }
+
+    /// The code of `code`'s unit that is valid in `year`, following renames forward or back
+    /// (a 2019 row written with 京山县's old code 420821 is 420882; a 2016 row with 420882 is
+    /// 420821); None when no code of the unit is valid then.
+    pub fn code_in<'a>(&'a self, code: &'a str, year: i32) -> Option<&'a Region> {
+        let current = self.current_code(code);
+        self.regions.iter().find(|r| r.valid_in(year) && self.current_code(&r.code) == current)
+    }
+}
+
+/// Levenshtein distance between two strings of characters.
+fn distance(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -181,18 +388,55 @@ mod tests {
         assert!(matches!(r.lookup("东宝区", Some(2020)), Lookup::Found(x) if x.code == "420802"));
         assert_eq!(r.lookup("不存在县", Some(2020)), Lookup::Unknown);
         assert_eq!(r.current_code("420821"), "420882");
+        assert_eq!(r.code_in("420821", 2019).map(|x| x.code.as_str()), Some("420882"));
+        assert_eq!(r.code_in("420882", 2016).map(|x| x.code.as_str()), Some("420821"));
         assert_eq!(r.within("620900").count(), 7);
-        assert_eq!(r.valid_in(2024).count(), 25);
-        assert_eq!(r.valid_in(2016).count(), 25);
     }
 
     #[test]
-    fn rejects_a_merger() {
+    fn codes_as_bureaus_write_them() {
+        let r = seed();
+        for cell in ["420802", "420802000000", "420802.0", " ４２０８０２ "] {
+            assert!(matches!(r.lookup(cell, Some(2020)), Lookup::Found(x) if x.code == "420802"), "{cell}");
+        }
+        assert_eq!(as_code("4208021"), None);
+        assert_eq!(as_code("420802.5"), None);
+    }
+
+    #[test]
+    fn short_forms_of_autonomous_counties_and_banners() {
+        assert_eq!(short_form("长白朝鲜族自治县").as_deref(), Some("长白县"));
+        assert_eq!(short_form("双江拉祜族佤族布朗族傣族自治县").as_deref(), Some("双江县"));
+        assert_eq!(short_form("肃北蒙古族自治县").as_deref(), Some("肃北县"));
+        assert_eq!(short_form("鄂伦春自治旗").as_deref(), Some("鄂伦春旗"));
+        assert_eq!(short_form("莫力达瓦达斡尔族自治旗").as_deref(), Some("莫力达瓦旗"));
+        assert_eq!(short_form("东宝区"), None);
+        let r = seed();
+        assert!(matches!(r.lookup("长白县", Some(2020)), Lookup::Found(x) if x.code == "220623"));
+    }
+
+    #[test]
+    fn unknown_names_get_the_closest_registry_names() {
+        let r = seed();
+        let near: Vec<&str> = r.suggest("东宝县", 3, |_| true, |_| false).iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(near.first(), Some(&"东宝区"));
+        assert!(r.suggest("完全不像的名字", 3, |_| true, |_| false).is_empty());
+    }
+
+    #[test]
+    fn a_merger_ends_the_absorbed_series_and_two_continuations_are_refused() {
         let mut regions = seed().regions;
-        regions[0].successor = Some("420882".into());
-        regions[0].valid_to = Some(2017);
+        // 京山县 continues into 京山市; 东宝区 merged into it ends its own series.
+        let d = regions.iter().position(|x| x.code == "420802").unwrap();
+        regions[d].successor = Some("420882".into());
+        regions[d].valid_to = Some(2017);
+        regions[d].change = Some(Change::Merged);
+        let r = Registry::new(Path::new("r.csv"), regions.clone()).unwrap();
+        assert_eq!(r.current_code("420802"), "420802", "a merged unit keeps its own series");
+        assert_eq!(r.current_code("420821"), "420882");
+        regions[d].change = None;
         let err = Registry::new(Path::new("r.csv"), regions).unwrap_err().to_string();
-        assert!(err.contains("both have successor 420882"), "{err}");
+        assert!(err.contains("both continue into 420882") && err.contains("merged"), "{err}");
     }
 
     #[test]

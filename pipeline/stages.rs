@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::console::{print_problems, Log};
 use crate::ingest::{self, Ingested, InputFile, Rejected};
 use crate::regions::Registry;
+use crate::scope::Scope;
 use crate::{compute, report, store, targets};
 
 /// The schema files every stage needs.
@@ -18,6 +19,7 @@ pub struct Schemas {
     pub catalog: Catalog,
     pub registry: Registry,
     pub targets: Vec<targets::Target>,
+    pub scope: Scope,
 }
 
 /// Targets come from the config; `compute` and `report` (`from_store`) fall back to the copy
@@ -31,7 +33,9 @@ pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
         None if from_store && in_store.is_file() => targets::load(&in_store, &catalog, &registry)?,
         None => Vec::new(),
     };
-    Ok(Schemas { catalog, registry, targets })
+    let scope = Scope::resolve(&cfg.scope, &registry)
+        .with_context(|| format!("config file {}", cfg.file.as_deref().unwrap_or(Path::new("(none)")).display()))?;
+    Ok(Schemas { catalog, registry, targets, scope })
 }
 
 /// The targets file's text, kept in the store beside the data it judges.
@@ -50,7 +54,7 @@ pub fn ingest(
     log: &dyn Log,
     limit: Option<usize>,
 ) -> Result<Ingested, Rejected> {
-    match ingest::ingest(files, &schemas.catalog, &schemas.registry) {
+    match ingest::ingest(files, &schemas.catalog, &schemas.registry, &schemas.scope) {
         Ok(ingested) => {
             if !log.quiet() {
                 print_problems(&ingested.warnings, None);
@@ -70,6 +74,7 @@ pub fn compute(cfg: &Config, schemas: &Schemas, store_dir: &Path) -> Result<comp
         store_dir,
         &schemas.catalog,
         &schemas.registry,
+        &schemas.scope,
         &schemas.targets,
         &cfg.method,
         &cfg.growth,
@@ -95,6 +100,7 @@ pub fn report(
         catalog: &schemas.catalog,
         registry: &schemas.registry,
         targets: &schemas.targets,
+        scope: &schemas.scope,
     };
     let progress = |done: usize, total: usize, label: &str| log.progress(done, total, label);
     match staging {

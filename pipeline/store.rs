@@ -181,7 +181,9 @@ crate::table! {
         valid_from: Option<i32>,
         valid_to: Option<i32>,
         successor: Option<String>,
-        /// The code the series continues under today (successors followed).
+        change: Option<crate::regions::Change>,
+        former_names: Option<String>,
+        /// The code the series continues under today (renames followed).
         current_code: String,
     }
 }
@@ -242,7 +244,7 @@ crate::table! {
     }
 }
 
-pub use crate::ingest::SourceInfo as SourceRow;
+pub use crate::ingest::{MissingRow, SourceInfo as SourceRow};
 
 /// Every store table's name and declared columns, for the data dictionary test.
 pub fn declared() -> Vec<(&'static str, Vec<String>)> {
@@ -255,6 +257,7 @@ pub fn declared() -> Vec<(&'static str, Vec<String>)> {
         (SourceRow::TABLE, SourceRow::columns()),
         (RevisionRow::TABLE, RevisionRow::columns()),
         (WarningRow::TABLE, WarningRow::columns()),
+        (MissingRow::TABLE, MissingRow::columns()),
     ]
 }
 
@@ -305,6 +308,8 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
             valid_from: r.valid_from,
             valid_to: r.valid_to,
             successor: r.successor.clone(),
+            change: r.change,
+            former_names: r.former_names.clone(),
             current_code: registry.current_code(&r.code).to_string(),
         })
         .collect();
@@ -369,6 +374,7 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
         })
         .collect();
     tables::write(dir, &warnings, &meta)?;
+    tables::write(dir, &data.missing, &meta)?;
     Ok(Written { years })
 }
 

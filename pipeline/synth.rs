@@ -178,7 +178,9 @@ pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
                 ("new_above_scale_firms", pop / 5.0 * (0.4 * z).exp() * e()),
                 ("high_level_talents", pop / 8.0 * (0.5 * z).exp() * e()),
             ];
-            let stored_code = lineage[code].iter().find(|x| x.valid_in(year)).map_or(code, |x| x.code.as_str());
+            // A unit with no code valid that year (new since, or ended) has no data that year.
+            let Some(stored) = lineage[code].iter().find(|x| x.valid_in(year)) else { continue };
+            let stored_code = stored.code.as_str();
             for (c, x) in v {
                 // Keep the tail inside the catalog's plausible ranges; the sample's designed outliers come on top.
                 let x = match c {
@@ -195,6 +197,41 @@ pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
         }
     }
     Panel { years: years.to_vec(), values }
+}
+
+/// The seed prefectures of the sample province (DOMAIN.md): 白山市, 酒泉市, 平凉市, 荆门市.
+pub const SEED_PREFECTURES: [&str; 4] = ["220600", "620900", "620800", "420800"];
+
+/// The sample province's registry: the seed prefectures' county-level units of the national registry.
+/// In the sample's order: by prefecture as listed, then by code, a renamed county's new code
+/// right after its old one (华亭县 620824, 华亭市 620881, 庄浪县 620825).
+fn seed_registry(national: &Registry) -> Result<Registry> {
+    let mut units: Vec<Region> = national
+        .regions
+        .iter()
+        .filter(|r| SEED_PREFECTURES.contains(&r.prefecture_code.as_str()) && !r.is_zone())
+        .cloned()
+        .collect();
+    let predecessor: BTreeMap<&str, &str> =
+        units.iter().filter_map(|r| Some((r.continued_by()?, r.code.as_str()))).collect();
+    let root = |code: &str| {
+        let mut at = code;
+        while let Some(p) = predecessor.get(at) {
+            at = p;
+        }
+        at.to_string()
+    };
+    let keys: Vec<(usize, String, i32)> = units
+        .iter()
+        .map(|r| {
+            let pref = SEED_PREFECTURES.iter().position(|p| *p == r.prefecture_code).unwrap_or(usize::MAX);
+            (pref, root(&r.code), r.valid_from.unwrap_or(i32::MIN))
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    units = order.into_iter().map(|i| units[i].clone()).collect();
+    Ok(Registry::new(&national.path, units)?)
 }
 
 /// Which data `cimon synth` writes.
@@ -229,7 +266,7 @@ pub fn run(args: &Options) -> Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     match args.kind {
         Kind::Seed => {
-            let registry = Registry::load(&args.regions)?;
+            let registry = seed_registry(&Registry::load(&args.regions)?)?;
             let catalog = Catalog::load(&args.catalog)?;
             if let Some(missing) = CODES.iter().find(|c| catalog.indicator(c).is_none()) {
                 anyhow::bail!(
@@ -239,7 +276,7 @@ pub fn run(args: &Options) -> Result<()> {
             }
             write_seed(&registry, &catalog, &years, args.seed, &args.out)
         }
-        Kind::National => write_national(args.counties, &years, args.seed, &args.out),
+        Kind::National => write_national(&Registry::load(&args.regions)?, args.counties, &years, args.seed, &args.out),
     }
 }
 
@@ -514,78 +551,38 @@ fn thousands(v: f64) -> String {
     out
 }
 
-/// A national-scale synthetic registry (GB/T 2260-shaped codes) and one wide UTF-8 CSV per year.
-fn write_national(counties: usize, years: &[i32], seed: u64, out: &Path) -> Result<()> {
-    const PROVINCES: &[(&str, &str)] = &[
-        ("11", "北京市"),
-        ("12", "天津市"),
-        ("13", "河北省"),
-        ("14", "山西省"),
-        ("15", "内蒙古自治区"),
-        ("21", "辽宁省"),
-        ("22", "吉林省"),
-        ("23", "黑龙江省"),
-        ("31", "上海市"),
-        ("32", "江苏省"),
-        ("33", "浙江省"),
-        ("34", "安徽省"),
-        ("35", "福建省"),
-        ("36", "江西省"),
-        ("37", "山东省"),
-        ("41", "河南省"),
-        ("42", "湖北省"),
-        ("43", "湖南省"),
-        ("44", "广东省"),
-        ("45", "广西壮族自治区"),
-        ("46", "海南省"),
-        ("50", "重庆市"),
-        ("51", "四川省"),
-        ("52", "贵州省"),
-        ("53", "云南省"),
-        ("54", "西藏自治区"),
-        ("61", "陕西省"),
-        ("62", "甘肃省"),
-        ("63", "青海省"),
-        ("64", "宁夏回族自治区"),
-        ("65", "新疆维吾尔自治区"),
-    ];
-    let mut regions = Vec::with_capacity(counties);
-    for i in 0..counties {
-        let (pc, pn) = PROVINCES[i % PROVINCES.len()];
-        let k = i / PROVINCES.len();
-        let (pref, county) = (1 + k / 20, 1 + k % 20);
-        regions.push(Region {
-            code: format!("{pc}{pref:02}{county:02}"),
-            name: format!("示例县{:04}", i + 1),
-            kind: ["县", "市辖区", "县级市"][i % 3].into(),
-            prefecture_code: format!("{pc}{pref:02}00"),
-            prefecture_name: format!("{pn}示例市{pref:02}"),
-            province_code: format!("{pc}0000"),
-            province_name: pn.into(),
-            valid_from: None,
-            valid_to: None,
-            successor: None,
-        });
+/// The real registry's county-level units (no functional zones) of the first prefectures, in
+/// code order, until at least `counties` units; whole prefectures, so that coverage holds.
+fn national_units(registry: &Registry, counties: usize) -> Vec<Region> {
+    let mut by_prefecture: BTreeMap<&str, Vec<&Region>> = BTreeMap::new();
+    for r in registry.regions.iter().filter(|r| !r.is_zone()) {
+        by_prefecture.entry(&r.prefecture_code).or_default().push(r);
     }
-    let registry = Registry::new(&out.join("regions.csv"), regions)?;
-    let mut reg_csv = String::from(
-        "code,name,type,prefecture_code,prefecture_name,province_code,province_name,valid_from,valid_to,successor\n",
-    );
-    for r in &registry.regions {
-        reg_csv += &csv_line(&[
-            r.code.clone(),
-            r.name.clone(),
-            r.kind.clone(),
-            r.prefecture_code.clone(),
-            r.prefecture_name.clone(),
-            r.province_code.clone(),
-            r.province_name.clone(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]);
+    let mut out = Vec::new();
+    for units in by_prefecture.values() {
+        if out.len() >= counties {
+            break;
+        }
+        out.extend(units.iter().map(|r| (*r).clone()));
     }
-    write(&out.join("regions.csv"), reg_csv.as_bytes())?;
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}
+
+/// National-scale synthetic data on the real registry (real codes, names and prefectures, the
+/// code changes included): one wide UTF-8 CSV per year, and the registry of the units drawn.
+fn write_national(registry: &Registry, counties: usize, years: &[i32], seed: u64, out: &Path) -> Result<()> {
+    let mut units = national_units(registry, counties);
+    // Successors outside the selection would dangle: keep the units whole.
+    let codes: std::collections::BTreeSet<String> = units.iter().map(|r| r.code.clone()).collect();
+    for r in &mut units {
+        if r.successors().any(|s| !codes.contains(s)) {
+            r.successor = None;
+            r.change = None;
+        }
+    }
+    let registry = Registry::new(&out.join("regions.csv"), units)?;
+    write(&out.join("regions.csv"), crate::divisions::to_csv(&registry.regions).as_bytes())?;
     let p = generate(&registry, years, seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     for &y in years {
@@ -593,12 +590,16 @@ fn write_national(counties: usize, years: &[i32], seed: u64, out: &Path) -> Resu
         let mut header = vec!["code".to_string()];
         header.extend(CODES.iter().map(|c| c.to_string()));
         s += &csv_line(&header);
-        for r in &registry.regions {
+        for r in registry.valid_in(y) {
             let mut row = vec![r.code.clone()];
             for &ind in CODES {
                 // About 1% of cells are gaps, as in real submissions.
                 let missing = rng.random::<f64>() < 0.01 && !matches!(ind, "population" | "gdp");
-                row.push(if missing { String::new() } else { fmt_value(p.values[&(r.code.clone(), y, ind)], ind) });
+                let value = p.values.get(&(r.code.clone(), y, ind));
+                row.push(match value {
+                    Some(v) if !missing => fmt_value(*v, ind),
+                    _ => String::new(),
+                });
             }
             s += &csv_line(&row);
         }

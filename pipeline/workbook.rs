@@ -8,6 +8,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet,
 
 use crate::catalog::Catalog;
 use crate::compute::growth::Span;
+use crate::ingest::MissingRow;
 use crate::report::labels::{Labels, Lang};
 use crate::results::{AttainmentRow, ChangeUnit, GrowthRow, IndexRow, MethodRow};
 
@@ -95,9 +96,10 @@ pub fn write(
     growth: &[GrowthRow],
     attainment: &[AttainmentRow],
     method: &[MethodRow],
+    missing: &[MissingRow],
     catalog: &Catalog,
 ) -> Result<(), WorkbookError> {
-    build(path, index, growth, attainment, method, catalog)
+    build(path, index, growth, attainment, method, missing, catalog)
         .map_err(|e| WorkbookError::Write { path: path.to_owned(), message: e.to_string() })
 }
 
@@ -110,6 +112,7 @@ fn build(
     growth: &[GrowthRow],
     attainment: &[AttainmentRow],
     method: &[MethodRow],
+    missing: &[MissingRow],
     catalog: &Catalog,
 ) -> Result<(), BuildError> {
     let labels = Labels::builtin(Lang::Zh);
@@ -254,6 +257,25 @@ fn build(
             _ => Cell::Owned(a.note.as_ref().map(|n| labels.note(n))),
         }
     })?;
+
+    // Counties that sent nothing (coverage = "warn"), only when there are any.
+    if !missing.is_empty() {
+        let imputed = method.iter().any(|m| m.key == "compute.imputation" && m.value != "none");
+        let treatment = if imputed { "已按缺失值插补设置补齐" } else { "不参与当年排名" };
+        let headers =
+            [("年份", 7.0), ("区划代码", 9.0), ("县（市、区）", 16.0), ("所属市（州）", 12.0), ("处理", 24.0)];
+        let ws = wb.add_worksheet().set_name("未报送")?;
+        sheet(ws, &f, &headers, missing.len(), |r, c| {
+            let m = &missing[r];
+            match c {
+                0 => Cell::Num(Some(f64::from(m.year)), Fmt::Year),
+                1 => Cell::Text(Some(&m.region_code)),
+                2 => Cell::Text(Some(&m.region_name)),
+                3 => Cell::Text(Some(&m.prefecture_name)),
+                _ => Cell::Text(Some(treatment)),
+            }
+        })?;
+    }
 
     // Sheet 4: how the numbers were made.
     let ws = wb.add_worksheet().set_name("方法说明")?;

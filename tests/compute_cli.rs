@@ -253,6 +253,55 @@ fn explain_breaks_down_a_county_and_rejects_unknown_ones() {
     cimon(&repo(), &["explain", "东宝区", "--year", "1999", "--out", o])
         .failure(2)
         .stderr_line(&["no results for 东宝区 (420802) in 1999"]);
+    // The PDF's strongest and weakest dimension, by the same rule.
+    assert!(run_line(&["explain", "东宝区", "--out", o])
+        .contains("strongest dimension: 创新环境 (rank 15); weakest: 创新投入 (rank 19)"));
+    // A name two registry entries share is refused with both candidates.
+    let tmp = tempfile::tempdir().unwrap();
+    let regions = tmp.path().join("regions.csv");
+    let mut text = std::fs::read_to_string(repo().join("schemas/regions.csv")).unwrap();
+    text.push_str("220199,东宝区,市辖区,220100,长春市,220000,吉林省,,,,,\n");
+    std::fs::write(&regions, text).unwrap();
+    cimon(&repo(), &["explain", "东宝区", "--out", o, "--regions", regions.to_str().unwrap()]).failure(2).stderr_line(
+        &["\"东宝区\" names several counties", "420802 东宝区 (湖北省 荆门市)", "220199 东宝区 (吉林省 长春市)"],
+    );
+}
+
+/// Stdout of a successful run.
+fn run_line(args: &[&str]) -> String {
+    let run = cimon(&repo(), args);
+    run.success();
+    run.stdout.clone()
+}
+
+#[test]
+fn results_of_an_older_format_or_another_registry_are_refused_with_what_to_do() {
+    let (_tmp, out) = computed(None);
+    let o = out.to_str().unwrap();
+    // index.parquet as an older cimon wrote it: the same columns, table format 1.
+    let path = out.join("results/index.parquet");
+    let mut df = table(&out, "index");
+    let file = std::fs::File::create(&path).unwrap();
+    ParquetWriter::new(file)
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![
+            ("cimon.version".to_string(), "0.1.0".to_string()),
+            ("cimon.store_version".to_string(), "1".to_string()),
+        ])))
+        .finish(&mut df)
+        .unwrap();
+    cimon(&repo(), &["explain", "东宝区", "--out", o])
+        .failure(2)
+        .stderr_line(&["index.parquet was written by cimon 0.1.0 in table format 1", "cimon run --force"]);
+    // A registry that lacks counties of the store is a configuration error, not a bug.
+    let tmp = tempfile::tempdir().unwrap();
+    let regions = tmp.path().join("regions.csv");
+    let text = std::fs::read_to_string(repo().join("schemas/regions.csv")).unwrap();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("220602,")).collect();
+    std::fs::write(&regions, kept.join("\n") + "\n").unwrap();
+    cimon(&repo(), &["compute", "--out", o, "--regions", regions.to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["region codes 220602 are in the store", "but not in the registry"])
+        .stderr_line(&["hint: pass the registry the store was ingested with"]);
 }
 
 #[test]

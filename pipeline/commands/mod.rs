@@ -5,6 +5,7 @@ pub mod compute;
 pub mod explain;
 pub mod ingest;
 pub mod init;
+pub mod registry;
 pub mod report;
 pub mod run;
 pub mod validate;
@@ -23,6 +24,7 @@ pub enum Command {
     Run { config: Config, quiet: bool, force: bool },
     Explain { config: Config, county: String, year: Option<i32> },
     Init { dir: PathBuf },
+    Registry { divisions: PathBuf, changes: PathBuf, out: PathBuf },
     Synth(crate::synth::Options),
 }
 
@@ -35,6 +37,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Run { config, quiet, force } => run::run(&config, quiet, force),
         Command::Explain { config, county, year } => explain::run(&config, &county, year),
         Command::Init { dir } => init::run(&dir),
+        Command::Registry { divisions, changes, out } => registry::run(&divisions, &changes, &out),
         Command::Synth(options) => crate::synth::run(&options),
     }
 }

@@ -115,6 +115,7 @@ mod tests {
             prefecture_name: "p".into(),
             province_code: "q".into(),
             province_name: "q".into(),
+            peer_group: None,
         };
         // One county, 2020–2023; a count and a ratio; 2022 of the count is 0.
         let panel = Panel {

@@ -143,6 +143,8 @@ pub struct Unit {
     pub prefecture_name: String,
     pub province_code: String,
     pub province_name: String,
+    /// The peer group (`[scope] peer_groups`) it is also ranked within.
+    pub peer_group: Option<String>,
 }
 
 /// Scored indicators for every county and year; row `y * units.len() + u`.
@@ -221,6 +223,8 @@ pub struct IndexResult {
     pub rank: Vec<Option<u32>>,
     pub rank_prefecture: Vec<Option<u32>>,
     pub rank_province: Vec<Option<u32>>,
+    /// Rank within the peer group; None for counties without one.
+    pub rank_peer: Vec<Option<u32>>,
     pub rank_change: Vec<Option<i32>>,
     /// Rank of every aggregate node's score within the year.
     pub node_rank: BTreeMap<String, Vec<Option<u32>>>,
@@ -481,6 +485,7 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
     let mut rank = vec![None; rows];
     let mut rank_prefecture = vec![None; rows];
     let mut rank_province = vec![None; rows];
+    let mut rank_peer = vec![None; rows];
     let mut node_rank: BTreeMap<String, Vec<Option<u32>>> = BTreeMap::new();
     let mut casted_tier = vec![None; rows];
     let mut ratio_group = vec![None; rows];
@@ -497,12 +502,15 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
         let sl = panel.year_slice(y);
         rank[sl.clone()].copy_from_slice(&node_rank[&catalog.index.code][sl.clone()]);
         for (ranks, key) in [
-            (&mut rank_prefecture, (|u: &Unit| u.prefecture_code.clone()) as fn(&Unit) -> String),
-            (&mut rank_province, |u: &Unit| u.province_code.clone()),
+            (&mut rank_prefecture, (|u: &Unit| Some(u.prefecture_code.clone())) as fn(&Unit) -> Option<String>),
+            (&mut rank_province, |u: &Unit| Some(u.province_code.clone())),
+            (&mut rank_peer, |u: &Unit| u.peer_group.clone()),
         ] {
             let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
             for (u, unit) in panel.units.iter().enumerate() {
-                groups.entry(key(unit)).or_default().push(u);
+                if let Some(k) = key(unit) {
+                    groups.entry(k).or_default().push(u);
+                }
             }
             for members in groups.values() {
                 let vals: Vec<Option<f64>> = members.iter().map(|&u| index[panel.row(y, u)]).collect();
@@ -565,6 +573,7 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
         rank,
         rank_prefecture,
         rank_province,
+        rank_peer,
         rank_change,
         node_rank,
         casted_tier,
@@ -638,6 +647,7 @@ factor = 1
             prefecture_name: p.into(),
             province_code: "P".into(),
             province_name: "P".into(),
+            peer_group: None,
         };
         let panel = Panel {
             units: vec![unit("c1", "p1"), unit("c2", "p1"), unit("c3", "p2")],

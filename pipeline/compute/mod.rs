@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::regions::Registry;
+use crate::scope::Scope;
 use crate::store::{self, StoreError};
 use crate::targets::Target;
 use attainment::Series as YearSeries;
@@ -51,7 +52,12 @@ pub enum ComputeError {
 
 /// The store's observations as a dense panel of every catalog indicator, counties under the
 /// code they have today (京山县 420821 → 京山市 420882), so series continue across code changes.
-pub fn load_panel(store_dir: &Path, registry: &Registry, catalog: &Catalog) -> Result<Panel, ComputeError> {
+pub fn load_panel(
+    store_dir: &Path,
+    registry: &Registry,
+    catalog: &Catalog,
+    scope: &Scope,
+) -> Result<Panel, ComputeError> {
     let pl = |source| ComputeError::Polars { path: store_dir.to_owned(), source };
     let obs = store::scan_observations(store_dir)?
         .select([col("region_code"), col("year"), col("indicator"), col("value")])
@@ -65,7 +71,7 @@ pub fn load_panel(store_dir: &Path, registry: &Registry, catalog: &Catalog) -> R
             registry: registry.path.clone(),
         });
     }
-    build_panel(&obs, registry, catalog).map_err(pl)
+    build_panel(&obs, registry, catalog, scope).map_err(pl)
 }
 
 /// Region codes of the observations that the registry does not know, sorted.
@@ -78,7 +84,13 @@ fn unknown_regions(obs: &DataFrame, registry: &Registry) -> PolarsResult<Vec<Str
 }
 
 /// Dense panel from observation rows (`region_code, year, indicator, value`).
-pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> Result<Panel, PolarsError> {
+/// Only the counties of the evaluation scope are in it: the others' data stay in the store.
+pub fn build_panel(
+    obs: &DataFrame,
+    registry: &Registry,
+    catalog: &Catalog,
+    scope: &Scope,
+) -> Result<Panel, PolarsError> {
     let regions = obs.column("region_code")?.str()?;
     let years = obs.column("year")?.i32()?;
     let inds = obs.column("indicator")?.str()?;
@@ -96,6 +108,7 @@ pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> R
     let units: Vec<Unit> = unit_set
         .iter()
         .filter_map(|c| registry.get(c))
+        .filter(|r| scope.contains(registry, r))
         .map(|r| Unit {
             code: r.code.clone(),
             name: r.name.clone(),
@@ -103,6 +116,7 @@ pub fn build_panel(obs: &DataFrame, registry: &Registry, catalog: &Catalog) -> R
             prefecture_name: r.prefecture_name.clone(),
             province_code: r.province_code.clone(),
             province_name: r.province_name.clone(),
+            peer_group: scope.group(&r.code).map(str::to_string),
         })
         .collect();
     let indicators: Vec<String> = catalog.indicators.iter().map(|i| i.code.clone()).collect();
@@ -164,16 +178,20 @@ pub struct Computed {
     pub growth: Vec<growth::Measure>,
     pub attainment: Vec<crate::results::AttainmentRow>,
     pub attainment_years: Vec<crate::results::AttainmentYearRow>,
+    /// Counties of the scope that sent nothing for a year (未报送, `coverage = "warn"`).
+    pub missing: Vec<crate::ingest::MissingRow>,
     /// Rank intervals and sensitivity indices (None when `[sensitivity] enabled = false`).
     pub sensitivity: Option<sensitivity::Analysis>,
     /// When the computation started, for the timings that `CIMON_TIMINGS=1` prints.
     pub started: std::time::Instant,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn compute(
     store_dir: &Path,
     catalog: &Catalog,
     registry: &Registry,
+    scope: &Scope,
     targets: &[Target],
     method: &Method,
     growth_settings: &GrowthSettings,
@@ -185,7 +203,8 @@ pub fn compute(
             eprintln!("timing: {what} {:.3}s", t0.elapsed().as_secs_f64());
         }
     };
-    let panel = load_panel(store_dir, registry, catalog)?;
+    let panel = load_panel(store_dir, registry, catalog, scope)?;
+    let missing: Vec<crate::ingest::MissingRow> = crate::tables::read(store_dir)?;
     lap("load");
     let scored_panel = scored(&panel, catalog);
     if panel.units.is_empty() || scored_panel.values.iter().all(|c| c.iter().all(Option::is_none)) {
@@ -228,6 +247,7 @@ pub fn compute(
     } else {
         None
     };
+    lap("computed");
     Ok(Computed {
         panel,
         scored: scored_panel,
@@ -236,6 +256,7 @@ pub fn compute(
         attainment: att,
         attainment_years: years,
         sensitivity,
+        missing,
         started: t0,
     })
 }

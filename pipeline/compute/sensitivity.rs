@@ -517,6 +517,7 @@ factor = 1
             prefecture_name: "p".into(),
             province_code: "P".into(),
             province_name: "P".into(),
+            peer_group: None,
         };
         let col = |v: [f64; 12]| v.iter().map(|x| Some(*x)).collect::<Vec<_>>();
         let panel = Panel {

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::Catalog;
 use crate::regions::Registry;
+use crate::scope::{Coverage, Scope};
 use crate::text::year_in_name;
 pub use problem::{Loc, Problem, Problems, Severity};
 use sheet::{read_grid, SheetContext, SheetResult};
@@ -86,6 +87,19 @@ pub struct Ingested {
     pub revisions: Vec<Revision>,
     pub warnings: Vec<Problem>,
     pub sources: Vec<SourceInfo>,
+    /// Counties of the scope that sent nothing for a year (未报送), with `[scope] coverage = "warn"`.
+    pub missing: Vec<MissingRow>,
+}
+
+crate::table! {
+    /// A county of the evaluation that sent no data for a year (未报送): the store's `missing` table.
+    pub struct MissingRow in "missing" {
+        region_code: String,
+        year: i32,
+        region_name: String,
+        prefecture_code: String,
+        prefecture_name: String,
+    }
 }
 
 /// The ingest refused the inputs; `problems` lists every error (and the warnings).
@@ -170,7 +184,12 @@ fn show(v: Option<f64>) -> String {
 }
 
 /// Validate and merge all input files. Pure: no I/O.
-pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Result<Ingested, Rejected> {
+pub fn ingest(
+    files: &[InputFile],
+    catalog: &Catalog,
+    registry: &Registry,
+    scope: &Scope,
+) -> Result<Ingested, Rejected> {
     let mut problems = Problems::default();
     let mut sources = Vec::new();
     let mut base: Vec<Observation> = Vec::new();
@@ -186,7 +205,8 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
             }
         };
         let base_name = f.name.rsplit('/').next().unwrap_or(&f.name);
-        let cx = SheetContext { file: &f.name, sha256: &sha, file_year: year_in_name(base_name), catalog, registry };
+        let cx =
+            SheetContext { file: &f.name, sha256: &sha, file_year: year_in_name(base_name), catalog, registry, scope };
         let mut layouts = BTreeSet::new();
         let mut obs = Vec::new();
         for grid in &grids {
@@ -342,17 +362,55 @@ pub fn ingest(files: &[InputFile], catalog: &Catalog, registry: &Registry) -> Re
     }
     let merged: Vec<Observation> = merged.into_iter().map(|(_, o)| o).collect();
 
-    check_coverage(&merged, registry, &mut problems);
+    outside_scope(&merged, registry, scope, &mut problems);
+    let missing = check_coverage(&merged, registry, scope, &mut problems);
 
     let all = std::mem::take(&mut problems.0);
     if all.iter().any(|p| p.severity == Severity::Error) {
         return Err(Rejected { problems: all });
     }
-    Ok(Ingested { observations: merged, revisions, warnings: all, sources })
+    Ok(Ingested { observations: merged, revisions, warnings: all, sources, missing })
 }
 
-/// Every county of a prefecture must report in each year in which that prefecture reported.
-fn check_coverage(merged: &[Observation], registry: &Registry, problems: &mut Problems) {
+/// One warning per file that holds counties outside the evaluation scope: stored, not scored.
+fn outside_scope(merged: &[Observation], registry: &Registry, scope: &Scope, problems: &mut Problems) {
+    let mut by_file: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut last: Option<&str> = None;
+    for o in merged {
+        if last == Some(&*o.region_code) {
+            continue;
+        }
+        last = Some(&*o.region_code);
+        if registry.get(&o.region_code).is_some_and(|r| !scope.contains(registry, r)) {
+            by_file.entry(&o.loc.file).or_default().insert(&o.region_code);
+        }
+    }
+    for (file, codes) in by_file {
+        let named: Vec<String> =
+            codes.iter().take(5).map(|c| format!("{c} {}", registry.get(c).map_or("", |r| r.name.as_str()))).collect();
+        let more = if codes.len() > 5 { format!(" and {} more", codes.len() - 5) } else { String::new() };
+        problems.warning(
+            "outside_scope",
+            Loc::file(file),
+            format!(
+                "{} counties outside the evaluation scope ([scope] in the config): {}{more}; their values are stored but not scored",
+                codes.len(),
+                named.join(", ")
+            ),
+        );
+    }
+}
+
+/// Every county of the evaluation must report in each year with data: with an explicit scope,
+/// every county in it; otherwise every county of a prefecture that reported that year.
+/// Functional zones count only when the scope says so. Missing counties are errors, or with
+/// `coverage = "warn"` warnings and the rows returned (未报送).
+fn check_coverage(
+    merged: &[Observation],
+    registry: &Registry,
+    scope: &Scope,
+    problems: &mut Problems,
+) -> Vec<MissingRow> {
     let mut years: BTreeSet<i32> = BTreeSet::new();
     let mut present: BTreeSet<(i32, &str)> = BTreeSet::new();
     let mut prefectures: BTreeSet<(i32, &str)> = BTreeSet::new();
@@ -375,16 +433,30 @@ fn check_coverage(merged: &[Observation], registry: &Registry, problems: &mut Pr
             prefectures.insert((o.year, r.prefecture_code.as_str()));
         }
     }
+    let mut missing = Vec::new();
     for &y in &years {
         for r in registry.valid_in(y) {
-            if prefectures.contains(&(y, r.prefecture_code.as_str())) && !present.contains(&(y, r.code.as_str())) {
-                let files: Vec<&str> = files_by_year[&y].iter().copied().collect();
-                problems.error(
-                    "coverage",
-                    Loc::file(&files.join(", ")),
-                    format!("{} {} ({}) has no data for {y}", r.code, r.name, r.prefecture_name),
-                );
+            let expected = scope.contains(registry, r)
+                && (scope.is_explicit() || prefectures.contains(&(y, r.prefecture_code.as_str())));
+            if !expected || present.contains(&(y, r.code.as_str())) {
+                continue;
+            }
+            let files: Vec<&str> = files_by_year[&y].iter().copied().collect();
+            let message = format!("{} {} ({}) has no data for {y}", r.code, r.name, r.prefecture_name);
+            match scope.coverage {
+                Coverage::Error => problems.error("coverage", Loc::file(&files.join(", ")), message),
+                Coverage::Warn => {
+                    problems.warning("coverage", Loc::file(&files.join(", ")), format!("{message} (未报送)"));
+                    missing.push(MissingRow {
+                        region_code: r.code.clone(),
+                        year: y,
+                        region_name: r.name.clone(),
+                        prefecture_code: r.prefecture_code.clone(),
+                        prefecture_name: r.prefecture_name.clone(),
+                    });
+                }
             }
         }
     }
+    missing
 }

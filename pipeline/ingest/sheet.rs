@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::problem::{Loc, Problems};
+use super::problem::{Loc, Problems, Severity};
 use super::table::{Cell, Grid};
 use super::Observation;
 use crate::catalog::{convert, Catalog, Indicator, Kind};
-use crate::regions::{Lookup, Region, Registry};
+use crate::regions::{Change, Lookup, Region, Registry};
+use crate::scope::Scope;
 use crate::text::{column_letter, normalise_key, parse_number, split_header, year_in_name, CellValue};
 
 /// What a header cell means.
@@ -134,6 +135,7 @@ pub struct SheetContext<'a> {
     pub file_year: Option<i32>,
     pub catalog: &'a Catalog,
     pub registry: &'a Registry,
+    pub scope: &'a Scope,
 }
 
 /// Outcome of reading a grid.
@@ -248,6 +250,17 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         return SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations: vec![] };
     }
 
+    // Where an ambiguous name is looked up: the scope, the prefectures of the sheet's other rows,
+    // and a prefecture named in the file name, the sheet name or the title lines.
+    let mut place_text = format!("{} {}", cx.file, grid.sheet.as_deref().unwrap_or(""));
+    for row in &grid.rows[..h] {
+        for c in row {
+            place_text.push(' ');
+            place_text.push_str(&c.text());
+        }
+    }
+    let mut resolver = Resolver { registry: cx.registry, scope: cx.scope, place_text, prefectures: Default::default() };
+
     let mut observations = Vec::new();
     let indicator_codes: Vec<Arc<str>> = cx.catalog.indicators.iter().map(|i| Arc::from(i.code.as_str())).collect();
     // (region, year, indicator) → row, to catch a county twice in one sheet.
@@ -294,12 +307,16 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         };
 
         let Some(region) =
-            resolve_region(cx.registry, &code_text, &name_text, year, (code_col, name_col), |col, msg| {
-                problems.error("unknown_county", loc(Some(r), col), msg)
+            resolver.resolve(&code_text, &name_text, year, (code_col, name_col), &mut |severity, col, msg| {
+                match severity {
+                    Severity::Error => problems.error("unknown_county", loc(Some(r), col), msg),
+                    Severity::Warning => problems.warning("old_code", loc(Some(r), col), msg),
+                }
             })
         else {
             continue;
         };
+        resolver.prefectures.insert(region.prefecture_code.clone());
         // A wide row carries a whole county-year: a second row for it is one duplicate, not one per column.
         if !long_layout {
             if let Some(prev) = seen_rows.insert((region.code.clone(), year), r) {
@@ -469,70 +486,151 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
     SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations }
 }
 
-/// Resolve the county of a row by code (preferred) or name; a code and name that disagree is an error.
-fn resolve_region<'r>(
+/// Resolves a row's county cells within a sheet.
+struct Resolver<'r> {
     registry: &'r Registry,
-    code: &str,
-    name: &str,
-    year: i32,
-    (code_col, name_col): (Option<usize>, Option<usize>),
-    mut fail: impl FnMut(Option<usize>, String),
-) -> Option<&'r Region> {
-    // Errors point at the cell that failed: the code if there is one, else the name.
-    let code_at = if code.is_empty() { name_col.or(code_col) } else { code_col };
-    let name_at = name_col.or(code_col);
-    let describe = |cell: &str, l: Lookup<'r>| -> Result<&'r Region, String> {
-        match l {
-            Lookup::Found(r) => Ok(r),
-            Lookup::Unknown => {
-                Err(format!("unknown county \"{cell}\": not in the region registry {}", registry.path.display()))
+    scope: &'r Scope,
+    /// File name, sheet name and title lines: a prefecture named there decides an ambiguous name.
+    place_text: String,
+    /// Prefectures of the rows resolved so far in this sheet.
+    prefectures: std::collections::HashSet<String>,
+}
+
+/// A prefecture's name as files write it: 荆门市 → 荆门, 恩施土家族苗族自治州 → 恩施.
+fn prefecture_stem(name: &str) -> &str {
+    let name = name.trim_end_matches("直辖");
+    for s in ["自治州", "地区", "盟", "市", "州"] {
+        if let Some(x) = name.strip_suffix(s) {
+            let x = crate::regions::short_form(&format!("{x}自治县")).map_or(x.len(), |f| f.len() - "县".len());
+            return &name[..x.min(name.len())];
+        }
+    }
+    name
+}
+
+impl<'r> Resolver<'r> {
+    /// One of several regions a name fits: the only one in the scope, else in a prefecture of
+    /// the sheet's other rows, else in a prefecture the file or sheet names.
+    fn narrow(&self, regions: Vec<&'r Region>) -> Result<&'r Region, Vec<&'r Region>> {
+        let tests: [&dyn Fn(&Region) -> bool; 3] = [
+            &|r| !self.scope.is_explicit() || self.scope.contains(self.registry, r),
+            &|r| self.prefectures.contains(&r.prefecture_code),
+            &|r| {
+                let stem = prefecture_stem(&r.prefecture_name);
+                stem.chars().count() >= 2 && self.place_text.contains(stem)
+            },
+        ];
+        let mut candidates = regions;
+        for test in tests {
+            let kept: Vec<&Region> = candidates.iter().copied().filter(|r| test(r)).collect();
+            match kept.len() {
+                1 => return Ok(kept[0]),
+                0 => {}
+                _ => candidates = kept,
             }
-            Lookup::Ambiguous(rs) => Err(format!(
-                "county name \"{cell}\" is ambiguous in {year} ({}); use the 6-digit code",
-                rs.iter().map(|r| format!("{} {}", r.code, r.prefecture_name)).collect::<Vec<_>>().join(", ")
-            )),
+        }
+        Err(candidates)
+    }
+
+    fn describe(&self, cell: &str, l: Lookup<'r>, year: i32) -> Result<(&'r Region, Option<String>), String> {
+        let registry = self.registry;
+        match l {
+            Lookup::Found(r) => Ok((r, None)),
+            Lookup::Unknown => {
+                let near = registry.suggest(
+                    cell,
+                    3,
+                    |r| r.valid_in(year) && self.scope.contains(registry, r),
+                    |r| self.prefectures.contains(&r.prefecture_code) || self.place_text.contains(prefecture_stem(&r.prefecture_name)),
+                );
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<String> =
+                        near.iter().map(|r| format!("{} {} ({})", r.code, r.name, r.prefecture_name)).collect();
+                    format!("; did you mean {}?", names.join(", "))
+                };
+                Err(format!("unknown county \"{cell}\": not in the region registry {}{hint}", registry.path.display()))
+            }
+            Lookup::Ambiguous(rs) => self.narrow(rs).map(|r| (r, None)).map_err(|rs| {
+                format!(
+                    "county name \"{cell}\" is ambiguous in {year}: {}; write the 6-digit code, or name the prefecture in the file name",
+                    rs.iter().map(|r| format!("{} {} ({} {})", r.code, r.name, r.province_name, r.prefecture_name)).collect::<Vec<_>>().join(", ")
+                )
+            }),
             Lookup::NotValid(r) => {
+                // The same unit under its code of that year (an old code after a rename, or a new
+                // code written for an earlier year): stored under that code, with a warning.
+                if let Some(v) = registry.code_in(&r.code, year) {
+                    let note = format!(
+                        "\"{cell}\" is {} {}, which in {year} is {} {}: the value is stored under {}; write {} next time",
+                        r.code, r.name, v.code, v.name, v.code, v.code
+                    );
+                    return Ok((v, Some(note)));
+                }
                 let when = match (r.valid_from, r.valid_to) {
                     (Some(f), Some(t)) => format!("{f}–{t}"),
                     (Some(f), None) => format!("from {f}"),
                     (None, Some(t)) => format!("until {t}"),
                     (None, None) => "always".into(),
                 };
-                let hint = match &r.successor {
-                    Some(s) if r.valid_to.is_some_and(|t| year > t) => {
-                        format!("; from {} on use {s}", r.valid_to.unwrap() + 1)
+                let successors: Vec<String> = r
+                    .successors()
+                    .filter_map(|s| registry.get(s))
+                    .map(|s| format!("{} {}", s.code, s.name))
+                    .collect();
+                let hint = match (r.change, r.valid_to) {
+                    (Some(Change::Merged), Some(t)) if year > t => {
+                        format!("; it was merged into {} in {}: report it there", successors.join(", "), t + 1)
                     }
-                    _ => registry
-                        .regions
-                        .iter()
-                        .find(|p| p.successor.as_deref() == Some(&r.code) && p.valid_in(year))
-                        .map(|p| format!("; in {year} it was {} {}", p.code, p.name))
-                        .unwrap_or_default(),
+                    (Some(Change::Split), Some(t)) if year > t => {
+                        format!("; it was split into {} in {}: report those", successors.join(" and "), t + 1)
+                    }
+                    _ => String::new(),
                 };
                 Err(format!("{} {} is valid {when}, not in {year}{hint}", r.code, r.name))
             }
         }
-    };
-    let by_code = (!code.is_empty()).then(|| describe(code, registry.lookup(code, Some(year))));
-    let by_name = (!name.is_empty()).then(|| describe(name, registry.lookup(name, Some(year))));
-    match (by_code, by_name) {
-        (None, None) => {
-            fail(code_at, "row has values but no county code or name".into());
-            None
+    }
+
+    /// The county of a row by code (preferred) or name; a code and name that disagree is an
+    /// error. `report` gets errors and warnings (an old code), with the column they are about.
+    fn resolve(
+        &self,
+        code: &str,
+        name: &str,
+        year: i32,
+        (code_col, name_col): (Option<usize>, Option<usize>),
+        report: &mut dyn FnMut(Severity, Option<usize>, String),
+    ) -> Option<&'r Region> {
+        // Errors point at the cell that failed: the code if there is one, else the name.
+        let code_at = if code.is_empty() { name_col.or(code_col) } else { code_col };
+        let name_at = name_col.or(code_col);
+        let by_code = (!code.is_empty()).then(|| self.describe(code, self.registry.lookup(code, Some(year)), year));
+        let by_name = (!name.is_empty()).then(|| self.describe(name, self.registry.lookup(name, Some(year)), year));
+        let (found, note, at) = match (by_code, by_name) {
+            (None, None) => {
+                report(Severity::Error, code_at, "row has values but no county code or name".into());
+                return None;
+            }
+            (Some(Ok((r, _))), Some(Ok((n, _)))) if r.code != n.code => {
+                report(Severity::Error, name_at, format!("code {code} is {} but the name says {name}", r.name));
+                return None;
+            }
+            (Some(Ok((r, note))), _) => (r, note, code_at),
+            (None, Some(Ok((r, note)))) => (r, note, name_at),
+            (Some(Err(e)), _) => {
+                report(Severity::Error, code_at, e);
+                return None;
+            }
+            (None, Some(Err(e))) => {
+                report(Severity::Error, name_at, e);
+                return None;
+            }
+        };
+        if let Some(n) = note {
+            report(Severity::Warning, at, n);
         }
-        (Some(Ok(r)), Some(Ok(n))) if r.code != n.code => {
-            fail(name_at, format!("code {code} is {} but the name says {name}", r.name));
-            None
-        }
-        (Some(Ok(r)), _) => Some(r),
-        (None, Some(Ok(r))) => Some(r),
-        (Some(Err(e)), _) => {
-            fail(code_at, e);
-            None
-        }
-        (None, Some(Err(e))) => {
-            fail(name_at, e);
-            None
-        }
+        Some(found)
     }
 }

@@ -8,13 +8,14 @@ use std::path::Path;
 use super::labels::Lang;
 use super::model::*;
 use crate::catalog::Catalog;
-use crate::ingest::SourceInfo;
+use crate::ingest::{MissingRow, SourceInfo};
 use crate::regions::Registry;
 use crate::results::derive::{self, Field};
 use crate::results::{
     self, AttainmentRow, GrowthRow, IndexRow, MethodRow, NormalisedRow, ScoreRow, SensitivityRow, UncertaintyRow,
     WeightRow,
 };
+use crate::scope::Scope;
 use crate::store::StoreError;
 use crate::tables;
 use crate::targets::Target;
@@ -35,6 +36,8 @@ pub struct Tables {
     pub uncertainty: Vec<UncertaintyRow>,
     pub sensitivity: Vec<SensitivityRow>,
     pub sources: Vec<SourceInfo>,
+    /// Counties that sent nothing for the report year (未报送).
+    pub missing: Vec<MissingRow>,
     /// (county code as stored, input file) for every file that holds a value of the county.
     pub county_files: Vec<(String, String)>,
 }
@@ -73,6 +76,7 @@ impl Tables {
             method: tables::read(results_dir)?,
             sensitivity: tables::read(results_dir)?,
             sources: tables::read(store)?,
+            missing: tables::read::<MissingRow>(store)?.into_iter().filter(|m| m.year == year).collect(),
             county_files: county_files(store)?,
             index,
             years,
@@ -121,6 +125,8 @@ pub struct Year<'a> {
     pub registry: &'a Registry,
     pub targets: &'a [Target],
     pub lang: Lang,
+    /// What the peer groups are called, when counties have any.
+    pub group_name: Option<String>,
     pub year: i32,
     pub field: Field,
     pub dimensions: Vec<Named>,
@@ -138,6 +144,7 @@ impl<'a> Year<'a> {
         catalog: &'a Catalog,
         registry: &'a Registry,
         targets: &'a [Target],
+        scope: &Scope,
         lang: Lang,
     ) -> Year<'a> {
         let year = t.year;
@@ -159,12 +166,16 @@ impl<'a> Year<'a> {
             .filter_map(|s| Some(((&*s.region_code, &*s.node), s.rank?)))
             .collect();
         let interval = t.uncertainty.iter().map(|u| ((u.region_code.as_str(), u.year), u)).collect();
+        let group_name = t.index.iter().any(|r| r.peer_group.is_some()).then(|| {
+            scope.group_name.clone().unwrap_or_else(|| if lang == Lang::En { "Peer group" } else { "同类县" }.into())
+        });
         Year {
             t,
             catalog,
             registry,
             targets,
             lang,
+            group_name,
             year,
             field: Field::of(&t.index),
             dimensions,
@@ -204,6 +215,10 @@ impl<'a> Year<'a> {
             indicators_present: Some(r.indicators_present),
             of: self.field.counties(r.year),
             of_prefecture: self.field.prefecture_counties(r.year, &r.prefecture_code),
+            peer_group: r.peer_group.clone(),
+            rank_peer: r.rank_peer,
+            of_peer: r.peer_group.as_deref().map_or(0, |g| self.field.group_counties(r.year, g)),
+            peer_average: r.peer_group.as_deref().and_then(|g| self.field.group_average(r.year, g)),
             p05: iv.and_then(|u| u.p05_rank),
             p95: iv.and_then(|u| u.p95_rank),
             median_rank: iv.and_then(|u| u.median_rank),
@@ -304,6 +319,7 @@ fn meta(y: &Year<'_>) -> Meta {
         counties: y.field.counties(y.year),
         provinces,
         dimensions: y.dimensions.clone(),
+        peer_group_name: y.group_name.clone(),
         growth_spans: spans,
         casted_floor,
         sensitivity_runs: t.uncertainty.iter().map(|u| u.runs).max().unwrap_or(0),
@@ -314,8 +330,15 @@ fn meta(y: &Year<'_>) -> Meta {
 }
 
 /// Build every context of the tables' year.
-pub fn build(t: &Tables, catalog: &Catalog, registry: &Registry, targets: &[Target], lang: Lang) -> Contexts {
-    let y = Year::new(t, catalog, registry, targets, lang);
+pub fn build(
+    t: &Tables,
+    catalog: &Catalog,
+    registry: &Registry,
+    targets: &[Target],
+    scope: &Scope,
+    lang: Lang,
+) -> Contexts {
+    let y = Year::new(t, catalog, registry, targets, scope, lang);
     let counties = super::county::reports(&y);
     let overview = super::overview::overview(&y, &counties);
     Contexts { meta: meta(&y), counties, overview }

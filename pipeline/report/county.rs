@@ -115,7 +115,7 @@ pub fn reports(y: &Year<'_>) -> Vec<CountyReport> {
                 county: y.place(code),
                 standing: y.standing(r),
                 summary: summary(r, &lines, &indicators),
-                history: history(y, code, &r.prefecture_code),
+                history: history(y, r),
                 strongest: strongest.map(|i| dimensions[i].clone()),
                 weakest: weakest.map(|i| dimensions[i].clone()),
                 dimensions,
@@ -144,8 +144,9 @@ pub fn summary(r: &IndexRow, targets: &[TargetLine], indicators: &[IndicatorLine
 }
 
 /// The county's index in every year up to the report year, against the averages.
-fn history(y: &Year<'_>, code: &str, prefecture: &str) -> Vec<HistoryPoint> {
-    let mut rows: Vec<&IndexRow> = y.t.index.iter().filter(|r| r.region_code == code && r.year <= y.year).collect();
+fn history(y: &Year<'_>, county: &IndexRow) -> Vec<HistoryPoint> {
+    let mut rows: Vec<&IndexRow> =
+        y.t.index.iter().filter(|r| r.region_code == county.region_code && r.year <= y.year).collect();
     rows.sort_by_key(|r| r.year);
     rows.iter()
         .map(|r| HistoryPoint {
@@ -153,7 +154,8 @@ fn history(y: &Year<'_>, code: &str, prefecture: &str) -> Vec<HistoryPoint> {
             index: r.index,
             rank: r.rank,
             average: y.field.average(r.year),
-            prefecture_average: y.field.prefecture_average(r.year, prefecture),
+            prefecture_average: y.field.prefecture_average(r.year, &county.prefecture_code),
+            peer_average: county.peer_group.as_deref().and_then(|g| y.field.group_average(r.year, g)),
         })
         .collect()
 }

@@ -149,6 +149,7 @@ pub struct Inputs<'a> {
     pub catalog: &'a Catalog,
     pub registry: &'a Registry,
     pub targets: &'a [Target],
+    pub scope: &'a crate::scope::Scope,
 }
 
 /// The PDFs' creation date: SOURCE_DATE_EPOCH if set, else 1 January after the report year (UTC),
@@ -216,7 +217,7 @@ pub fn render_into(
     }
     let tables = Tables::load(inputs.results, inputs.store, settings.year)?;
     let Contexts { meta, counties, overview } =
-        context::build(&tables, inputs.catalog, inputs.registry, inputs.targets, settings.lang);
+        context::build(&tables, inputs.catalog, inputs.registry, inputs.targets, inputs.scope, settings.lang);
     drop(tables);
     typst.set_timestamp(creation_timestamp(meta.year, std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()));
 

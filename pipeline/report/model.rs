@@ -21,6 +21,8 @@ pub struct Meta {
     pub counties: usize,
     pub provinces: Vec<String>,
     pub dimensions: Vec<Named>,
+    /// What the peer groups are called (`[scope] peer_group_name`), when there are any.
+    pub peer_group_name: Option<String>,
     /// Spans (years) of the average annual growth columns, as computed.
     pub growth_spans: Vec<u32>,
     /// The CASTED floor of tier 2 (from the method table).
@@ -89,6 +91,11 @@ pub struct Standing {
     /// Counties ranked that year, and in the county's prefecture.
     pub of: usize,
     pub of_prefecture: usize,
+    /// The peer group, the rank within it, its ranked counties and their average index.
+    pub peer_group: Option<String>,
+    pub rank_peer: Option<u32>,
+    pub of_peer: usize,
+    pub peer_average: Option<f64>,
     /// 90% rank interval over the method replications ([sensitivity]), its median, and the
     /// share of replications in the same tier.
     pub p05: Option<u32>,
@@ -113,6 +120,7 @@ pub struct HistoryPoint {
     pub rank: Option<u32>,
     pub average: Option<f64>,
     pub prefecture_average: Option<f64>,
+    pub peer_average: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -252,6 +260,12 @@ pub struct Overview {
     pub prefectures: Vec<AreaSection>,
     /// Sections per province (empty when there is only one).
     pub provinces: Vec<AreaSection>,
+    /// Sections per peer group (empty without `[scope] peer_groups`).
+    pub peer_groups: Vec<AreaSection>,
+    /// Counties of the scope that sent nothing for the report year (未报送), and what was done:
+    /// `imputed` (by `[compute] imputation`) or `unranked`.
+    pub missing: Vec<Place>,
+    pub missing_treatment: &'static str,
     /// Every input file.
     pub sources: Vec<Source>,
 }

@@ -31,6 +31,32 @@ pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
         targets: target_summaries(y, counties),
         prefectures: sections(&rows, |r| (r.place.prefecture_code.clone(), r.place.prefecture.clone())),
         provinces: sections(&rows, |r| (r.place.province.clone(), r.place.province.clone())),
+        peer_groups: if y.group_name.is_some() {
+            let grouped: Vec<RankLine> = rows.iter().filter(|r| r.standing.peer_group.is_some()).cloned().collect();
+            let mut s = sections(&grouped, |r| {
+                let g = r.standing.peer_group.clone().unwrap_or_default();
+                (g.clone(), g)
+            });
+            if s.is_empty() && !grouped.is_empty() {
+                // One group only still gets its section: the group ranks are what it shows.
+                let name = grouped[0].standing.peer_group.clone().unwrap_or_default();
+                s.push(AreaSection {
+                    code: name.clone(),
+                    name,
+                    average: derive::mean(grouped.iter().filter_map(|r| r.standing.index)),
+                    rows: grouped,
+                });
+            }
+            s
+        } else {
+            Vec::new()
+        },
+        missing: y.t.missing.iter().map(|m| y.place(&y.registry.current_code(&m.region_code).to_string())).collect(),
+        missing_treatment: if y.t.method.iter().any(|m| m.key == "compute.imputation" && m.value != "none") {
+            "imputed"
+        } else {
+            "unranked"
+        },
         sources: y.sources(),
         rows,
     }

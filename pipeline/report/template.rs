@@ -405,6 +405,17 @@ mod tests {
     }
 
     #[test]
+    fn labels_are_filled_with_escaped_values_and_trusted_markup() {
+        let mut env = Environment::new();
+        env.add_filter("fill", fill_filter);
+        env.add_filter("num", |v: Value, d: Option<usize>| Value::from_safe_string(fmt_num(as_f64(&v), d)));
+        let tpl =
+            "{{ '*{name}*: {rank}, {x:1}, {big}, {n}, {gone}' | fill(m, rank=3, x=2.345, big=12345.6 | num, n=none) }}";
+        let out = env.render_str(tpl, minijinja::context! { m => minijinja::context! { name => "A#b_c" } }).unwrap();
+        assert_eq!(out, "*A\\#b\\_c*: 3, 2.3, 12,346, —, {gone}");
+    }
+
+    #[test]
     fn values_become_typst_code() {
         let v = Value::from_serialize(serde_json::json!({"a": [1, 2.5, null], "b": "x\"y"}));
         assert_eq!(typst_value(&v), "(\"a\": (1, 2.5, none,), \"b\": \"x\\\"y\")");

@@ -32,6 +32,8 @@ pub fn index_rows(c: &Computed, catalog: &Catalog) -> Vec<IndexRow> {
                 rank: r.rank[i],
                 rank_prefecture: r.rank_prefecture[i],
                 rank_province: r.rank_province[i],
+                peer_group: u.peer_group.clone(),
+                rank_peer: r.rank_peer[i],
                 rank_change: r.rank_change[i],
                 casted_tier: r.casted_tier[i].map(u32::from),
                 ratio_to_average: r.ratio_to_average[i],

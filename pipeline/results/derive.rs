@@ -37,25 +37,38 @@ pub struct Field {
     years: BTreeMap<i32, (usize, Option<f64>)>,
     /// (counties ranked, mean index) per year and prefecture code.
     prefectures: HashMap<(i32, String), (usize, Option<f64>)>,
+    /// The same per year and peer group.
+    groups: HashMap<(i32, String), (usize, Option<f64>)>,
 }
 
 impl Field {
     pub fn of(rows: &[IndexRow]) -> Field {
         let mut all: BTreeMap<i32, Vec<f64>> = BTreeMap::new();
         let mut pref: HashMap<(i32, String), (usize, Vec<f64>)> = HashMap::new();
+        let mut groups: HashMap<(i32, String), (usize, Vec<f64>)> = HashMap::new();
         for r in rows {
-            let p = pref.entry((r.year, r.prefecture_code.clone())).or_default();
+            let add = |a: &mut (usize, Vec<f64>)| {
+                if let Some(v) = r.index {
+                    a.1.push(v);
+                }
+                if r.rank.is_some() {
+                    a.0 += 1;
+                }
+            };
+            add(pref.entry((r.year, r.prefecture_code.clone())).or_default());
+            if let Some(g) = &r.peer_group {
+                add(groups.entry((r.year, g.clone())).or_default());
+            }
             if let Some(v) = r.index {
                 all.entry(r.year).or_default().push(v);
-                p.1.push(v);
-            }
-            if r.rank.is_some() {
-                p.0 += 1;
             }
         }
+        let stats =
+            |m: HashMap<(i32, String), (usize, Vec<f64>)>| m.into_iter().map(|(k, (n, v))| (k, (n, mean(v)))).collect();
         Field {
             years: all.into_iter().map(|(y, v)| (y, (v.len(), mean(v)))).collect(),
-            prefectures: pref.into_iter().map(|(k, (n, v))| (k, (n, mean(v)))).collect(),
+            prefectures: stats(pref),
+            groups: stats(groups),
         }
     }
 
@@ -76,6 +89,15 @@ impl Field {
 
     pub fn prefecture_average(&self, year: i32, prefecture: &str) -> Option<f64> {
         self.prefectures.get(&(year, prefecture.to_string())).and_then(|x| x.1)
+    }
+
+    /// Counties ranked in a peer group in `year`, and their average index.
+    pub fn group_counties(&self, year: i32, group: &str) -> usize {
+        self.groups.get(&(year, group.to_string())).map_or(0, |x| x.0)
+    }
+
+    pub fn group_average(&self, year: i32, group: &str) -> Option<f64> {
+        self.groups.get(&(year, group.to_string())).and_then(|x| x.1)
     }
 }
 
@@ -141,6 +163,8 @@ mod tests {
             rank: index.map(|_| 1),
             rank_prefecture: None,
             rank_province: None,
+            peer_group: None,
+            rank_peer: None,
             rank_change,
             casted_tier: tier,
             ratio_to_average: None,

@@ -35,6 +35,9 @@ crate::table! {
         rank: Option<u32>,
         rank_prefecture: Option<u32>,
         rank_province: Option<u32>,
+        /// The peer group (`[scope] peer_groups`) and the rank within it.
+        peer_group: Option<String>,
+        rank_peer: Option<u32>,
         /// Last year's rank minus this year's: positive = moved up.
         rank_change: Option<i32>,
         casted_tier: Option<u32>,
@@ -285,7 +288,7 @@ pub fn write_into(
             // Indicators with growth for the latest year only: Excel's row limit at national scale.
             let latest: Vec<GrowthRow> = build::growth_rows(c, catalog, c.panel.years.last().copied()).collect();
             let book = dir.join(crate::workbook::FILE);
-            crate::workbook::write(&book, &index, &latest, &c.attainment, &description, catalog)
+            crate::workbook::write(&book, &index, &latest, &c.attainment, &description, &c.missing, catalog)
                 .map_err(|e| StoreError::Io { path: book.clone(), source: std::io::Error::other(e.to_string()) })?;
             Ok(crate::workbook::FILE.to_string())
         }),

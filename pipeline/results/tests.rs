@@ -15,7 +15,7 @@ fn sample() -> (tempfile::TempDir, Computed, Catalog, Method, GrowthSettings) {
     let registry = Registry::load(&repo("schemas/regions.csv")).unwrap();
     let targets = crate::targets::load(&repo("sample-data/targets.toml"), &catalog, &registry).unwrap();
     let files = crate::ingest::collect_inputs(&repo("sample-data/inputs")).unwrap();
-    let ingested = crate::ingest::ingest(&files, &catalog, &registry).unwrap();
+    let ingested = crate::ingest::ingest(&files, &catalog, &registry, &crate::scope::Scope::all()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let store_dir = tmp.path().join("store");
     std::fs::create_dir_all(&store_dir).unwrap();
@@ -23,7 +23,17 @@ fn sample() -> (tempfile::TempDir, Computed, Catalog, Method, GrowthSettings) {
     let method = Method::default();
     let growth = GrowthSettings { spans: vec![3, 5], base_year: Some(2015) };
     let sensitivity = SensitivitySettings { samples: 4, ..SensitivitySettings::default() };
-    let c = crate::compute::compute(&store_dir, &catalog, &registry, &targets, &method, &growth, &sensitivity).unwrap();
+    let c = crate::compute::compute(
+        &store_dir,
+        &catalog,
+        &registry,
+        &crate::scope::Scope::all(),
+        &targets,
+        &method,
+        &growth,
+        &sensitivity,
+    )
+    .unwrap();
     (tmp, c, catalog, method, growth)
 }
 
