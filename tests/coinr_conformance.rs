@@ -599,3 +599,86 @@ fn example_purse_pooled_min_max() {
         &all_codes(&meta),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The statistical audit (`audit/`): get_cronbach, get_corr (pval = 0) and get_PCA on example_coin.
+
+use cimon::compute::audit::{cronbach, pca, pearson};
+
+fn close(what: &str, got: f64, want: f64) {
+    let tol = TOL * want.abs().max(1.0);
+    assert!((got - want).abs() <= tol, "{what}: cimon {got}, COINr {want} (diff {:e})", (got - want).abs());
+}
+
+/// The children of a node in the framework, in framework order.
+fn children<'a>(meta: &'a [Node], parent: &str) -> Vec<&'a Node> {
+    meta.iter().filter(|n| n.parent == parent).collect()
+}
+
+#[test]
+fn audit_cronbach_matches_coinr() {
+    let meta = framework();
+    let (normalised, aggregated) =
+        (Table::load("example_coin/Normalised.csv"), Table::load("example_coin/Aggregated.csv"));
+    let reference = Table::load("audit/cronbach.csv");
+    let (agg, dset, alpha) = (reference.text("aggregate"), reference.text("dset"), reference.num("alpha"));
+    assert_eq!(agg.len(), 11, "every aggregate of the framework");
+    for ((a, d), want) in agg.iter().zip(&dset).zip(&alpha) {
+        let data = if d == "Normalised" { &normalised } else { &aggregated };
+        let cols: Vec<Vec<Option<f64>>> = children(&meta, a).iter().map(|c| data.num(&c.code)).collect();
+        let refs: Vec<&[Option<f64>]> = cols.iter().map(Vec::as_slice).collect();
+        close(&format!("alpha of {a}"), cronbach(&refs).unwrap(), want.unwrap());
+    }
+}
+
+#[test]
+fn audit_correlations_match_coinr() {
+    let aggregated = Table::load("example_coin/Aggregated.csv");
+    let with_parent = Table::load("audit/corr_indicator_parent.csv");
+    let (p, i, r) = (with_parent.text("Var1"), with_parent.text("Var2"), with_parent.num("Correlation"));
+    assert_eq!(p.len(), 49, "every indicator against its pillar");
+    for ((parent, ind), want) in p.iter().zip(&i).zip(&r) {
+        let (got, _) = pearson(&aggregated.num(ind), &aggregated.num(parent)).unwrap();
+        close(&format!("r({ind}, {parent})"), got, want.unwrap());
+    }
+    let normalised = Table::load("example_coin/Normalised.csv");
+    let within = Table::load("audit/corr_within_pillars.csv");
+    let (a, b, r) = (within.text("Var1"), within.text("Var2"), within.num("Correlation"));
+    for ((a, b), want) in a.iter().zip(&b).zip(&r) {
+        let got = if a == b { 1.0 } else { pearson(&normalised.num(a), &normalised.num(b)).unwrap().0 };
+        close(&format!("r({a}, {b})"), got, want.unwrap());
+    }
+    println!("audit: {} indicator–pillar and {} within-pillar correlations", p.len(), a.len());
+}
+
+#[test]
+fn audit_pca_matches_coinr() {
+    let meta = framework();
+    let normalised = Table::load("example_coin/Normalised.csv");
+    let variance = Table::load("audit/pca_variance.csv");
+    let loadings = Table::load("audit/pca_pc1_loadings.csv");
+    let groups: BTreeSet<String> = variance.text("group").into_iter().collect();
+    assert_eq!(groups.len(), 8, "every pillar");
+    for g in &groups {
+        let kids = children(&meta, g);
+        let cols: Vec<Vec<Option<f64>>> = kids.iter().map(|c| normalised.num(&c.code)).collect();
+        let refs: Vec<&[Option<f64>]> = cols.iter().map(Vec::as_slice).collect();
+        let got = pca(&refs).unwrap();
+        let want: Vec<(String, Option<f64>)> =
+            variance.text("group").into_iter().zip(variance.num("var_share")).filter(|(x, _)| x == g).collect();
+        assert_eq!(got.variance_share.len(), want.len(), "{g}: components");
+        for (k, (_, w)) in want.iter().enumerate() {
+            close(&format!("{g} component {}", k + 1), got.variance_share[k], w.unwrap());
+        }
+        for ((grp, ind), w) in
+            loadings.text("group").iter().zip(loadings.text("indicator")).zip(loadings.num("pc1_loading"))
+        {
+            if grp != g {
+                continue;
+            }
+            let pos = kids.iter().position(|c| c.code == ind).unwrap();
+            // A loading's sign is arbitrary: compare absolute values.
+            close(&format!("{g} loading of {ind}"), got.first[pos].abs(), w.unwrap().abs());
+        }
+    }
+}

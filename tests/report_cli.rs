@@ -124,6 +124,22 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
     let name = names.iter().find(|(f, _)| *f == top.factor.as_str()).unwrap().1;
     let flat: String = text.split_whitespace().collect();
     assert!(flat.contains(&format!("对排名影响最大的方法选择是{name}")), "{text}");
+    // The audit appendix: every dimension's alpha, and each finding in words with its indicators.
+    assert!(flat.contains("附录·统计审计") && flat.contains("Cronbachα"), "{text}");
+    let alpha: Vec<cimon::results::AuditAlphaRow> = read(&out.join("results")).unwrap();
+    for d in catalog.dimensions() {
+        let a = alpha.iter().find(|a| a.node == d.code).unwrap().alpha.unwrap();
+        assert!(flat.contains(&fmt_num(Some(a), Some(2))), "alpha {a} of {}", d.name_zh);
+    }
+    let flags: Vec<cimon::results::AuditFlagRow> = read(&out.join("results")).unwrap();
+    for f in flags.iter().filter(|f| f.flag == cimon::results::AuditFlag::Collinear) {
+        let (a, b) = (f.indicator.as_deref().unwrap(), f.other.as_deref().unwrap());
+        let name = |c: &str| catalog.indicator(c).unwrap().name_zh.split_whitespace().collect::<String>();
+        assert!(
+            flat.contains(&format!("{}与{}高度相关（r={}）", name(a), name(b), fmt_num(Some(f.value), Some(2)))),
+            "finding {a} ~ {b} missing\n{text}"
+        );
+    }
 }
 
 #[test]

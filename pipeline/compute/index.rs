@@ -15,8 +15,11 @@ pub enum Imputation {
     None,
     /// Last observation carried forward within a county.
     Locf,
-    /// Linear interpolation between a county's own years (interior gaps only).
+    /// Linear interpolation between a county's own years, the first and last values carried
+    /// outward (COINr's `impute_panel`).
     Linear,
+    /// Linear interpolation of interior gaps only: nothing before a county's first value or after its last.
+    LinearInterior,
     /// Mean of the county's group (prefecture or province) in the same year.
     GroupMean,
 }
@@ -316,13 +319,13 @@ fn prepare(
     let mut col = raw.clone();
     match method.imputation {
         Imputation::None => {}
-        Imputation::Locf | Imputation::Linear => {
+        Imputation::Locf | Imputation::Linear | Imputation::LinearInterior => {
             for u in 0..n_units {
                 let series: Vec<Option<f64>> = (0..n_years).map(|y| raw[panel.row(y, u)]).collect();
-                let filled = if method.imputation == Imputation::Locf {
-                    methods::locf(&series)
-                } else {
-                    methods::interpolate_linear(years_i32, &series).map_err(method_err(code))?
+                let filled = match method.imputation {
+                    Imputation::Locf => methods::locf(&series),
+                    m => methods::interpolate_linear(years_i32, &series, m == Imputation::Linear)
+                        .map_err(method_err(code))?,
                 };
                 for y in 0..n_years {
                     col[panel.row(y, u)] = filled[y];

@@ -1,6 +1,7 @@
 //! The compute stage: store → panel → index, growth and target attainment → result tables in `out/results/`.
 
 pub mod attainment;
+pub mod audit;
 pub mod growth;
 pub mod index;
 pub mod methods;
@@ -178,6 +179,8 @@ pub struct Computed {
     pub growth: Vec<growth::Measure>,
     pub attainment: Vec<crate::results::AttainmentRow>,
     pub attainment_years: Vec<crate::results::AttainmentYearRow>,
+    /// The statistical audit of the index.
+    pub audit: audit::Audit,
     /// Counties of the scope that sent nothing for a year (未报送, `coverage = "warn"`).
     pub missing: Vec<crate::ingest::MissingRow>,
     /// Rank intervals and sensitivity indices (None when `[sensitivity] enabled = false`).
@@ -212,6 +215,24 @@ pub fn compute(
     }
     let index = index::compute(&scored_panel, catalog, method)?;
     lap("index");
+    // On the data the index was normalised on: the pooled panel, or year by year.
+    let audit = if method.comparison == index::Comparison::PerYear {
+        let n = scored_panel.units.len();
+        let mut all = audit::Audit::default();
+        for (yi, &y) in scored_panel.years.iter().enumerate() {
+            let rows: Vec<usize> = (yi * n..(yi + 1) * n).collect();
+            let a = audit::audit(&scored_panel, &index, catalog, Some(y), &rows);
+            all.alpha.extend(a.alpha);
+            all.correlations.extend(a.correlations);
+            all.pca.extend(a.pca);
+            all.loadings.extend(a.loadings);
+            all.flags.extend(a.flags);
+        }
+        all
+    } else {
+        audit::audit(&scored_panel, &index, catalog, None, &(0..scored_panel.rows()).collect::<Vec<_>>())
+    };
+    lap("audit");
 
     let mut spans: Vec<growth::Span> = growth_settings.spans.iter().map(|&n| growth::Span::Years(n)).collect();
     if let Some(b) = growth_settings.base_year {
@@ -257,6 +278,7 @@ pub fn compute(
         attainment_years: years,
         sensitivity,
         missing,
+        audit,
         started: t0,
     })
 }

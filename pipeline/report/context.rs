@@ -12,8 +12,8 @@ use crate::ingest::{MissingRow, SourceInfo};
 use crate::regions::Registry;
 use crate::results::derive::{self, Field};
 use crate::results::{
-    self, AttainmentRow, GrowthRow, IndexRow, MethodRow, NormalisedRow, ScoreRow, SensitivityRow, UncertaintyRow,
-    WeightRow,
+    self, AttainmentRow, AuditAlphaRow, AuditCorrelationRow, AuditFlagRow, AuditPcaRow, GrowthRow, IndexRow, MethodRow,
+    NormalisedRow, ScoreRow, SensitivityRow, UncertaintyRow, WeightRow,
 };
 use crate::scope::Scope;
 use crate::store::StoreError;
@@ -36,6 +36,11 @@ pub struct Tables {
     pub uncertainty: Vec<UncertaintyRow>,
     pub sensitivity: Vec<SensitivityRow>,
     pub sources: Vec<SourceInfo>,
+    /// The audit on the pooled panel, or of the report year for an index normalised year by year.
+    pub audit_alpha: Vec<AuditAlphaRow>,
+    pub audit_correlation: Vec<AuditCorrelationRow>,
+    pub audit_pca: Vec<AuditPcaRow>,
+    pub audit_flags: Vec<AuditFlagRow>,
     /// Counties that sent nothing for the report year (未报送).
     pub missing: Vec<MissingRow>,
     /// (county code as stored, input file) for every file that holds a value of the county.
@@ -77,11 +82,20 @@ impl Tables {
             sensitivity: tables::read(results_dir)?,
             sources: tables::read(store)?,
             missing: tables::read::<MissingRow>(store)?.into_iter().filter(|m| m.year == year).collect(),
+            audit_alpha: audit_rows(results_dir, year, |r: &AuditAlphaRow| r.year)?,
+            audit_correlation: audit_rows(results_dir, year, |r: &AuditCorrelationRow| r.year)?,
+            audit_pca: audit_rows(results_dir, year, |r: &AuditPcaRow| r.year)?,
+            audit_flags: audit_rows(results_dir, year, |r: &AuditFlagRow| r.year)?,
             county_files: county_files(store)?,
             index,
             years,
         })
     }
+}
+
+/// An audit table's rows of the pooled panel, or of `year` when the audit is per year.
+fn audit_rows<R: tables::Row>(dir: &Path, year: i32, year_of: fn(&R) -> Option<i32>) -> Result<Vec<R>, StoreError> {
+    Ok(tables::read::<R>(dir)?.into_iter().filter(|r| year_of(r).is_none_or(|y| y == year)).collect())
 }
 
 /// Which files hold values of which county, from the observations' provenance.

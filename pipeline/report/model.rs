@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::catalog::Kind;
-use crate::results::{ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Status};
+use crate::results::{AuditFlag, ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Status};
 use crate::targets::TargetKind;
 
 /// What every report of a run shares.
@@ -268,6 +268,52 @@ pub struct Overview {
     pub missing_treatment: &'static str,
     /// Every input file.
     pub sources: Vec<Source>,
+    /// The statistical audit (an appendix).
+    pub audit: AuditSection,
+}
+
+/// The statistical audit as the overview shows it.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AuditSection {
+    /// The year analysed; None for the pooled panel of every year.
+    pub year: Option<i32>,
+    pub dimensions: Vec<AuditDimension>,
+    /// Heat map: a column per dimension and the index, a row per scored indicator.
+    pub columns: Vec<String>,
+    pub rows: Vec<HeatRow>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditDimension {
+    pub name: String,
+    pub indicators: u32,
+    pub alpha: Option<f64>,
+    /// Share of the variance of the first principal component.
+    pub first_component: Option<f64>,
+    pub flagged: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatRow {
+    pub indicator: String,
+    /// The correlation with each column; the own dimension is marked.
+    pub values: Vec<Option<f64>>,
+    pub own: Option<usize>,
+}
+
+/// One flag of the audit, with what its sentence in labels.toml needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub flag: AuditFlag,
+    pub node: String,
+    pub indicator: Option<String>,
+    pub other: Option<String>,
+    pub value: f64,
+    pub threshold: f64,
+    /// value and threshold in percent, for shares.
+    pub value_percent: f64,
+    pub threshold_percent: f64,
 }
 
 /// All contexts of one run.

@@ -58,6 +58,7 @@ pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
             "unranked"
         },
         sources: y.sources(),
+        audit: audit(y),
         rows,
     }
 }
@@ -105,4 +106,64 @@ fn sections(rows: &[RankLine], key: impl Fn(&RankLine) -> (String, String)) -> V
             rows,
         })
         .collect()
+}
+
+/// The audit appendix: per dimension alpha and first component, the heat map, the findings.
+fn audit(y: &Year<'_>) -> AuditSection {
+    use crate::results::Relation;
+    let t = y.t;
+    let year = t.audit_alpha.first().and_then(|a| a.year);
+    let dimensions = y
+        .dimensions
+        .iter()
+        .map(|d| {
+            let alpha = t.audit_alpha.iter().find(|a| a.node == d.code);
+            let first = t.audit_pca.iter().find(|p| p.node == d.code && p.component == 1);
+            AuditDimension {
+                name: d.name.clone(),
+                indicators: alpha.map_or(0, |a| a.children),
+                alpha: alpha.and_then(|a| a.alpha),
+                first_component: first.map(|p| p.variance_share),
+                flagged: t.audit_flags.iter().any(|f| f.node == d.code && f.indicator.is_none()),
+            }
+        })
+        .collect();
+    let mut columns: Vec<String> = y.dimensions.iter().map(|d| d.name.clone()).collect();
+    columns.push(y.name(&y.catalog.index.code));
+    let targets: Vec<&str> =
+        y.dimensions.iter().map(|d| d.code.as_str()).chain([y.catalog.index.code.as_str()]).collect();
+    let rows = y
+        .catalog
+        .indicators
+        .iter()
+        .filter(|i| i.scored)
+        .map(|i| {
+            let r = |node: &str| {
+                t.audit_correlation
+                    .iter()
+                    .find(|c| c.indicator == i.code && c.against == node && c.relation != Relation::Pair)
+                    .map(|c| c.r)
+            };
+            HeatRow {
+                indicator: y.name(&i.code),
+                values: targets.iter().map(|n| r(n)).collect(),
+                own: y.catalog.dimension_of(&i.code).and_then(|d| targets.iter().position(|n| *n == d.code)),
+            }
+        })
+        .collect();
+    let findings = t
+        .audit_flags
+        .iter()
+        .map(|f| Finding {
+            flag: f.flag,
+            node: y.name(&f.node),
+            indicator: f.indicator.as_deref().map(|i| y.name(i)),
+            other: f.other.as_deref().map(|i| y.name(i)),
+            value: f.value,
+            threshold: f.threshold,
+            value_percent: f.value * 100.0,
+            threshold_percent: f.threshold * 100.0,
+        })
+        .collect();
+    AuditSection { year, dimensions, columns, rows, findings }
 }

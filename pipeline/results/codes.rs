@@ -62,6 +62,37 @@ crate::keyed! {
     }
 }
 
+crate::keyed! {
+    /// What an indicator is correlated with in the audit.
+    pub enum Relation {
+        /// Its parent node (for a two-level index, its dimension).
+        Parent = "parent",
+        /// Its top-level dimension, when deeper than its parent.
+        Dimension = "dimension",
+        /// A dimension it does not belong to (the audit's heat map shows every dimension).
+        OtherDimension = "other_dimension",
+        Index = "index",
+        /// Another indicator of the same parent.
+        Pair = "pair",
+    }
+}
+
+crate::keyed! {
+    /// What the statistical audit found a reader should act on.
+    pub enum AuditFlag {
+        /// Cronbach's alpha of a node's children below 0.7.
+        LowAlpha = "low_alpha",
+        /// The first principal component of a dimension explains less than half the variance.
+        WeakFirstComponent = "weak_first_component",
+        /// Two indicators of one dimension with |r| > 0.9: one of them counts twice.
+        Collinear = "collinear",
+        /// An indicator that falls as its dimension rises.
+        NegativeWithDimension = "negative_with_dimension",
+        /// An indicator not significantly correlated with its dimension (p > 0.05).
+        InsignificantWithDimension = "insignificant_with_dimension",
+    }
+}
+
 /// Why an attainment figure is what it is (or missing), with what the wording needs; stored as a
 /// key (`note`) and its arguments as JSON (`note_args`), worded by `labels.toml` `notes.<key>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ pub mod derive;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use codes::{ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Status, Wide};
+pub use codes::{AuditFlag, ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Relation, Status, Wide};
 
 use crate::catalog::{Catalog, Kind};
 use crate::compute::growth::Span;
@@ -236,6 +236,69 @@ crate::table! {
     }
 }
 
+crate::table! {
+    /// `audit_alpha`: Cronbach's alpha of the children of every aggregate.
+    pub struct AuditAlphaRow in "audit_alpha" {
+        /// None: on the pooled panel (every county and year), as a pooled index is normalised.
+        year: Option<i32>,
+        node: String,
+        level: u32,
+        children: u32,
+        alpha: Option<f64>,
+    }
+}
+
+crate::table! {
+    /// `audit_correlation`: Pearson correlations of the indicators (pairwise-complete).
+    pub struct AuditCorrelationRow in "audit_correlation" {
+        year: Option<i32>,
+        indicator: String,
+        /// A node (parent, dimension, index) or, for a pair, the other indicator.
+        against: String,
+        relation: Relation,
+        r: f64,
+        p_value: Option<f64>,
+        n: u32,
+    }
+}
+
+crate::table! {
+    /// `audit_pca`: the variance explained by each principal component of a dimension.
+    pub struct AuditPcaRow in "audit_pca" {
+        year: Option<i32>,
+        node: String,
+        component: u32,
+        variance_share: f64,
+        cumulative: f64,
+        /// County-years with every indicator of the node present.
+        rows: u32,
+    }
+}
+
+crate::table! {
+    /// `audit_loadings`: the loadings of a dimension's first principal component.
+    pub struct AuditLoadingRow in "audit_loadings" {
+        year: Option<i32>,
+        node: String,
+        indicator: String,
+        loading: f64,
+    }
+}
+
+crate::table! {
+    /// `audit_flags`: what the audit found.
+    pub struct AuditFlagRow in "audit_flags" {
+        year: Option<i32>,
+        flag: AuditFlag,
+        node: String,
+        indicator: Option<String>,
+        other: Option<String>,
+        /// The alpha, share or correlation that raised it.
+        value: f64,
+        threshold: f64,
+    }
+}
+
 /// Every result table's name and declared columns, for the data dictionary test.
 pub fn declared() -> Vec<(&'static str, Vec<String>)> {
     vec![
@@ -250,6 +313,11 @@ pub fn declared() -> Vec<(&'static str, Vec<String>)> {
         (MethodRow::TABLE, MethodRow::columns()),
         (UncertaintyRow::TABLE, UncertaintyRow::columns()),
         (SensitivityRow::TABLE, SensitivityRow::columns()),
+        (AuditAlphaRow::TABLE, AuditAlphaRow::columns()),
+        (AuditCorrelationRow::TABLE, AuditCorrelationRow::columns()),
+        (AuditPcaRow::TABLE, AuditPcaRow::columns()),
+        (AuditLoadingRow::TABLE, AuditLoadingRow::columns()),
+        (AuditFlagRow::TABLE, AuditFlagRow::columns()),
     ]
 }
 
@@ -284,6 +352,11 @@ pub fn write_into(
         Box::new(|| tables::write(dir, &description, meta).map(|()| file(MethodRow::TABLE))),
         Box::new(|| tables::write(dir, &build::uncertainty_rows(c), meta).map(|()| file(UncertaintyRow::TABLE))),
         Box::new(|| tables::write(dir, &build::sensitivity_rows(c), meta).map(|()| file(SensitivityRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.alpha, meta).map(|()| file(AuditAlphaRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.correlations, meta).map(|()| file(AuditCorrelationRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.pca, meta).map(|()| file(AuditPcaRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.loadings, meta).map(|()| file(AuditLoadingRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.flags, meta).map(|()| file(AuditFlagRow::TABLE))),
         Box::new(|| {
             // Indicators with growth for the latest year only: Excel's row limit at national scale.
             let latest: Vec<GrowthRow> = build::growth_rows(c, catalog, c.panel.years.last().copied()).collect();

@@ -44,6 +44,10 @@ fn every_result_table_reads_back_as_written() {
     std::fs::create_dir_all(&dir).unwrap();
     let names = write_into(&dir, &c, &catalog, &method, &growth).unwrap();
     assert_eq!(names.len(), declared().len() + 1, "every table and the workbook: {names:?}");
+    // The sample's audit: an alpha per dimension and the index, a flag table that may be empty.
+    let flags: Vec<AuditFlagRow> = tables::read(&dir).unwrap();
+    assert_eq!(flags, c.audit.flags);
+    assert_eq!(c.audit.alpha.len(), catalog.groups.len() + 1);
 
     fn same<R: Row + PartialEq + std::fmt::Debug>(dir: &Path, expected: Vec<R>) {
         let read: Vec<R> = tables::read(dir).unwrap();
@@ -64,6 +68,10 @@ fn every_result_table_reads_back_as_written() {
     same(&dir, build::method_rows(&method, &growth, &catalog));
     same(&dir, build::uncertainty_rows(&c));
     same(&dir, build::sensitivity_rows(&c));
+    same(&dir, c.audit.alpha.clone());
+    same(&dir, c.audit.correlations.clone());
+    same(&dir, c.audit.pca.clone());
+    same(&dir, c.audit.loadings.clone());
 
     // Coded values survive: a note with arguments, a wide group, every growth measure.
     assert!(c.attainment.iter().any(|a| matches!(a.note, Some(Note::MetYears { .. }))));

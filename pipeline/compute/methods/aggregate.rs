@@ -138,14 +138,41 @@ pub fn entropy_weights(columns: &[&[Option<f64>]], directions: &[f64]) -> Result
 /// Rank with 1 = highest; ties share the smallest rank (R's `ties.method = "min"` on −x);
 /// missing stays missing.
 pub fn rank_desc_min(x: &[Option<f64>]) -> Vec<Option<u32>> {
-    let mut desc: Vec<f64> = present(x).collect();
+    let mut desc: Vec<f64> = present(x).map(for_ranking).collect();
     desc.sort_by(|a, b| b.total_cmp(a));
-    x.iter().map(|v| finite(*v).map(|v| 1 + desc.partition_point(|d| *d > v) as u32)).collect()
+    x.iter().map(|v| finite(*v).map(|v| 1 + desc.partition_point(|d| *d > for_ranking(v)) as u32)).collect()
+}
+
+/// Decimals to which a score is rounded before it is ranked, so that scores equal in exact
+/// arithmetic (33.979999999999997 and 33.980000000000004) share a rank.
+pub const RANK_DECIMALS: i32 = 9;
+
+/// A value as ranks compare it: rounded to `RANK_DECIMALS` decimals (values of a million and
+/// more, whose float spacing is close to that, as they are).
+pub fn for_ranking(x: f64) -> f64 {
+    if x.abs() < 1e6 {
+        let scale = 10f64.powi(RANK_DECIMALS);
+        (x * scale).round() / scale
+    } else {
+        x
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_equal_but_for_the_last_bit_share_a_rank() {
+        let (a, b) = (33.979999999999997_f64, 33.980000000000004_f64);
+        assert_ne!(a, b, "the two floats differ");
+        assert_eq!(rank_desc_min(&[Some(a), Some(b), Some(50.0), Some(33.97)]), [Some(2), Some(2), Some(1), Some(4)]);
+        assert_eq!(
+            rank_desc_min(&[Some(1.0 + 1e-8), Some(1.0)]),
+            [Some(1), Some(2)],
+            "1e-8 apart is a real difference"
+        );
+    }
     use crate::compute::methods::testing::*;
 
     #[test]

@@ -16,9 +16,14 @@ pub fn locf(series: &[Option<f64>]) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// Linear interpolation in time of interior gaps of one unit's series; values before the
-/// first or after the last observation stay missing (no extrapolation).
-pub fn interpolate_linear(years: &[i32], series: &[Option<f64>]) -> Result<Vec<Option<f64>>, MethodError> {
+/// Linear interpolation in time of interior gaps of one unit's series. With `extend`, the first
+/// and last observed values are carried outward as COINr's `impute_panel` does (R's `approx(rule
+/// = 2)`); without, values before the first or after the last observation stay missing.
+pub fn interpolate_linear(
+    years: &[i32],
+    series: &[Option<f64>],
+    extend: bool,
+) -> Result<Vec<Option<f64>>, MethodError> {
     if years.len() != series.len() {
         return Err(MethodError::LengthMismatch {
             what: "interpolation years vs series",
@@ -38,6 +43,14 @@ pub fn interpolate_linear(years: &[i32], series: &[Option<f64>]) -> Result<Vec<O
         let (va, vb) = (s[a].unwrap_or_default(), s[b].unwrap_or_default());
         for (i, slot) in out.iter_mut().enumerate().take(b).skip(a + 1) {
             *slot = Some(va + (vb - va) * (f64::from(years[i]) - ya) / (yb - ya));
+        }
+    }
+    if let (true, Some(&first), Some(&last)) = (extend, known.first(), known.last()) {
+        for slot in &mut out[..first] {
+            *slot = s[first];
+        }
+        for slot in &mut out[last + 1..] {
+            *slot = s[last];
         }
     }
     Ok(out)
@@ -75,9 +88,14 @@ mod tests {
         let s = [None, Some(1.0), None, None, Some(4.0), None];
         assert_eq!(locf(&s), vec![None, Some(1.0), Some(1.0), Some(1.0), Some(4.0), Some(4.0)]);
         // Uneven years: 1 in 2018, 4 in 2024, so 0.5 a year in between; ends stay missing.
-        let y = interpolate_linear(&[2016, 2018, 2019, 2021, 2024, 2025], &s).unwrap();
+        let years = [2016, 2018, 2019, 2021, 2024, 2025];
+        let y = interpolate_linear(&years, &s, false).unwrap();
         all_close(&y, &[None, Some(1.0), Some(1.5), Some(2.5), Some(4.0), None]);
-        assert!(interpolate_linear(&[2019, 2019], &[None, None]).is_err());
+        // COINr (approx, rule = 2): the first and last values are carried outward.
+        let y = interpolate_linear(&years, &s, true).unwrap();
+        all_close(&y, &[Some(1.0), Some(1.0), Some(1.5), Some(2.5), Some(4.0), Some(4.0)]);
+        assert_eq!(interpolate_linear(&years, &[None; 6], true).unwrap(), vec![None; 6], "nothing to carry");
+        assert!(interpolate_linear(&[2019, 2019], &[None, None], true).is_err());
         let x = [Some(1.0), None, Some(3.0), None, Some(10.0)];
         let g = group_mean_impute(&x, &["a", "a", "a", "b", "c"]).unwrap();
         assert_eq!(g, vec![Some(1.0), Some(2.0), Some(3.0), None, Some(10.0)]);
