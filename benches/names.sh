@@ -33,7 +33,8 @@ PY
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for kind in code code_name; do
   for i in $(seq "$runs"); do
-    /usr/bin/time -f "%e" -o "$work/t" "$bin" validate "$work/$kind" --regions "$work/nat/regions.csv" -q 2>/dev/null
+    /usr/bin/time -f "%e" -o "$work/t" "$bin" validate "$work/$kind" --regions "$work/nat/regions.csv" -q 2>"$work/err" \
+      || { head -5 "$work/err" >&2; exit 1; }
     cat "$work/t"
   done > "$work/$kind.txt"
   echo "$kind: median $(median < "$work/$kind.txt") s (runs: $(tr '\n' ' ' < "$work/$kind.txt"))"

@@ -298,6 +298,15 @@ impl Registry {
         }
     }
 
+    /// Whether `cell` is a name of `region` (its name, a former name or its short form), or of the
+    /// unit it continues from or into.
+    pub fn name_matches(&self, cell: &str, region: &Region) -> bool {
+        let current = self.current_code(&region.code);
+        self.by_name
+            .get(&normalise_key(cell))
+            .is_some_and(|ids| ids.iter().any(|&i| self.current_code(&self.regions[i].code) == current))
+    }
+
     /// The registry names closest to an unknown one (at most `n`, only close ones), among the
     /// regions `among` accepts, those `prefer` likes first: for "did you mean". Closeness is the
     /// edit distance of the names without their type (巩义县 is nearest 巩义市), then of the names.

@@ -259,7 +259,13 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             place_text.push_str(&c.text());
         }
     }
-    let mut resolver = Resolver { registry: cx.registry, scope: cx.scope, place_text, prefectures: Default::default() };
+    let mut resolver = Resolver {
+        registry: cx.registry,
+        scope: cx.scope,
+        place_text,
+        prefectures: Default::default(),
+        resolved: HashMap::new(),
+    };
 
     let mut observations = Vec::new();
     let indicator_codes: Vec<Arc<str>> = cx.catalog.indicators.iter().map(|i| Arc::from(i.code.as_str())).collect();
@@ -494,6 +500,8 @@ struct Resolver<'r> {
     place_text: String,
     /// Prefectures of the rows resolved so far in this sheet.
     prefectures: std::collections::HashSet<String>,
+    /// Cells resolved before (a long table repeats each county once per indicator).
+    resolved: HashMap<(String, String, i32), (&'r Region, Option<String>, Option<usize>)>,
 }
 
 /// A prefecture's name as files write it: 荆门市 → 荆门, 恩施土家族苗族自治州 → 恩施.
@@ -596,24 +604,34 @@ impl<'r> Resolver<'r> {
     /// The county of a row by code (preferred) or name; a code and name that disagree is an
     /// error. `report` gets errors and warnings (an old code), with the column they are about.
     fn resolve(
-        &self,
+        &mut self,
         code: &str,
         name: &str,
         year: i32,
         (code_col, name_col): (Option<usize>, Option<usize>),
         report: &mut dyn FnMut(Severity, Option<usize>, String),
     ) -> Option<&'r Region> {
+        let key = (code.to_string(), name.to_string(), year);
+        if let Some((r, note, at)) = self.resolved.get(&key) {
+            if let Some(n) = note {
+                report(Severity::Warning, *at, n.clone());
+            }
+            return Some(r);
+        }
         // Errors point at the cell that failed: the code if there is one, else the name.
         let code_at = if code.is_empty() { name_col.or(code_col) } else { code_col };
         let name_at = name_col.or(code_col);
         let by_code = (!code.is_empty()).then(|| self.describe(code, self.registry.lookup(code, Some(year)), year));
-        let by_name = (!name.is_empty()).then(|| self.describe(name, self.registry.lookup(name, Some(year)), year));
+        // With a code, the name only has to be one of that county's names (桥东区 is a district
+        // of several cities: the code says which).
+        let by_name = (!name.is_empty() && !matches!(by_code, Some(Ok(_))))
+            .then(|| self.describe(name, self.registry.lookup(name, Some(year)), year));
         let (found, note, at) = match (by_code, by_name) {
             (None, None) => {
                 report(Severity::Error, code_at, "row has values but no county code or name".into());
                 return None;
             }
-            (Some(Ok((r, _))), Some(Ok((n, _)))) if r.code != n.code => {
+            (Some(Ok((r, _))), None) if !name.is_empty() && !self.registry.name_matches(name, r) => {
                 report(Severity::Error, name_at, format!("code {code} is {} but the name says {name}", r.name));
                 return None;
             }
@@ -628,9 +646,10 @@ impl<'r> Resolver<'r> {
                 return None;
             }
         };
-        if let Some(n) = note {
-            report(Severity::Warning, at, n);
+        if let Some(n) = &note {
+            report(Severity::Warning, at, n.clone());
         }
+        self.resolved.insert(key, (found, note, at));
         Some(found)
     }
 }

@@ -367,7 +367,23 @@ pub fn write_into(
         }),
     ];
     use rayon::prelude::*;
-    jobs.par_iter().map(|job| job()).collect()
+    let t0 = std::time::Instant::now();
+    jobs.par_iter()
+        .map(|job| {
+            let t = std::time::Instant::now();
+            let r = job();
+            if std::env::var_os("CIMON_TIMINGS").is_some() {
+                if let Ok(name) = &r {
+                    eprintln!(
+                        "timing: wrote {name} in {:.3}s (at {:.3}s)",
+                        t.elapsed().as_secs_f64(),
+                        t0.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            r
+        })
+        .collect()
 }
 
 /// Read `results/<table>.parquet` for one year only.
