@@ -138,7 +138,7 @@ impl Default for Method {
 }
 
 /// A county in the panel, under its current code.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Unit {
     pub code: String,
     pub name: String,
@@ -210,7 +210,7 @@ pub struct Treatment {
     pub detail: TreatDetail,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct IndexResult {
     /// Per indicator: values after imputation, whether imputed, after treatment, normalised.
     pub imputed: Vec<Vec<Option<f64>>>,

@@ -179,6 +179,8 @@ pub struct Computed {
     pub growth: Vec<growth::Measure>,
     pub attainment: Vec<crate::results::AttainmentRow>,
     pub attainment_years: Vec<crate::results::AttainmentYearRow>,
+    /// Targets of a region as a whole.
+    pub attainment_regions: Vec<crate::results::RegionalAttainmentRow>,
     /// The statistical audit of the index.
     pub audit: audit::Audit,
     /// Counties of the scope that sent nothing for a year (未报送, `coverage = "warn"`).
@@ -241,26 +243,6 @@ pub fn compute(
     let growth = growth::growth(&panel, catalog, &spans);
     lap("growth");
 
-    let unit_idx: HashMap<&str, usize> = panel.units.iter().enumerate().map(|(i, u)| (u.code.as_str(), i)).collect();
-    let mut att = Vec::new();
-    let mut years = Vec::new();
-    for t in targets {
-        let Some(k) = panel.indicators.iter().position(|c| c == &t.indicator) else { continue };
-        let counties: BTreeSet<&str> = registry
-            .within(&t.scope)
-            .map(|r| registry.current_code(&r.code))
-            .filter(|c| unit_idx.contains_key(c))
-            .collect();
-        for c in counties {
-            let u = unit_idx[c];
-            let series: YearSeries =
-                panel.years.iter().enumerate().map(|(yi, &y)| (y, panel.values[k][panel.row(yi, u)])).collect();
-            let (a, d) = attainment::evaluate(t, c, &series, catalog);
-            att.push(a);
-            years.extend(d);
-        }
-    }
-    lap("attainment");
     let sensitivity = if sensitivity_settings.enabled {
         let a = sensitivity::analyse(&scored_panel, catalog, method, &index, sensitivity_settings)?;
         lap(&format!("sensitivity ({} replications)", a.runs));
@@ -268,6 +250,9 @@ pub fn compute(
     } else {
         None
     };
+    let (att, years, regional) =
+        judge_targets(targets, registry, catalog, &panel, &scored_panel, &index, sensitivity.as_ref());
+    lap("attainment");
     lap("computed");
     Ok(Computed {
         panel,
@@ -276,11 +261,74 @@ pub fn compute(
         growth,
         attainment: att,
         attainment_years: years,
+        attainment_regions: regional,
         sensitivity,
         missing,
         audit,
         started: t0,
     })
+}
+
+/// Every target against every county of its scope (rank and tier on the index), or its region as
+/// a whole: the rows of `attainment`, `attainment_years` and `attainment_regions`.
+#[allow(clippy::type_complexity)]
+fn judge_targets(
+    targets: &[Target],
+    registry: &Registry,
+    catalog: &Catalog,
+    panel: &Panel,
+    scored: &Panel,
+    index: &IndexResult,
+    sensitivity: Option<&sensitivity::Analysis>,
+) -> (
+    Vec<crate::results::AttainmentRow>,
+    Vec<crate::results::AttainmentYearRow>,
+    Vec<crate::results::RegionalAttainmentRow>,
+) {
+    let unit_idx: HashMap<&str, usize> = panel.units.iter().enumerate().map(|(i, u)| (u.code.as_str(), i)).collect();
+    let positions = attainment::position::Positions {
+        panel: scored,
+        index,
+        intervals: sensitivity.map(|a| a.intervals.as_slice()),
+    };
+    let (mut att, mut years, mut regional) = (Vec::new(), Vec::new(), Vec::new());
+    for t in targets {
+        let counties: BTreeSet<&str> = registry
+            .within(&t.scope)
+            .map(|r| registry.current_code(&r.code))
+            .filter(|c| unit_idx.contains_key(c))
+            .collect();
+        if t.on_index() {
+            for c in counties {
+                let (a, d) = attainment::position::evaluate(t, c, unit_idx[c], &positions);
+                att.push(a);
+                years.extend(d);
+            }
+            continue;
+        }
+        let Some(k) = panel.indicators.iter().position(|c| c == &t.indicator) else { continue };
+        let series = |u: usize| -> YearSeries {
+            panel.years.iter().enumerate().map(|(yi, &y)| (y, panel.values[k][panel.row(yi, u)])).collect()
+        };
+        if t.regional() {
+            let all: Vec<YearSeries> = counties.iter().map(|c| series(unit_idx[c])).collect();
+            if all.is_empty() {
+                continue;
+            }
+            let ind = catalog.indicator(&t.indicator);
+            let (kind, direction) = ind.map_or((crate::catalog::Kind::Amount, 1.0), |i| (i.kind, i.direction));
+            let (r, d) = attainment::region::evaluate(t, &t.scope, &all, kind, direction);
+            regional.push(r);
+            years.extend(d);
+            continue;
+        }
+        for c in counties {
+            let (a, d) = attainment::evaluate(t, c, &series(unit_idx[c]), catalog);
+            att.push(a);
+            years.extend(d);
+        }
+    }
+    (att, years, regional)
 }
 
 /// Write every result table atomically into `out_dir` (e.g. `out/results`).

@@ -191,10 +191,7 @@ fn target_line(y: &Year<'_>, a: &AttainmentRow, tg: &Target) -> Option<TargetLin
         unit: ind.unit.clone(),
         ratio: ind.kind == Kind::Ratio,
         kind: tg.kind,
-        op: tg.op.map(|o| match o {
-            Op::AtLeast => ">=",
-            Op::AtMost => "<=",
-        }),
+        op: tg.op.map(Op::as_str),
         min: tg.min,
         max: tg.max,
         start: tg.start,

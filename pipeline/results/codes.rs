@@ -123,6 +123,28 @@ pub enum Note {
         seen: u32,
     },
     MissingCountedZero,
+    /// A level target's milestone of this year was missed.
+    MilestoneMissed {
+        year: i32,
+    },
+    /// A rank met as published, but not in enough of the method replications.
+    RankInterval {
+        p05: u32,
+        p95: u32,
+    },
+    /// A tier met as published, kept in this share of the replications.
+    TierShare {
+        share: f64,
+    },
+    /// A rank or tier target of every year missed in this year.
+    MissedInYear {
+        year: i32,
+    },
+    /// A regional total needs every county: some did not report.
+    NotAllReported {
+        reported: u32,
+        counties: u32,
+    },
 }
 
 impl Note {
@@ -146,6 +168,11 @@ impl Note {
             Note::NoValueInPeriod => "no value in the period".into(),
             Note::MetYears { met, seen } => format!("met in {met} of {seen} years so far"),
             Note::MissingCountedZero => "missing years counted as zero".into(),
+            Note::MilestoneMissed { year } => format!("the {year} milestone was missed"),
+            Note::RankInterval { p05, p95 } => format!("90% rank interval {p05}–{p95}: not met in every replication"),
+            Note::TierShare { share } => format!("in the tier in {:.0}% of the replications", share * 100.0),
+            Note::MissedInYear { year } => format!("not met in {year}"),
+            Note::NotAllReported { reported, counties } => format!("{reported} of {counties} counties reported"),
         }
     }
 }

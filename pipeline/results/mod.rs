@@ -200,6 +200,38 @@ crate::table! {
         value: Option<f64>,
         running_sum: Option<f64>,
         met: Option<bool>,
+        /// A level target's milestone for the year (年度目标分解).
+        milestone: Option<f64>,
+    }
+}
+
+crate::table! {
+    /// `attainment_regions`: targets of a region as a whole (its counties' total, average, or
+    /// the share of them meeting a condition).
+    pub struct RegionalAttainmentRow in "attainment_regions" {
+        target_id: String,
+        /// The prefecture or province.
+        region_code: String,
+        indicator: String,
+        kind: TargetKind,
+        /// sum or mean of the counties' values; none for a share target.
+        measure: Option<crate::targets::Aggregate>,
+        /// Counties of the region in the evaluation, and (share targets) how many meet the condition.
+        counties: u32,
+        counties_meeting: Option<u32>,
+        eval_year: Option<i32>,
+        /// The regional value judged: total, average, realised growth (%), or share of counties (%).
+        actual: Option<f64>,
+        target: Option<f64>,
+        attainment: Option<f64>,
+        attainment_capped: Option<f64>,
+        needed_per_year: Option<f64>,
+        projected: Option<f64>,
+        /// The regional value in the base year, and the one the document states.
+        base_value: Option<f64>,
+        baseline: Option<f64>,
+        status: Status,
+        note: Option<Note>,
     }
 }
 
@@ -310,6 +342,7 @@ pub fn declared() -> Vec<(&'static str, Vec<String>)> {
         (GrowthRow::TABLE, GrowthRow::columns()),
         (AttainmentRow::TABLE, AttainmentRow::columns()),
         (AttainmentYearRow::TABLE, AttainmentYearRow::columns()),
+        (RegionalAttainmentRow::TABLE, RegionalAttainmentRow::columns()),
         (MethodRow::TABLE, MethodRow::columns()),
         (UncertaintyRow::TABLE, UncertaintyRow::columns()),
         (SensitivityRow::TABLE, SensitivityRow::columns()),
@@ -349,6 +382,7 @@ pub fn write_into(
         }),
         Box::new(|| tables::write(dir, &c.attainment, meta).map(|()| file(AttainmentRow::TABLE))),
         Box::new(|| tables::write(dir, &c.attainment_years, meta).map(|()| file(AttainmentYearRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.attainment_regions, meta).map(|()| file(RegionalAttainmentRow::TABLE))),
         Box::new(|| tables::write(dir, &description, meta).map(|()| file(MethodRow::TABLE))),
         Box::new(|| tables::write(dir, &build::uncertainty_rows(c), meta).map(|()| file(UncertaintyRow::TABLE))),
         Box::new(|| tables::write(dir, &build::sensitivity_rows(c), meta).map(|()| file(SensitivityRow::TABLE))),

@@ -1,4 +1,9 @@
-//! Target attainment for the four target kinds: level, growth range, yearly flow, cumulative. Pure.
+//! Target attainment: each county against its level, growth range, yearly flow or cumulative
+//! target (and a level's yearly milestones); rank and tier targets on the index are in
+//! `position.rs`, the targets of a region as a whole in `region.rs`. Pure.
+
+pub mod position;
+pub mod region;
 
 use std::collections::BTreeMap;
 
@@ -20,19 +25,18 @@ pub const TREND_YEARS: i32 = 3;
 /// targets add one row per year of their period.
 pub use crate::results::{AttainmentRow as Attainment, AttainmentYearRow as YearDetail};
 
-fn meets(op: Op, x: f64, t: f64) -> bool {
+pub fn meets(op: Op, x: f64, t: f64) -> bool {
     match op {
         Op::AtLeast => x >= t,
         Op::AtMost => x <= t,
+        Op::Above => x > t,
+        Op::Below => x < t,
     }
 }
 
-/// x / target for ≥, target / x for ≤ (lower is better); None when undefined.
+/// x / target for ≥ and >, target / x for ≤ and < (lower is better); None when undefined.
 pub fn ratio(op: Op, x: f64, t: f64) -> Option<f64> {
-    let r = match op {
-        Op::AtLeast => x / t,
-        Op::AtMost => t / x,
-    };
+    let r = if op.upward() { x / t } else { t / x };
     (r.is_finite() && r >= 0.0).then_some(r)
 }
 
@@ -70,6 +74,19 @@ fn project(s: &Series, kind: Kind, from: (i32, f64), end: i32) -> Option<f64> {
 /// Evaluate one target for one county.
 pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Attainment, Vec<YearDetail>) {
     let kind = catalog.indicator(&t.indicator).map_or(Kind::Amount, |i| i.kind);
+    let direction = catalog.indicator(&t.indicator).map_or(1.0, |i| i.direction);
+    evaluate_series(t, region, s, kind, direction)
+}
+
+/// Evaluate one target on one yearly series, whose kind decides the projection (points for
+/// ratios, growth otherwise) and whose direction decides the better side of a growth range.
+pub fn evaluate_series(
+    t: &Target,
+    region: &str,
+    s: &Series,
+    kind: Kind,
+    direction: f64,
+) -> (Attainment, Vec<YearDetail>) {
     let mut a = Attainment {
         target_id: t.id.clone(),
         region_code: region.to_string(),
@@ -95,6 +112,8 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
         return (a, details);
     }
     match t.kind {
+        // On the index or the region: `position` and `region` judge them.
+        TargetKind::Rank | TargetKind::Tier | TargetKind::Share => {}
         TargetKind::Level => {
             let (op, tv) = (t.op.unwrap_or(Op::AtLeast), t.value.unwrap_or(f64::NAN));
             let Some((y, x)) = latest(s, t.end) else {
@@ -127,6 +146,30 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                     }
                 }
             };
+            // The yearly path: each milestone against that year's value; the latest one missed
+            // makes an on-track target at risk.
+            let last = data_end.unwrap_or(t.start - 1);
+            let mut missed = None;
+            for (year, m) in t.milestone_path() {
+                let v = if year <= last { value(s, year) } else { None };
+                let met = v.map(|v| meets(op, v, m));
+                if met.is_some() {
+                    missed = (met == Some(false)).then_some(year);
+                }
+                details.push(YearDetail {
+                    target_id: t.id.clone(),
+                    region_code: region.to_string(),
+                    year,
+                    value: v,
+                    running_sum: None,
+                    met,
+                    milestone: Some(m),
+                });
+            }
+            if let (Some(year), Status::OnTrack) = (missed, a.status) {
+                a.status = Status::AtRisk;
+                a.note = Some(Note::MilestoneMissed { year });
+            }
         }
         TargetKind::Growth => {
             let Some(x0) = value(s, t.start) else {
@@ -143,7 +186,6 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                 return (a, details);
             };
             a.actual = Some(g);
-            let direction = catalog.indicator(&t.indicator).map_or(1.0, |i| i.direction);
             if let Some(min) = t.min.filter(|m| *m > 0.0) {
                 a.attainment = Some(g / min).filter(|r| r.is_finite());
                 a.attainment_capped = a.attainment.map(|r| r.clamp(0.0, 1.0));
@@ -209,6 +251,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                     value: v,
                     running_sum: if y <= last { sum } else { None },
                     met,
+                    milestone: None,
                 });
             }
             if seen == 0 {
@@ -238,7 +281,7 @@ pub fn evaluate(t: &Target, region: &str, s: &Series, catalog: &Catalog) -> (Att
                 if left > 0 && !meets(op, s_now, tv) {
                     a.needed_per_year = Some((tv - s_now) / left as f64);
                 }
-                a.status = if meets(op, s_now, tv) && (op == Op::AtLeast || left == 0) {
+                a.status = if meets(op, s_now, tv) && (op.upward() || left == 0) {
                     Status::Achieved
                 } else if left == 0 {
                     Status::OffTrack
@@ -295,7 +338,7 @@ mod tests {
             start,
             end,
             source: "test".into(),
-            note: None,
+            ..Target::default()
         }
     }
 
@@ -422,5 +465,27 @@ mod tests {
         assert_eq!(a.note, Some(Note::MissingCountedZero));
         let (a, _) = evaluate(&t, "x", &Series::new(), &catalog());
         assert_eq!(a.status, Status::NoData);
+    }
+
+    #[test]
+    fn milestones_are_judged_each_year_and_a_missed_one_puts_the_target_at_risk() {
+        // 2.69% by 2023 along 2.3 (2021) and 2.5 (2022); 2021 meets its milestone, 2022 misses it
+        // though the trend still reaches 2.69 in 2023.
+        let mut t = target(TargetKind::Level, "rd_intensity", Some(Op::AtLeast), Some(2.69), None, None, 2020, 2023);
+        t.milestones = [("2021".to_string(), 2.3), ("2022".to_string(), 2.5)].into_iter().collect();
+        let s = series(&[(2020, Some(2.0)), (2021, Some(2.4)), (2022, Some(2.45))]);
+        let (a, d) = evaluate(&t, "420802", &s, &catalog());
+        assert_eq!(
+            d.iter().map(|x| (x.year, x.milestone, x.met)).collect::<Vec<_>>(),
+            [(2021, Some(2.3), Some(true)), (2022, Some(2.5), Some(false))]
+        );
+        // Points a year: 2.45 + (2.45 − 2.0)/2 = 2.675 < 2.69 but ≥ 90%: at risk anyway; the note
+        // names the trend, or the milestone when the trend alone would be on track.
+        assert_eq!(a.status, Status::AtRisk);
+        let s = series(&[(2020, Some(2.0)), (2021, Some(2.4)), (2022, Some(2.49))]);
+        let (a, _) = evaluate(&t, "420802", &s, &catalog());
+        assert_eq!((a.status, a.note.clone()), (Status::AtRisk, Some(Note::MilestoneMissed { year: 2022 })), "{a:?}");
+        let s = series(&[(2020, Some(2.0)), (2021, Some(2.4)), (2022, Some(2.6))]);
+        assert_eq!(evaluate(&t, "420802", &s, &catalog()).0.status, Status::OnTrack, "every milestone met");
     }
 }
