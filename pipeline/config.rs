@@ -193,12 +193,11 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
         .or(env_path(ENV_REGIONS)?)
         .or(from_file(file.schemas.regions))
         .unwrap_or_else(|| "schemas/regions.csv".into());
-    // Default: a targets.toml beside the inputs, if there is one.
-    let targets = flags
-        .targets
-        .or(env_path(ENV_TARGETS)?)
-        .or(from_file(file.schemas.targets))
-        .or_else(|| input.as_ref().map(|i| i.join("targets.toml")).filter(|p| p.is_file()));
+    // Default: a targets.toml (or targets.xlsx) beside the inputs, if there is one.
+    let targets = flags.targets.or(env_path(ENV_TARGETS)?).or(from_file(file.schemas.targets)).or_else(|| {
+        let dir = input.as_ref()?;
+        ["targets.toml", "targets.xlsx"].iter().map(|n| dir.join(n)).find(|p| p.is_file())
+    });
     let method = file.compute;
     if method.comparison == crate::compute::index::Comparison::BaseYear && method.base_year.is_none() {
         return Err(ConfigError::Invalid {

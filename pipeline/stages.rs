@@ -38,12 +38,19 @@ pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
     Ok(Schemas { catalog, registry, targets, scope })
 }
 
-/// The targets file's text, kept in the store beside the data it judges.
+/// The input files of the configured directory; a targets workbook among them is not data.
+pub fn input_files(cfg: &Config) -> Result<Vec<InputFile>> {
+    Ok(crate::ingest::collect_inputs(cfg.input_dir()?, cfg.targets.as_deref())?)
+}
+
+/// The targets as TOML, kept in the store beside the data they judge (a workbook's rows as
+/// written, so that the copy reads back as the workbook did).
 pub fn targets_text(cfg: &Config) -> Result<Option<String>> {
-    cfg.targets
-        .as_ref()
-        .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read targets file {}", p.display())))
-        .transpose()
+    let Some(p) = &cfg.targets else { return Ok(None) };
+    if targets::is_workbook(p) {
+        return Ok(Some(targets::workbook_as_toml(p)?));
+    }
+    std::fs::read_to_string(p).map(Some).with_context(|| format!("cannot read targets file {}", p.display()))
 }
 
 /// Validate the input files. Every problem goes to stderr, errors first (warnings only when not

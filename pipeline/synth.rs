@@ -46,9 +46,63 @@ pub const CODES: &[&str] = &[
     "high_level_talents",
 ];
 
+/// The context series of the seed policies' targets, in the sample's files after `CODES`;
+/// drawn from their own random stream, so the other series stay as they were.
+pub const POLICY_CODES: &[&str] = &[
+    "sci_tech_giant_count",
+    "science_park_count",
+    "patent_applications",
+    "ent_invention_applications",
+    "invention_grants_per10k",
+    "major_transfers",
+    "st_service_platforms",
+    "service_rd_institutions",
+    "provincial_incubators",
+    "new_incubator_area",
+    "rd_funded_tech_ent_share",
+    "ur_coop_hitech_share",
+    "rd_institution_large_share",
+    "rd_institution_ent_share",
+    "ent_rd_staff_share",
+    "high_end_talents",
+    "graduate_talents",
+    "st_finance",
+    "key_cultivated_firms",
+    "it_application_share",
+    "cluster_output",
+    "listed_clusters",
+    "vc_credit_coverage",
+];
+
+/// Every series of the sample province's files.
+fn seed_codes() -> Vec<&'static str> {
+    CODES.iter().chain(POLICY_CODES).copied().collect()
+}
+
 /// Counts are whole numbers; the rest keep a sensible number of decimals.
 fn decimals(code: &str) -> usize {
     match code {
+        "sci_tech_giant_count"
+        | "science_park_count"
+        | "patent_applications"
+        | "ent_invention_applications"
+        | "major_transfers"
+        | "st_service_platforms"
+        | "service_rd_institutions"
+        | "provincial_incubators"
+        | "high_end_talents"
+        | "graduate_talents"
+        | "key_cultivated_firms"
+        | "listed_clusters" => 0,
+        "new_incubator_area"
+        | "st_finance"
+        | "cluster_output"
+        | "rd_funded_tech_ent_share"
+        | "ur_coop_hitech_share"
+        | "rd_institution_large_share"
+        | "rd_institution_ent_share"
+        | "it_application_share"
+        | "vc_credit_coverage" => 1,
         "incubator_count"
         | "st_commissioners"
         | "hitech_ent_count"
@@ -135,7 +189,7 @@ pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
     }
     for code in current {
         let r = registry.get(code).unwrap();
-        let z = 0.8 * normal(&mut rng) + pref_effect[r.prefecture_code.as_str()];
+        let z = 0.8 * normal(&mut rng) + pref_effect[r.prefecture_code.as_str()] + capability_shift(code);
         let drift = 0.02 * normal(&mut rng); // each county has its own pace
         let pop0 =
             seed_population(code).unwrap_or_else(|| (40.0f64.ln() + 0.7 * normal(&mut rng)).exp().clamp(5.0, 150.0));
@@ -148,7 +202,9 @@ pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
             let emp = pop * 0.55 * e();
             let rd_int = (0.9 * (0.5 * z + (0.04 + drift) * t).exp() * e()).clamp(0.15, 4.5);
             let rd_exp = gdp * 1e4 * rd_int / 100.0;
-            let hitech = (gdp / 12.0 * (0.6 * z).exp() * (1.0 + (0.12 + drift) * t) * e()).max(2.0);
+            let hitech =
+                (gdp / 12.0 * (0.6 * z).exp() * (1.0 + (0.12 + drift) * t) * e() * hitech_scale(&r.prefecture_code))
+                    .max(2.0);
             let v = [
                 ("population", pop),
                 ("gdp", gdp),
@@ -199,6 +255,26 @@ pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
     Panel { years: years.to_vec(), values }
 }
 
+/// 东宝区, 荆门's central district, is the sample's strong county: its 2021 plan aims at 80
+/// high-tech firms and 2.69% R&D intensity by 2022, within reach of where it stands.
+fn capability_shift(code: &str) -> f64 {
+    if code == "420802" {
+        1.3
+    } else {
+        0.0
+    }
+}
+
+/// 白山市's plan counts its high-tech firms and 科技小巨人 for the whole city in the tens
+/// (2020: 25 and 30 户): its mountain counties draw far fewer than the others.
+fn hitech_scale(prefecture: &str) -> f64 {
+    if prefecture == "220600" {
+        0.1
+    } else {
+        1.0
+    }
+}
+
 /// The seed prefectures of the sample province (DOMAIN.md): 白山市, 酒泉市, 平凉市, 荆门市.
 pub const SEED_PREFECTURES: [&str; 4] = ["220600", "620900", "620800", "420800"];
 
@@ -232,6 +308,98 @@ fn seed_registry(national: &Registry) -> Result<Registry> {
     order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
     units = order.into_iter().map(|i| units[i].clone()).collect();
     Ok(Registry::new(&national.path, units)?)
+}
+
+/// How a seed county stands against its policy's target, for the demo to show every status:
+/// a factor on the series (1 = as drawn).
+fn policy_tune(code: &str, ind: &str) -> f64 {
+    match (code, ind) {
+        // 东宝区 (2022 and 2025 targets): some met, some short.
+        ("420802", "rd_funded_tech_ent_share") => 1.7,
+        ("420802", "rd_institution_large_share") => 1.55,
+        ("420802", "service_rd_institutions") => 0.3,
+        ("420802", "st_finance") => 2.3,
+        ("420802", "ent_invention_applications") => 0.8,
+        ("420802", "provincial_incubators") => 2.6,
+        ("420802", "new_incubator_area") => 1.6,
+        ("420802", "high_end_talents") => 2.2,
+        ("420802", "graduate_talents") => 1.6,
+        ("420802", "key_cultivated_firms") => 1.0,
+        _ => 1.0,
+    }
+}
+
+/// Values set outright where a drawn one cannot tell the story (a first listing, a yearly few).
+fn policy_fixed(code: &str, ind: &str, year: i32) -> Option<f64> {
+    match (code, ind) {
+        ("420802", "listed_clusters") => Some(if year >= 2022 { 1.0 } else { 0.0 }),
+        ("620921", "provincial_incubators") => Some(if year >= 2019 { 1.0 } else { 0.0 }),
+        ("620921", "major_transfers") => Some(if (2018..=2020).contains(&year) { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+/// The seed policies' context series, co-moving with the county's other series.
+fn add_policy_series(values: &mut BTreeMap<(String, i32, &'static str), f64>, years: &[i32], seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9011_c1e5);
+    let keys: Vec<(String, i32)> = values.keys().filter(|k| k.2 == "population").map(|k| (k.0.clone(), k.1)).collect();
+    for (code, year) in keys {
+        let get = |ind: &str| {
+            values
+                .get(&(code.clone(), year, CODES.iter().find(|c| **c == ind).copied().unwrap()))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let (pop, gdp, hitech, sme, grants, incub, active, ratio) = (
+            get("population"),
+            get("gdp"),
+            get("hitech_ent_count"),
+            get("tech_sme_count"),
+            get("patent_grants"),
+            get("incubator_count"),
+            get("rd_active_ent_share"),
+            get("ent_rd_revenue_ratio"),
+        );
+        let t = f64::from(year - years[0]);
+        let mut e = || (0.08 * normal(&mut rng)).exp();
+        let v: [(&'static str, f64); 23] = [
+            // 白山市 cultivates more 小巨人 than it has high-tech firms (30 against 25 in 2020).
+            ("sci_tech_giant_count", (hitech * if code.starts_with("2206") { 1.2 } else { 0.22 } * e()).max(0.0)),
+            ("science_park_count", if gdp > 60.0 || t >= 4.0 && gdp > 30.0 { 1.0 } else { 0.0 }),
+            ("patent_applications", grants * 1.9 * e()),
+            ("ent_invention_applications", grants * 0.14 * e()),
+            ("invention_grants_per10k", grants * 0.035 / pop.max(1.0) * e()),
+            ("major_transfers", (hitech / 60.0 * e()).round()),
+            ("st_service_platforms", if t >= 3.0 && hitech > 40.0 { 1.0 } else { 0.0 }),
+            ("service_rd_institutions", (hitech * 1.2 + sme * 0.1) * e()),
+            ("provincial_incubators", (incub * 0.45 * e()).floor()),
+            ("new_incubator_area", (pop * 0.35 * (1.0 + 0.06 * t) * e())),
+            ("rd_funded_tech_ent_share", (active * 1.25 * e()).min(99.0)),
+            ("ur_coop_hitech_share", (active * 1.6 * e()).min(99.0)),
+            ("rd_institution_large_share", (active * 1.5 * e()).min(99.0)),
+            ("rd_institution_ent_share", (active * 0.95 * e()).min(99.0)),
+            ("ent_rd_staff_share", ratio * 4.4 * e()),
+            ("high_end_talents", (pop / 45.0 * e()).round()),
+            ("graduate_talents", (pop / 1.8 * e()).round()),
+            ("st_finance", gdp * 100.0 * e()),
+            ("key_cultivated_firms", (hitech / 30.0 * e()).round()),
+            ("it_application_share", (70.0 + active * 0.5 + t).min(99.5) * e().min(1.0)),
+            ("cluster_output", gdp * 4.2e3 * e()),
+            ("listed_clusters", if hitech > 60.0 { 1.0 } else { 0.0 }),
+            ("vc_credit_coverage", (78.0 + 1.6 * t + active * 0.1).min(99.0)),
+        ];
+        for (ind, x) in v {
+            let x = policy_fixed(&code, ind, year).unwrap_or(x * policy_tune(&code, ind));
+            let x = match ind {
+                c if c.ends_with("_share") || c == "vc_credit_coverage" => x.clamp(0.0, 100.0),
+                "science_park_count" | "st_service_platforms" | "listed_clusters" => x.round().min(3.0),
+                _ => x,
+            };
+            values.insert((code.clone(), year, ind), round_to(x, decimals(ind)));
+        }
+    }
+    // 金塔县 did not report its 科技服务平台 for 2020: a target without data.
+    values.remove(&("620921".to_string(), 2020, "st_service_platforms"));
 }
 
 /// Which data `cimon synth` writes.
@@ -345,7 +513,10 @@ fn regions_in(registry: &Registry, year: i32) -> Vec<&Region> {
 
 /// The seed province as bureaus send it: long and wide layouts, CSV (UTF-8, BOM, GBK) and XLSX, a revision.
 fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, out: &Path) -> Result<()> {
-    let p = generate(registry, years, seed);
+    let mut p = generate(registry, years, seed);
+    add_policy_series(&mut p.values, years, seed);
+    let codes = seed_codes();
+    let codes = codes.as_slice();
     // Names and units come from the catalog, so the files speak the catalog's language.
     let cat_units = |ind: &str| -> &str { catalog.indicator(ind).map_or("", |i| i.unit.as_str()) };
     let zh = |ind: &str| -> &str { catalog.indicator(ind).map_or("", |i| i.name_zh.as_str()) };
@@ -357,7 +528,7 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
     s += &csv_line(&["区划代码", "县(市、区)", "年份", "指标", "单位", "数值"].map(String::from));
     for &y in years.iter().filter(|&&y| y <= 2016) {
         for r in regions_in(registry, y) {
-            for &ind in CODES {
+            for &ind in codes {
                 let (unit, factor) = if ind == "tech_contract_value" { ("亿元", 1e4) } else { (cat_units(ind), 1.0) };
                 s += &csv_line(&[
                     r.code.clone(),
@@ -386,11 +557,11 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
     for &y in years.iter().filter(|&&y| (2017..=2018).contains(&y)) {
         let ws = wb.add_worksheet();
         ws.set_name(format!("{y}年"))?;
-        ws.merge_range(0, 0, 0, (CODES.len() + 1) as u16, &title(&format!("{y}年县域创新能力监测指标")), &merged)?;
+        ws.merge_range(0, 0, 0, (codes.len() + 1) as u16, &title(&format!("{y}年县域创新能力监测指标")), &merged)?;
         ws.write_string(1, 0, "填报单位：各县（市、区）科技局")?;
         ws.write_string(3, 0, "区划代码")?;
         ws.write_string(3, 1, "县（市、区）")?;
-        for (j, &ind) in CODES.iter().enumerate() {
+        for (j, &ind) in codes.iter().enumerate() {
             let unit = if ind == "rd_expenditure" { "亿元" } else { cat_units(ind) };
             ws.write_string(3, (j + 2) as u16, format!("{}（{}）", zh(ind), unit))?;
         }
@@ -399,7 +570,7 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
             let row = (i + 4) as u32;
             ws.write_string(row, 0, &r.code)?;
             ws.write_string(row, 1, &r.name)?;
-            for (j, &ind) in CODES.iter().enumerate() {
+            for (j, &ind) in codes.iter().enumerate() {
                 let col = (j + 2) as u16;
                 let factor = if ind == "rd_expenditure" { 1e4 } else { 1.0 };
                 let cell = seed_cell(&p, &r.code, y, ind, factor);
@@ -414,7 +585,7 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
         let total_row = (regions.len() + 4) as u32;
         ws.write_string(total_row, 1, "合计")?;
         let hitech: f64 = regions.iter().filter_map(|r| seed_value(&p, &r.code, y, "hitech_ent_count")).sum();
-        let col = CODES.iter().position(|c| *c == "hitech_ent_count").unwrap() + 2;
+        let col = codes.iter().position(|c| *c == "hitech_ent_count").unwrap() + 2;
         ws.write_number(total_row, col as u16, hitech)?;
         ws.write_string(total_row + 1, 0, format!("注：{NOTICE}。合计行不参与计算。"))?;
     }
@@ -435,11 +606,11 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
         let mut s = csv_line(&[title(&format!("{y}年县域创新指标"))]);
         s += "\n";
         let mut header = vec!["序号".to_string(), "县(市、区)".to_string()];
-        header.extend(CODES.iter().map(|c| alias(c)));
+        header.extend(codes.iter().map(|c| alias(c)));
         s += &csv_line(&header);
         for (i, r) in regions_in(registry, y).iter().enumerate() {
             let mut row = vec![(i + 1).to_string(), r.name.clone()];
-            row.extend(CODES.iter().map(|&ind| {
+            row.extend(codes.iter().map(|&ind| {
                 let c = seed_cell(&p, &r.code, y, ind, 1.0);
                 if ind == "tech_contract_value" {
                     c.parse::<f64>().map_or(c, thousands)
@@ -463,7 +634,7 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
     ws.write_string(0, 0, title("2022—2023年县域创新监测数据（指标代码表头）"))?;
     ws.write_string(1, 0, "code")?;
     ws.write_string(1, 1, "year")?;
-    for (j, &ind) in CODES.iter().enumerate() {
+    for (j, &ind) in codes.iter().enumerate() {
         ws.write_string(1, (j + 2) as u16, ind)?;
     }
     let mut row = 2u32;
@@ -471,7 +642,7 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
         for r in regions_in(registry, y) {
             ws.write_string(row, 0, &r.code)?;
             ws.write_number(row, 1, y)?;
-            for (j, &ind) in CODES.iter().enumerate() {
+            for (j, &ind) in codes.iter().enumerate() {
                 let cell = seed_cell(&p, &r.code, y, ind, 1.0);
                 match cell.parse::<f64>() {
                     Ok(v) => ws.write_number(row, (j + 2) as u16, v)?,
@@ -492,7 +663,7 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
         for ((_, pname), regions) in by_pref {
             let mut s = csv_line(&[title(&format!("{pname}{y}年县域创新能力监测表"))]);
             let mut header = vec!["区划代码".to_string(), "县(市、区)".to_string()];
-            header.extend(CODES.iter().map(|&c| {
+            header.extend(codes.iter().map(|&c| {
                 if c == "rd_expenditure" {
                     format!("{}(亿元)", zh(c))
                 } else {
@@ -503,7 +674,7 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
             for r in regions {
                 let mut row = vec![r.code.clone(), r.name.clone()];
                 row.extend(
-                    CODES
+                    codes
                         .iter()
                         .map(|&ind| seed_cell(&p, &r.code, y, ind, if ind == "rd_expenditure" { 1e4 } else { 1.0 })),
                 );

@@ -181,7 +181,7 @@ impl Target {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TargetsFile {
     #[serde(default)]
@@ -203,13 +203,29 @@ pub enum TargetsError {
 /// Load, check every target (listing all problems) and convert values to the catalog unit. A
 /// `.xlsx` file is a targets workbook (`workbook_targets`).
 pub fn load(path: &Path, catalog: &Catalog, registry: &Registry) -> Result<Vec<Target>, TargetsError> {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase);
-    if matches!(ext.as_deref(), Some("xlsx" | "xlsm" | "xls" | "ods")) {
+    if is_workbook(path) {
         let (targets, places) = read_workbook(path)?;
         return check_all(targets, path, catalog, registry, |i| places[i].clone());
     }
     let text = std::fs::read_to_string(path).map_err(|source| TargetsError::Io { path: path.to_owned(), source })?;
     parse(&text, path, catalog, registry)
+}
+
+/// A targets file that is a workbook, by its extension.
+pub fn is_workbook(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase);
+    matches!(ext.as_deref(), Some("xlsx" | "xlsm" | "xls" | "ods"))
+}
+
+/// A targets workbook's rows as a targets TOML file, values as written (before unit conversion).
+pub fn workbook_as_toml(path: &Path) -> Result<String, TargetsError> {
+    let (targets, _) = read_workbook(path)?;
+    let body = toml::to_string(&TargetsFile { targets }).map_err(|e| TargetsError::Workbook {
+        path: path.to_owned(),
+        message: format!("cannot write it as TOML: {e}"),
+    })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(format!("# The targets of {name}, as cimon read them.\n\n{body}"))
 }
 
 pub fn parse(text: &str, path: &Path, catalog: &Catalog, registry: &Registry) -> Result<Vec<Target>, TargetsError> {
@@ -495,25 +511,55 @@ fn read_workbook(path: &Path) -> Result<(Vec<Target>, Vec<String>), TargetsError
                 }
             }
             let text = |field: &str| Some(cell(field).0).filter(|t| !t.is_empty());
-            let region = text("region").map(|t| match t.as_str() {
-                "合计" | "总量" | "sum" => Aggregate::Sum,
-                _ => Aggregate::Mean,
-            });
-            let within = text("within").map(|t| match t.as_str() {
-                "全省" | "province" => Within::Province,
-                "全市" | "prefecture" => Within::Prefecture,
-                "同类县" | "peer" => Within::Peer,
-                _ => Within::Scope,
-            });
-            let group = text("group").and_then(|t| {
-                use crate::tables::Keyed;
-                RatioGroup::from_key(&t).or_else(|| match t.as_str() {
-                    "领先" => Some(RatioGroup::Leader),
-                    "较强" => Some(RatioGroup::Strong),
-                    "中等" => Some(RatioGroup::Moderate),
-                    _ => None,
-                })
-            });
+            // A coded cell: one of its spellings, or an error that lists them.
+            let coded = |field: &str, errors: &mut Vec<String>, options: &[(&[&str], u8)], say: &str| -> Option<u8> {
+                let (t, at) = cell(field);
+                if t.is_empty() {
+                    return None;
+                }
+                let hit = options.iter().find(|(names, _)| names.contains(&t.as_str())).map(|x| x.1);
+                if hit.is_none() {
+                    errors.push(format!("{at}: \"{t}\" is not one of {say}"));
+                }
+                hit
+            };
+            let region = coded(
+                "region",
+                &mut errors,
+                &[(&["合计", "总量", "sum"], 0), (&["平均", "均值", "mean"], 1)],
+                "合计, 平均",
+            )
+            .map(|x| if x == 0 { Aggregate::Sum } else { Aggregate::Mean });
+            let within = coded(
+                "within",
+                &mut errors,
+                &[
+                    (&["参评范围", "全部", "scope"], 0),
+                    (&["全省", "province"], 1),
+                    (&["全市", "prefecture"], 2),
+                    (&["同类县", "peer"], 3),
+                ],
+                "参评范围, 全省, 全市, 同类县",
+            )
+            .map(|x| [Within::Scope, Within::Province, Within::Prefecture, Within::Peer][x as usize]);
+            let group = coded(
+                "group",
+                &mut errors,
+                &[
+                    (&["领先", "leader"], 0),
+                    (&["较强", "strong"], 1),
+                    (&["中等", "moderate"], 2),
+                    (&["追赶", "emerging"], 3),
+                ],
+                "领先, 较强, 中等, 追赶",
+            )
+            .map(|x| [RatioGroup::Leader, RatioGroup::Strong, RatioGroup::Moderate, RatioGroup::Emerging][x as usize]);
+            let every_year = coded(
+                "every_year",
+                &mut errors,
+                &[(&["是", "true", "TRUE", "1"], 1), (&["否", "false", "FALSE", "0"], 0)],
+                "是, 否",
+            ) == Some(1);
             let t = Target {
                 id: cell("id").0,
                 indicator: cell("indicator").0,
@@ -535,7 +581,7 @@ fn read_workbook(path: &Path) -> Result<(Vec<Target>, Vec<String>), TargetsError
                 baseline: number(cell("baseline"), &mut errors),
                 within,
                 group,
-                every_year: matches!(cell("every_year").0.as_str(), "是" | "true" | "TRUE" | "1"),
+                every_year,
             };
             if errors.is_empty() {
                 targets.push(t);
@@ -707,6 +753,13 @@ source = "甘肃省 2018：每个县(市)建设一个科技园区"
         assert_eq!((t[1].value, t[1].op), (Some(65000.0), Some(Op::AtLeast)), "亿元 converted to 万元");
         assert_eq!(t[1].scope, "420802", "a scope by name");
         assert_eq!((t[2].kind, t[2].indicator.as_str()), (TargetKind::Tier, "cici"));
+        // The store's TOML copy reads back as the workbook did (units converted once).
+        let copy = workbook_as_toml(&path).unwrap();
+        let back = parse(&copy, Path::new("store/targets.toml"), &c, &r).unwrap();
+        let key = |t: &[Target]| -> Vec<(String, String, Option<f64>, Vec<(i32, f64)>)> {
+            t.iter().map(|t| (t.id.clone(), t.scope.clone(), t.value, t.milestone_path())).collect()
+        };
+        assert_eq!(key(&back), key(&t));
         // One bad cell: the error names the sheet, row and column.
         rows[1][5] = "约6.5";
         workbook(&path, &rows);
@@ -721,5 +774,22 @@ source = "甘肃省 2018：每个县(市)建设一个科技园区"
         workbook(&path, &rows);
         let err = load(&path, &c, &r).unwrap_err().to_string();
         assert!(err.contains("sheet 目标, row 4: scope 999999 is not a county"), "{err}");
+        // A coded cell cimon does not know is refused, not read as a default.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("目标").unwrap();
+        for (c, h) in
+            ["编号", "指标", "范围", "类型", "比较", "目标值", "起始年", "目标年", "依据", "汇总"].iter().enumerate()
+        {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (c, v) in ["jm-hitech", "hitech_ent_count", "420800", "水平", "≥", "300", "2020", "2022", "示例", "总计"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(1, c as u16, *v).unwrap();
+        }
+        wb.save(&path).unwrap();
+        let err = load(&path, &c, &r).unwrap_err().to_string();
+        assert!(err.contains("sheet 目标, row 2, column J: \"总计\" is not one of 合计, 平均"), "{err}");
     }
 }

@@ -10,7 +10,7 @@ use crate::catalog::Catalog;
 use crate::compute::growth::Span;
 use crate::ingest::MissingRow;
 use crate::report::labels::{Labels, Lang};
-use crate::results::{AttainmentRow, ChangeUnit, GrowthRow, IndexRow, MethodRow};
+use crate::results::{AttainmentRow, ChangeUnit, GrowthRow, IndexRow, MethodRow, RegionalAttainmentRow};
 
 /// The workbook's file name inside the results directory.
 pub const FILE: &str = "results.xlsx";
@@ -90,27 +90,31 @@ fn sheet<'a>(
 /// Build the workbook from the result tables: index and ranks (all years), indicators with growth
 /// (the caller's rows: the latest year, to stay within Excel's row limit at national scale),
 /// target attainment, and the method. Coded values are worded by the built-in Chinese labels.
+#[allow(clippy::too_many_arguments)]
 pub fn write(
     path: &Path,
     index: &[IndexRow],
     growth: &[GrowthRow],
     attainment: &[AttainmentRow],
     method: &[MethodRow],
+    regional: &[RegionalAttainmentRow],
     missing: &[MissingRow],
     catalog: &Catalog,
 ) -> Result<(), WorkbookError> {
-    build(path, index, growth, attainment, method, missing, catalog)
+    build(path, index, growth, attainment, regional, method, missing, catalog)
         .map_err(|e| WorkbookError::Write { path: path.to_owned(), message: e.to_string() })
 }
 
 /// xlsx errors; `write` adds the path.
 type BuildError = Box<dyn std::error::Error + Send + Sync>;
 
+#[allow(clippy::too_many_arguments)]
 fn build(
     path: &Path,
     index: &[IndexRow],
     growth: &[GrowthRow],
     attainment: &[AttainmentRow],
+    regional: &[RegionalAttainmentRow],
     method: &[MethodRow],
     missing: &[MissingRow],
     catalog: &Catalog,
@@ -257,6 +261,44 @@ fn build(
             _ => Cell::Owned(a.note.as_ref().map(|n| labels.note(n))),
         }
     })?;
+
+    // Targets of regions as a whole, only when there are any.
+    if !regional.is_empty() {
+        let headers = [
+            ("目标", 24.0),
+            ("地区代码", 9.0),
+            ("指标", 30.0),
+            ("类型", 9.0),
+            ("汇总", 7.0),
+            ("评估年", 7.0),
+            ("实际", 12.0),
+            ("目标值", 12.0),
+            ("达成度", 8.0),
+            ("基期值", 12.0),
+            ("文件所述基期", 12.0),
+            ("状态", 9.0),
+            ("说明", 30.0),
+        ];
+        let ws = wb.add_worksheet().set_name("区域目标")?;
+        sheet(ws, &f, &headers, regional.len(), |r, c| {
+            let a = &regional[r];
+            match c {
+                0 => Cell::Text(Some(&a.target_id)),
+                1 => Cell::Text(Some(&a.region_code)),
+                2 => Cell::Text(catalog.indicator(&a.indicator).map(|x| x.name_zh.as_str())),
+                3 => Cell::Owned(Some(labels.name("kind_names", a.kind.as_str()))),
+                4 => Cell::Owned(a.measure.map(|m| labels.name("region_measure", m.as_str()))),
+                5 => Cell::Num(a.eval_year.map(f64::from), Fmt::Year),
+                6 => Cell::Num(a.actual, Fmt::Fixed(2)),
+                7 => Cell::Num(a.target, Fmt::Fixed(2)),
+                8 => Cell::Num(a.attainment, Fmt::Percent),
+                9 => Cell::Num(a.base_value, Fmt::Fixed(2)),
+                10 => Cell::Num(a.baseline, Fmt::Fixed(2)),
+                11 => Cell::Owned(Some(labels.name("status_names", a.status.as_str()))),
+                _ => Cell::Owned(a.note.as_ref().map(|n| labels.note(n))),
+            }
+        })?;
+    }
 
     // Counties that sent nothing (coverage = "warn"), only when there are any.
     if !missing.is_empty() {

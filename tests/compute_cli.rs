@@ -162,7 +162,7 @@ fn growth_and_attainment_match_the_store_by_hand() {
     let (c, unit) = pick("420802", 2024, "rd_intensity", "avg_3y");
     assert!((c.unwrap() - (b - a) / 3.0).abs() < 1e-9 && unit == "pp", "ratios change in points");
     // Growth runs on every catalog indicator, context series included, one row per county-year.
-    assert_eq!(g.height(), 25 * 10 * 27);
+    assert_eq!(g.height(), common::sample_observations());
     let (c, _) = pick("420802", 2015, "gdp", "yoy");
     assert_eq!(c, None, "no year before the first");
 
@@ -176,7 +176,7 @@ fn growth_and_attainment_match_the_store_by_hand() {
     let x = store_value(&out, "620921", 2020, "tech_contract_value").unwrap();
     assert_eq!(f64s(&att, "target")[k], Some(20000.0));
     assert!((f64s(&att, "attainment")[k].unwrap() - x / 20000.0).abs() < 1e-12);
-    assert_eq!(strs(&att, "status")[k], if x >= 20000.0 { "achieved" } else { "off_track" });
+    assert_eq!(strs(&att, "status")[k], if x >= 20000.0 { "achieved" } else { "missed" });
     // 东宝区: 30 talents over 2021–2025; the running sum to 2024 and what is left for 2025.
     let k = row("dongbao-talents", "420802");
     let sum: f64 = (2021..=2024).map(|y| store_value(&out, "420802", y, "high_level_talents").unwrap()).sum();
@@ -253,9 +253,25 @@ fn explain_breaks_down_a_county_and_rejects_unknown_ones() {
     cimon(&repo(), &["explain", "东宝区", "--year", "1999", "--out", o])
         .failure(2)
         .stderr_line(&["no results for 东宝区 (420802) in 1999"]);
-    // The PDF's strongest and weakest dimension, by the same rule.
-    assert!(run_line(&["explain", "东宝区", "--out", o])
-        .contains("strongest dimension: 创新环境 (rank 15); weakest: 创新投入 (rank 19)"));
+    // Strongest and weakest dimension: the best and worst of its 2024 dimension ranks.
+    let scores = table(&out, "scores");
+    let (r, y, node, rank) =
+        (strs(&scores, "region_code"), i32s(&scores, "year"), strs(&scores, "node"), u32s(&scores, "rank"));
+    let catalog = cimon::catalog::Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
+    let mut ranks: Vec<(u32, String)> = catalog
+        .dimensions()
+        .map(|d| {
+            let k =
+                (0..scores.height()).find(|&k| r[k] == "420802" && y[k] == Some(2024) && node[k] == d.code).unwrap();
+            (rank[k].unwrap(), d.name_zh.clone())
+        })
+        .collect();
+    ranks.sort();
+    let ((best, strong), (worst, weak)) = (ranks[0].clone(), ranks[ranks.len() - 1].clone());
+    assert!(best < worst, "the sample's 东宝区 has a strongest and a weakest dimension");
+    let expected = format!("strongest dimension: {strong} (rank {best}); weakest: {weak} (rank {worst})");
+    let line = run_line(&["explain", "东宝区", "--out", o]);
+    assert!(line.contains(&expected), "{expected}\n{line}");
     // A name two registry entries share is refused with both candidates.
     let tmp = tempfile::tempdir().unwrap();
     let regions = tmp.path().join("regions.csv");
@@ -339,4 +355,56 @@ fn init_writes_a_starter_config_once_and_the_sample_config_runs() {
     cimon(&repo(), &["compute", "--config", "sample-data/cimon.toml", "--out", o, "-q"]).success();
     let g = table(&out, "growth");
     assert!(g.get_column_names().iter().any(|c| c.as_str() == "since_2015"), "base_year from the config");
+}
+
+/// A bureau keeps its targets as a workbook beside the data: it is read as targets, not as data,
+/// kept in the store as TOML, and judged.
+#[test]
+fn a_targets_workbook_beside_the_inputs_is_used_and_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::copy_dir(&repo().join("sample-data/inputs"), &data);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("目标").unwrap();
+    ws.write_string(0, 0, "2021年县域创新目标（示例）").unwrap();
+    let header = ["编号", "指标", "范围", "类型", "比较", "目标值", "单位", "起始年", "目标年", "依据"];
+    let rows = [
+        [
+            "db-contracts",
+            "技术合同成交额",
+            "东宝区",
+            "水平",
+            "达到",
+            "6.5",
+            "亿元",
+            "2020",
+            "2022",
+            "东宝区 2021：技术合同",
+        ],
+        ["jm-energy", "万元GDP综合能耗", "荆门市", "水平", "≤", "0.6", "", "2020", "2024", "示例"],
+    ];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32 + 2, c as u16, *v).unwrap();
+        }
+    }
+    wb.save(data.join("targets.xlsx")).unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let run = cimon(&repo(), &["ingest", data.to_str().unwrap(), "--out", o]);
+    run.success();
+    assert!(!run.stderr.contains("targets.xlsx"), "the workbook is not read as data\n{}", run.stderr);
+    let kept = std::fs::read_to_string(out.join("store/targets.toml")).unwrap();
+    assert!(kept.contains("db-contracts") && kept.contains("targets.xlsx"), "{kept}");
+    cimon(&repo(), &["compute", "--out", o, "-q"]).success();
+    let att = table(&out, "attainment");
+    let ids: std::collections::BTreeSet<String> = strs(&att, "target_id").into_iter().collect();
+    assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["db-contracts", "jm-energy"]);
+    // 6.5 亿元 in the catalog unit (万元), converted once.
+    let k = strs(&att, "target_id").iter().position(|t| t == "db-contracts").unwrap();
+    assert_eq!(f64s(&att, "target")[k], Some(65000.0));
+    assert_eq!(strs(&att, "target_id").iter().filter(|t| *t == "jm-energy").count(), 5, "荆门市's five counties");
 }

@@ -82,8 +82,8 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
     let store = out.join("store");
     let df = observations(&store);
 
-    // 25 counties (two of them under two codes over time) × 10 years × 27 series.
-    assert_eq!(df.height(), 25 * 10 * 27);
+    // 25 counties (two of them under two codes over time) × 10 years × every catalog series.
+    assert_eq!(df.height(), common::sample_observations());
     let years = df.column("year").unwrap().i32().unwrap();
     let regions = df.column("region_code").unwrap().str().unwrap();
     for y in 2015..=2024 {
@@ -352,13 +352,13 @@ fn pyarrow_and_duckdb_open_the_store() {
 import sys, pyarrow.dataset as ds, duckdb
 store = sys.argv[1]
 t = ds.dataset(store + "/observations", format="parquet", partitioning="hive").to_table()
-assert t.num_rows == 6750, t.num_rows
+assert t.num_rows == int(sys.argv[3]), t.num_rows
 assert "year" in t.column_names and "source_sha256" in t.column_names
 con = duckdb.connect()
 n, v = con.execute(f"""
   SELECT count(*), max(value) FILTER (WHERE region_code = '620982' AND year = 2021 AND indicator = 'tech_contract_value')
   FROM read_parquet('{store}/observations/*/*.parquet', hive_partitioning = true)""").fetchone()
-assert n == 6750 and v == 286500.0, (n, v)
+assert n == int(sys.argv[3]) and v == 286500.0, (n, v)
 r = con.execute(f"SELECT count(*) FROM '{store}/regions.parquet'").fetchone()[0]
 assert r == int(sys.argv[2]), (r, sys.argv[2])
 print("ok")
@@ -369,6 +369,7 @@ print("ok")
         .arg(script)
         .arg(out.join("store"))
         .arg((registry.lines().count() - 1).to_string())
+        .arg(common::sample_observations().to_string())
         .output()
         .expect("python3");
     assert!(

@@ -84,12 +84,17 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
     for ind in &catalog.indicators {
         let g =
             growth.iter().find(|g| &*g.region_code == "420802" && g.year == 2024 && *g.indicator == *ind.code).unwrap();
-        // Typst spaces Latin from CJK ("R&D 经费"): compare without spaces.
+        // Typst spaces Latin from CJK ("R&D 经费"): compare without spaces. A long name wraps:
+        // its row starts with the first line of it.
         let name: String = ind.name_zh.split_whitespace().collect();
         let line = text
             .lines()
             .filter(|l| l.contains("/25"))
-            .find(|l| l.split_whitespace().collect::<String>().starts_with(&name))
+            .find(|l| {
+                let flat = l.split_whitespace().collect::<String>();
+                let head: String = l.split("  ").next().unwrap_or("").split_whitespace().collect();
+                flat.starts_with(&name) || (head.chars().count() >= 12 && name.starts_with(&head))
+            })
             .unwrap_or_else(|| panic!("no table row for {}\n{text}", ind.name_zh));
         let shown = fmt_num(g.value, None);
         assert!(line.split_whitespace().any(|w| w == shown), "{}: expected {shown} in {line:?}", ind.code);
@@ -110,6 +115,17 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
     assert!(text.contains("县域创新能力监测总报告") && text.contains("25 个县（市、区）"), "{text}");
     for s in &sources {
         assert!(text.contains(&s.sha256), "the overview lacks the sha256 {}", s.sha256);
+    }
+    // Every target of the sample's policies is in it, with the sentence it comes from (in
+    // content order: a wrapped cell is not interleaved with its neighbours).
+    let raw = Command::new("pdftotext").arg("-raw").arg(out.join("reports/overview.pdf")).arg("-").output().unwrap();
+    let flat: String = String::from_utf8(raw.stdout).unwrap().split_whitespace().collect();
+    let registry = cimon::regions::Registry::load(&repo().join("schemas/regions.csv")).unwrap();
+    let targets = cimon::targets::load(&repo().join("sample-data/targets.toml"), &catalog, &registry).unwrap();
+    assert!(targets.len() >= 40, "{}", targets.len());
+    for t in &targets {
+        let source: String = t.source.split_whitespace().collect();
+        assert!(flat.contains(&source), "the overview lacks target {} ({source})", t.id);
     }
     // It names the method choice that moves ranks most (largest total sensitivity index).
     let sens: Vec<SensitivityRow> = read(&out.join("results")).unwrap();
@@ -173,10 +189,12 @@ fn values_that_look_like_typst_markup_print_literally() {
     let regions_path = tmp.path().join("regions.csv");
     std::fs::write(&regions_path, regions).unwrap();
     let note = r"note: #set page(width: 1cm) $x^2$ *bold* _em_ [x] \ @ref <label> // comment";
-    let targets = std::fs::read_to_string(repo().join("sample-data/targets.toml"))
-        .unwrap()
-        .replace("source = \"东宝区 2021：高新技术企业达到80家\"", &format!("source = '{note}'"));
-    assert!(targets.contains(note), "the sample targets changed: adjust this test");
+    // The source of 东宝区's high-tech firms target becomes the note.
+    let sample = std::fs::read_to_string(repo().join("sample-data/targets.toml")).unwrap();
+    let at = sample.find("id = \"dongbao-hitech\"").expect("the sample targets changed: adjust this test");
+    let source = at + sample[at..].find("source = ").unwrap();
+    let eol = source + sample[source..].find('\n').unwrap();
+    let targets = format!("{}source = '{note}'{}", &sample[..source], &sample[eol..]);
     let targets_path = tmp.path().join("targets.toml");
     std::fs::write(&targets_path, targets).unwrap();
 

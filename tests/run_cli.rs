@@ -85,7 +85,7 @@ fn a_full_run_publishes_everything_and_a_second_run_does_nothing() {
     let sha =
         cimon::ingest::sha256_hex(&std::fs::read(cfg.parent().unwrap().join("inputs/2022年数据修订.csv")).unwrap());
     assert!(m["inputs"].as_array().unwrap().iter().any(|f| f["sha256"] == sha.as_str()));
-    assert_eq!(m["rows"]["observations"], 6750);
+    assert_eq!(m["rows"]["observations"], common::sample_observations() as u64);
     assert_eq!(m["rows"]["reports"], 26);
     assert_eq!(m["reports_rendered"], 26);
     assert!(m["typst_version"].as_str().unwrap().starts_with("0.15."));
@@ -229,7 +229,8 @@ fn the_workbook_has_the_results_in_chinese() {
     let (_tmp, cfg, out) = sample();
     cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(out.join("results/results.xlsx")).unwrap();
-    assert_eq!(wb.sheet_names(), vec!["指数与排名", "指标与增速", "目标达成", "方法说明"]);
+    // The sample has regional targets (白山市, 甘肃省) and every county reported: no 未报送 sheet.
+    assert_eq!(wb.sheet_names(), vec!["指数与排名", "指标与增速", "目标达成", "区域目标", "方法说明"]);
     let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
     let sheet = wb.worksheet_range("指数与排名").unwrap();
     let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
@@ -258,5 +259,13 @@ fn the_workbook_has_the_results_in_chinese() {
     assert!(targets
         .rows()
         .skip(1)
-        .all(|r| ["已达成", "进展顺利", "存在风险", "明显滞后", "缺少数据"].contains(&r[11].to_string().as_str())));
+        .all(|r| ["已达成", "进展顺利", "存在风险", "明显滞后", "未完成", "缺少数据"]
+            .contains(&r[11].to_string().as_str())));
+    // One row per regional target, named in Chinese.
+    let regional: Vec<cimon::results::RegionalAttainmentRow> = read(&out.join("results")).unwrap();
+    let sheet = wb.worksheet_range("区域目标").unwrap();
+    assert_eq!(sheet.height(), regional.len() + 1);
+    let giants = regional.iter().find(|r| r.target_id == "baishan-giants-2020").unwrap();
+    let row = sheet.rows().find(|r| r[0] == Data::String("baishan-giants-2020".into())).unwrap();
+    assert_eq!((row[6].clone(), row[7].clone()), (Data::Float(giants.actual.unwrap()), Data::Float(30.0)));
 }

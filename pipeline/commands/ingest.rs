@@ -4,13 +4,13 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::console::Console;
-use crate::{ingest, publish, stages, store};
+use crate::{publish, stages, store};
 
 pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     let _lock = publish::locked(&cfg.out, "cimon ingest")?;
     let schemas = stages::load_schemas(cfg, false)?;
     let dir = cfg.input_dir()?;
-    let files = ingest::collect_inputs(dir)?;
+    let files = stages::input_files(cfg)?;
     let targets_text = stages::targets_text(cfg)?;
     let ingested = stages::ingest(&files, &schemas, &Console::new(quiet), None).map_err(|rejected| {
         anyhow::Error::new(rejected)

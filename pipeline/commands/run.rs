@@ -71,15 +71,15 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 
 fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Manifest, t0: Instant) -> Result<()> {
     // Check: the tools, the templates and every input, before any work.
-    let input_dir = cfg.input_dir()?;
+    cfg.input_dir()?;
     let tools = report::Tools::load(&cfg.report)?;
     m.typst_version = Some(tools.typst.version.clone());
-    let files = ingest::collect_inputs(input_dir)?;
+    let files = stages::input_files(cfg)?;
     m.inputs = files.iter().map(|f| record(Path::new(&f.name), &f.bytes)).collect();
     m.schemas = vec![record(&cfg.catalog, &read(&cfg.catalog)?), record(&cfg.regions, &read(&cfg.regions)?)];
     let targets_text = stages::targets_text(cfg)?;
-    if let (Some(p), Some(text)) = (&cfg.targets, &targets_text) {
-        m.schemas.push(record(p, text.as_bytes()));
+    if let Some(p) = &cfg.targets {
+        m.schemas.push(record(p, &read(p)?));
     }
     let settings = serde_json::json!({
         "method": cfg.method,

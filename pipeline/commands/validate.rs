@@ -4,12 +4,12 @@ use anyhow::Result;
 
 use crate::config::Config;
 use crate::console::Console;
-use crate::{ingest, stages};
+use crate::stages;
 
 pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     let schemas = stages::load_schemas(cfg, false)?;
     let dir = cfg.input_dir()?;
-    let files = ingest::collect_inputs(dir)?;
+    let files = stages::input_files(cfg)?;
     let ingested = stages::ingest(&files, &schemas, &Console::new(quiet), None).map_err(|rejected| {
         anyhow::Error::new(rejected)
             .context(format!("input files in {} were refused; nothing was written", dir.display()))

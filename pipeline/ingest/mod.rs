@@ -119,8 +119,10 @@ pub enum InputError {
     Empty { path: std::path::PathBuf },
 }
 
-/// List the input files under a directory (recursively, sorted, skipping hidden and Excel lock files) and read them.
-pub fn collect_inputs(dir: &Path) -> Result<Vec<InputFile>, InputError> {
+/// List the input files under a directory (recursively, sorted, skipping hidden and Excel lock
+/// files, and `skip`: a targets workbook kept beside the data) and read them.
+pub fn collect_inputs(dir: &Path, skip: Option<&Path>) -> Result<Vec<InputFile>, InputError> {
+    let skip = skip.and_then(|p| p.canonicalize().ok());
     if !dir.is_dir() {
         return Err(InputError::NotADirectory { path: dir.to_owned() });
     }
@@ -137,7 +139,7 @@ pub fn collect_inputs(dir: &Path) -> Result<Vec<InputFile>, InputError> {
             }
             if path.is_dir() {
                 stack.push(path);
-            } else if table::is_table_file(&name) {
+            } else if table::is_table_file(&name) && path.canonicalize().ok() != skip {
                 paths.push(path);
             }
         }

@@ -12,8 +12,8 @@ use crate::ingest::{MissingRow, SourceInfo};
 use crate::regions::Registry;
 use crate::results::derive::{self, Field};
 use crate::results::{
-    self, AttainmentRow, AuditAlphaRow, AuditCorrelationRow, AuditFlagRow, AuditPcaRow, GrowthRow, IndexRow, MethodRow,
-    NormalisedRow, ScoreRow, SensitivityRow, UncertaintyRow, WeightRow,
+    self, AttainmentRow, AttainmentYearRow, AuditAlphaRow, AuditCorrelationRow, AuditFlagRow, AuditPcaRow, GrowthRow,
+    IndexRow, MethodRow, NormalisedRow, RegionalAttainmentRow, ScoreRow, SensitivityRow, UncertaintyRow, WeightRow,
 };
 use crate::scope::Scope;
 use crate::store::StoreError;
@@ -32,6 +32,8 @@ pub struct Tables {
     pub weights: Vec<WeightRow>,
     pub growth: Vec<GrowthRow>,
     pub attainment: Vec<AttainmentRow>,
+    pub attainment_years: Vec<AttainmentYearRow>,
+    pub attainment_regions: Vec<RegionalAttainmentRow>,
     pub method: Vec<MethodRow>,
     pub uncertainty: Vec<UncertaintyRow>,
     pub sensitivity: Vec<SensitivityRow>,
@@ -78,6 +80,8 @@ impl Tables {
             uncertainty: results::read_year(results_dir, year)?,
             weights: tables::read(results_dir)?,
             attainment: tables::read(results_dir)?,
+            attainment_years: tables::read(results_dir)?,
+            attainment_regions: tables::read(results_dir)?,
             method: tables::read(results_dir)?,
             sensitivity: tables::read(results_dir)?,
             sources: tables::read(store)?,

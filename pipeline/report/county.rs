@@ -35,6 +35,17 @@ pub fn reports(y: &Year<'_>) -> Vec<CountyReport> {
         attainment.entry(a.region_code.as_str()).or_default().push(a);
     }
     let targets: HashMap<&str, &Target> = y.targets.iter().map(|x| (x.id.as_str(), x)).collect();
+    let mut milestones: HashMap<(&str, &str), Vec<MilestonePoint>> = HashMap::new();
+    for d in &t.attainment_years {
+        if let Some(m) = d.milestone {
+            milestones.entry((d.target_id.as_str(), d.region_code.as_str())).or_default().push(MilestonePoint {
+                year: d.year,
+                milestone: m,
+                value: d.value,
+                met: d.met,
+            });
+        }
+    }
     let sources = y.sources();
     let mut files_of: HashMap<String, Vec<&str>> = HashMap::new();
     for (code, file) in &t.county_files {
@@ -108,19 +119,32 @@ pub fn reports(y: &Year<'_>) -> Vec<CountyReport> {
                 .collect();
             let mut lines: Vec<TargetLine> = attainment
                 .get(code)
-                .map(|v| v.iter().filter_map(|a| target_line(y, a, targets.get(a.target_id.as_str())?)).collect())
+                .map(|v| {
+                    v.iter()
+                        .filter_map(|a| {
+                            target_line(
+                                y,
+                                a,
+                                targets.get(a.target_id.as_str())?,
+                                milestones.get(&(a.target_id.as_str(), code)),
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             lines.sort_by(|a, b| (a.end, &a.id).cmp(&(b.end, &b.id)));
+            let target_groups = groups(y, &lines);
             CountyReport {
                 county: y.place(code),
                 standing: y.standing(r),
                 summary: summary(r, &lines, &indicators),
+                attention: attention(&lines).into_iter().cloned().collect(),
                 history: history(y, r),
                 strongest: strongest.map(|i| dimensions[i].clone()),
                 weakest: weakest.map(|i| dimensions[i].clone()),
                 dimensions,
                 indicators,
-                targets_at_risk: lines.iter().filter(|l| l.status.lagging()).cloned().collect(),
+                target_groups,
                 targets: lines,
                 sources: sources
                     .iter()
@@ -132,15 +156,42 @@ pub fn reports(y: &Year<'_>) -> Vec<CountyReport> {
         .collect()
 }
 
+/// How many lagging targets the summary names; the rest it counts.
+const ATTENTION: usize = 5;
+
 /// The counts the summary paragraph states.
 pub fn summary(r: &IndexRow, targets: &[TargetLine], indicators: &[IndicatorLine]) -> CountySummary {
     let scored = indicators.iter().filter(|i| i.scored).count();
+    let count = |s: &[Status]| targets.iter().filter(|l| s.contains(&l.status)).count();
+    let needing = targets.iter().filter(|l| l.status.lagging()).count();
     CountySummary {
         targets: targets.len(),
-        achieved: targets.iter().filter(|l| l.status == Status::Achieved).count(),
-        on_track: targets.iter().filter(|l| l.status == Status::OnTrack).count(),
+        achieved: count(&[Status::Achieved]),
+        on_track: count(&[Status::OnTrack]),
+        lagging: count(&[Status::AtRisk, Status::OffTrack]),
+        missed: count(&[Status::Missed]),
+        attention_more: needing.saturating_sub(ATTENTION),
         missing_indicators: scored.saturating_sub(r.indicators_present as usize),
     }
+}
+
+/// The lagging targets the summary names: missed first, then off track, then at risk; the
+/// furthest from their target first within each.
+pub fn attention(targets: &[TargetLine]) -> Vec<&TargetLine> {
+    let severity = |s: Status| match s {
+        Status::Missed => 0,
+        Status::OffTrack => 1,
+        _ => 2,
+    };
+    let mut worst: Vec<&TargetLine> = targets.iter().filter(|l| l.status.lagging()).collect();
+    worst.sort_by(|a, b| {
+        (severity(a.status), a.attainment.unwrap_or(0.0))
+            .partial_cmp(&(severity(b.status), b.attainment.unwrap_or(0.0)))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    worst.truncate(ATTENTION);
+    worst
 }
 
 /// The county's index in every year up to the report year, against the averages.
@@ -183,13 +234,39 @@ fn indicator_ranks<'a>(y: &Year<'a>) -> HashMap<(&'a str, &'a str), (u32, usize)
     out
 }
 
-fn target_line(y: &Year<'_>, a: &AttainmentRow, tg: &Target) -> Option<TargetLine> {
-    let ind = y.catalog.indicator(&tg.indicator)?;
+/// A county's targets by policy document, documents in the order of the targets file.
+fn groups(y: &Year<'_>, lines: &[TargetLine]) -> Vec<TargetGroup> {
+    let mut docs: Vec<&str> = Vec::new();
+    for t in y.targets {
+        if !docs.contains(&t.document()) {
+            docs.push(t.document());
+        }
+    }
+    docs.iter()
+        .map(|d| TargetGroup {
+            document: d.to_string(),
+            targets: lines.iter().filter(|l| l.document == *d).cloned().collect(),
+        })
+        .filter(|g| !g.targets.is_empty())
+        .collect()
+}
+
+fn target_line(
+    y: &Year<'_>,
+    a: &AttainmentRow,
+    tg: &Target,
+    milestones: Option<&Vec<MilestonePoint>>,
+) -> Option<TargetLine> {
+    // Rank and tier targets are on the index, which has no unit.
+    let ind = y.catalog.indicator(&tg.indicator);
+    if ind.is_none() && !tg.on_index() {
+        return None;
+    }
     Some(TargetLine {
         id: tg.id.clone(),
-        indicator: y.name(&ind.code),
-        unit: ind.unit.clone(),
-        ratio: ind.kind == Kind::Ratio,
+        indicator: y.name(&tg.indicator),
+        unit: ind.map_or_else(String::new, |i| i.unit.clone()),
+        ratio: ind.is_some_and(|i| i.kind == Kind::Ratio),
         kind: tg.kind,
         op: tg.op.map(Op::as_str),
         min: tg.min,
@@ -197,6 +274,11 @@ fn target_line(y: &Year<'_>, a: &AttainmentRow, tg: &Target) -> Option<TargetLin
         start: tg.start,
         end: tg.end,
         source: tg.source.clone(),
+        document: tg.document().to_string(),
+        within: tg.within,
+        group: tg.group,
+        every_year: tg.every_year,
+        milestones: milestones.cloned().unwrap_or_default(),
         eval_year: a.eval_year,
         actual: a.actual,
         target: a.target,
@@ -207,4 +289,81 @@ fn target_line(y: &Year<'_>, a: &AttainmentRow, tg: &Target) -> Option<TargetLin
         status: a.status,
         note: a.note.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::targets::TargetKind;
+
+    fn line(id: &str, status: Status, attainment: Option<f64>) -> TargetLine {
+        TargetLine {
+            id: id.into(),
+            indicator: id.into(),
+            unit: String::new(),
+            ratio: false,
+            kind: TargetKind::Level,
+            op: Some(">="),
+            min: None,
+            max: None,
+            start: 2020,
+            end: 2022,
+            source: String::new(),
+            document: String::new(),
+            within: None,
+            group: None,
+            every_year: false,
+            milestones: Vec::new(),
+            eval_year: Some(2022),
+            actual: None,
+            target: None,
+            attainment,
+            attainment_capped: attainment,
+            needed_per_year: None,
+            projected: None,
+            status,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn the_summary_names_the_five_worst_lagging_targets_and_counts_the_rest() {
+        let lines = vec![
+            line("a", Status::AtRisk, Some(0.95)),
+            line("b", Status::Missed, Some(0.9)),
+            line("c", Status::Achieved, Some(1.2)),
+            line("d", Status::OffTrack, Some(0.4)),
+            line("e", Status::Missed, Some(0.3)),
+            line("f", Status::AtRisk, Some(0.91)),
+            line("g", Status::OffTrack, None),
+            line("h", Status::OnTrack, Some(0.8)),
+        ];
+        let ids: Vec<&str> = attention(&lines).iter().map(|l| l.id.as_str()).collect();
+        // Missed first, then off track, then at risk; the furthest from the target first in each.
+        assert_eq!(ids, ["e", "b", "g", "d", "f"]);
+        let r = IndexRow {
+            region_code: "420802".into(),
+            year: 2024,
+            region_name: String::new(),
+            prefecture_code: String::new(),
+            prefecture_name: String::new(),
+            province_code: String::new(),
+            province_name: String::new(),
+            index: Some(50.0),
+            rank: Some(1),
+            rank_prefecture: None,
+            rank_province: None,
+            peer_group: None,
+            rank_peer: None,
+            rank_change: None,
+            casted_tier: None,
+            ratio_to_average: None,
+            ratio_group: None,
+            indicators_present: 3,
+            scores: crate::results::Wide(Vec::new()),
+        };
+        let s = summary(&r, &lines, &[]);
+        assert_eq!((s.targets, s.achieved, s.on_track, s.lagging, s.missed), (8, 1, 1, 4, 2));
+        assert_eq!(s.attention_more, 1, "six need attention, five are named");
+    }
 }

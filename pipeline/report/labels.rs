@@ -121,7 +121,6 @@ mod tests {
         let notes = [
             Note::NoEndValue { year: 2020 },
             Note::NoValueUpToEnd,
-            Note::NotReached { year: 2020 },
             Note::TooLittleHistory,
             Note::NoBaseValue { year: 2017 },
             Note::NoValueAfterBase,
@@ -130,6 +129,11 @@ mod tests {
             Note::NoValueInPeriod,
             Note::MetYears { met: 1, seen: 2 },
             Note::MissingCountedZero,
+            Note::MilestoneMissed { year: 2022 },
+            Note::RankInterval { p05: 2, p95: 7 },
+            Note::TierShare { share: 0.42 },
+            Note::MissedInYear { year: 2022 },
+            Note::NotAllReported { reported: 12, counties: 14 },
         ];
         for lang in [Lang::Zh, Lang::En] {
             let labels = Labels::builtin(lang);

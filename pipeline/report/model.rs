@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::catalog::Kind;
 use crate::results::{AuditFlag, ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Status};
-use crate::targets::TargetKind;
+use crate::targets::{Aggregate, TargetKind, Within};
 
 /// What every report of a run shares.
 #[derive(Debug, Clone, Serialize)]
@@ -171,6 +171,14 @@ pub struct TargetLine {
     pub start: i32,
     pub end: i32,
     pub source: String,
+    /// The policy document (reports group targets by it).
+    pub document: String,
+    /// Rank targets: among whom; tier targets: a ratio group instead of a CASTED tier.
+    pub within: Option<Within>,
+    pub group: Option<RatioGroup>,
+    pub every_year: bool,
+    /// Level targets with a yearly path: each milestone with that year's value.
+    pub milestones: Vec<MilestonePoint>,
     pub eval_year: Option<i32>,
     pub actual: Option<f64>,
     pub target: Option<f64>,
@@ -182,12 +190,33 @@ pub struct TargetLine {
     pub note: Option<Note>,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestonePoint {
+    pub year: i32,
+    pub milestone: f64,
+    pub value: Option<f64>,
+    pub met: Option<bool>,
+}
+
+/// The targets of one policy document.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetGroup {
+    pub document: String,
+    pub targets: Vec<TargetLine>,
+}
+
 /// The counts the summary paragraph states, so the template only words them.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CountySummary {
     pub targets: usize,
     pub achieved: usize,
     pub on_track: usize,
+    /// At risk or off track, with time left.
+    pub lagging: usize,
+    /// The period is over, not met.
+    pub missed: usize,
+    /// Lagging and missed targets beyond those the summary names.
+    pub attention_more: usize,
     /// Scored indicators without a value this year (the index uses the others).
     pub missing_indicators: usize,
 }
@@ -205,7 +234,10 @@ pub struct CountyReport {
     pub weakest: Option<DimensionScore>,
     pub indicators: Vec<IndicatorLine>,
     pub targets: Vec<TargetLine>,
-    pub targets_at_risk: Vec<TargetLine>,
+    /// The same targets by policy document, in the order of the targets file.
+    pub target_groups: Vec<TargetGroup>,
+    /// The worst lagging and missed targets, as many as the summary names.
+    pub attention: Vec<TargetLine>,
     /// The input files holding this county's values: a change elsewhere leaves its report as it is.
     pub sources: Vec<Source>,
 }
@@ -230,6 +262,7 @@ pub struct TargetSummary {
     pub kind: TargetKind,
     pub end: i32,
     pub source: String,
+    pub document: String,
     pub counties: usize,
     /// Counts per status, every status in order from achieved to no data.
     pub status: Vec<(Status, usize)>,
@@ -256,6 +289,10 @@ pub struct Overview {
     pub movers_up: Vec<RankLine>,
     pub movers_down: Vec<RankLine>,
     pub targets: Vec<TargetSummary>,
+    /// Per policy document: its targets' county evaluations counted by status.
+    pub documents: Vec<DocumentSummary>,
+    /// Targets of regions as a whole.
+    pub regional: Vec<RegionalLine>,
     /// Sections per prefecture (empty when there is only one).
     pub prefectures: Vec<AreaSection>,
     /// Sections per province (empty when there is only one).
@@ -270,6 +307,50 @@ pub struct Overview {
     pub sources: Vec<Source>,
     /// The statistical audit (an appendix).
     pub audit: AuditSection,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentSummary {
+    pub document: String,
+    pub targets: usize,
+    /// Evaluations: target × county it applies to, a regional target once.
+    pub evaluations: usize,
+    /// Evaluations per status, every status in order.
+    pub status: Vec<(Status, usize)>,
+}
+
+/// A target of a region as a whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionalLine {
+    pub id: String,
+    pub region: String,
+    pub indicator: String,
+    pub unit: String,
+    pub ratio: bool,
+    pub kind: TargetKind,
+    pub measure: Option<Aggregate>,
+    pub op: Option<&'static str>,
+    /// Share targets: the condition each county is to meet (`op value`).
+    pub value: Option<f64>,
+    /// Always false: a regional target is judged by its end year (the templates share a macro).
+    pub every_year: bool,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub share: Option<f64>,
+    pub start: i32,
+    pub end: i32,
+    pub source: String,
+    pub document: String,
+    pub counties: u32,
+    pub counties_meeting: Option<u32>,
+    pub eval_year: Option<i32>,
+    pub actual: Option<f64>,
+    pub target: Option<f64>,
+    pub attainment: Option<f64>,
+    pub base_value: Option<f64>,
+    pub baseline: Option<f64>,
+    pub status: Status,
+    pub note: Option<Note>,
 }
 
 /// The statistical audit as the overview shows it.

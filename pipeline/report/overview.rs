@@ -29,6 +29,8 @@ pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
         movers_up: up.iter().map(|r| y.rank_line(r)).collect(),
         movers_down: down.iter().map(|r| y.rank_line(r)).collect(),
         targets: target_summaries(y, counties),
+        documents: documents(y, counties),
+        regional: regional(y),
         prefectures: sections(&rows, |r| (r.place.prefecture_code.clone(), r.place.prefecture.clone())),
         provinces: sections(&rows, |r| (r.place.province.clone(), r.place.province.clone())),
         peer_groups: if y.group_name.is_some() {
@@ -67,7 +69,10 @@ pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
 fn target_summaries(y: &Year<'_>, counties: &[CountyReport]) -> Vec<TargetSummary> {
     let mut out: Vec<TargetSummary> = Vec::new();
     for tg in y.targets {
-        let Some(ind) = y.catalog.indicator(&tg.indicator) else { continue };
+        // Rank and tier targets are on the index, not an indicator.
+        if y.catalog.indicator(&tg.indicator).is_none() && !tg.on_index() {
+            continue;
+        }
         // In report order, so that the lagging counties are listed by rank.
         let rows: Vec<(&CountyReport, &TargetLine)> =
             counties.iter().filter_map(|c| Some((c, c.targets.iter().find(|l| l.id == tg.id)?))).collect();
@@ -76,10 +81,11 @@ fn target_summaries(y: &Year<'_>, counties: &[CountyReport]) -> Vec<TargetSummar
         }
         out.push(TargetSummary {
             id: tg.id.clone(),
-            indicator: y.name(&ind.code),
+            indicator: y.name(&tg.indicator),
             kind: tg.kind,
             end: tg.end,
             source: tg.source.clone(),
+            document: tg.document().to_string(),
             counties: rows.len(),
             status: derive::status_counts(&rows.iter().map(|x| x.1.status).collect::<Vec<_>>()),
             lagging: rows.iter().filter(|(_, l)| l.status.lagging()).map(|(c, _)| c.county.name.clone()).collect(),
@@ -87,6 +93,88 @@ fn target_summaries(y: &Year<'_>, counties: &[CountyReport]) -> Vec<TargetSummar
     }
     out.sort_by(|a, b| (a.end, &a.id).cmp(&(b.end, &b.id)));
     out
+}
+
+/// Per policy document: how its targets fare across counties and regions.
+fn documents(y: &Year<'_>, counties: &[CountyReport]) -> Vec<DocumentSummary> {
+    let mut out: Vec<DocumentSummary> = Vec::new();
+    for t in y.targets {
+        let doc = t.document();
+        let mut statuses: Vec<crate::results::Status> =
+            counties.iter().flat_map(|c| c.targets.iter().filter(|l| l.id == t.id).map(|l| l.status)).collect();
+        statuses.extend(y.t.attainment_regions.iter().filter(|r| r.target_id == t.id).map(|r| r.status));
+        if statuses.is_empty() {
+            continue;
+        }
+        match out.iter_mut().find(|d| d.document == doc) {
+            Some(d) => {
+                d.targets += 1;
+                d.evaluations += statuses.len();
+                for (s, n) in derive::status_counts(&statuses) {
+                    if let Some(x) = d.status.iter_mut().find(|x| x.0 == s) {
+                        x.1 += n;
+                    }
+                }
+            }
+            None => out.push(DocumentSummary {
+                document: doc.to_string(),
+                targets: 1,
+                evaluations: statuses.len(),
+                status: derive::status_counts(&statuses),
+            }),
+        }
+    }
+    out
+}
+
+/// The targets of regions as a whole, in the order of the targets file.
+fn regional(y: &Year<'_>) -> Vec<RegionalLine> {
+    y.targets
+        .iter()
+        .flat_map(|t| y.t.attainment_regions.iter().filter(move |r| r.target_id == t.id).map(move |r| (t, r)))
+        .map(|(t, r)| {
+            let ind = y.catalog.indicator(&t.indicator);
+            let region = y
+                .registry
+                .regions
+                .iter()
+                .find_map(|x| {
+                    (x.prefecture_code == r.region_code)
+                        .then(|| x.prefecture_name.clone())
+                        .or_else(|| (x.province_code == r.region_code).then(|| x.province_name.clone()))
+                })
+                .unwrap_or_else(|| y.place(&r.region_code).name);
+            RegionalLine {
+                id: t.id.clone(),
+                region,
+                indicator: y.name(&t.indicator),
+                unit: ind.map_or_else(String::new, |i| i.unit.clone()),
+                ratio: ind.is_some_and(|i| i.kind == crate::catalog::Kind::Ratio),
+                kind: t.kind,
+                measure: r.measure,
+                op: t.op.map(crate::targets::Op::as_str),
+                value: t.value,
+                every_year: false,
+                min: t.min,
+                max: t.max,
+                share: t.share,
+                start: t.start,
+                end: t.end,
+                source: t.source.clone(),
+                document: t.document().to_string(),
+                counties: r.counties,
+                counties_meeting: r.counties_meeting,
+                eval_year: r.eval_year,
+                actual: r.actual,
+                target: r.target,
+                attainment: r.attainment,
+                base_value: r.base_value,
+                baseline: r.baseline,
+                status: r.status,
+                note: r.note.clone(),
+            }
+        })
+        .collect()
 }
 
 /// The ranking split by area (code, name); empty when every county is in one area.

@@ -23,6 +23,7 @@ const BUILTIN: &[(&str, &str)] = &[
     (OVERVIEW, include_str!("../../report-templates/overview.typ.j2")),
     ("style.typ.j2", include_str!("../../report-templates/style.typ.j2")),
     ("appendix.typ.j2", include_str!("../../report-templates/appendix.typ.j2")),
+    ("targets.typ.j2", include_str!("../../report-templates/targets.typ.j2")),
     ("charts.typ", include_str!("../../report-templates/charts.typ")),
     (LABELS, super::labels::BUILTIN),
 ];

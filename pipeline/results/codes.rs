@@ -13,14 +13,16 @@ crate::keyed! {
         OnTrack = "on_track",
         AtRisk = "at_risk",
         OffTrack = "off_track",
+        /// The period is over and the target was not met.
+        Missed = "missed",
         NoData = "no_data",
     }
 }
 
 impl Status {
-    /// At risk or off track: the targets a report asks the reader to look at.
+    /// At risk, off track or missed: the targets a report asks the reader to look at.
     pub fn lagging(self) -> bool {
-        matches!(self, Status::AtRisk | Status::OffTrack)
+        matches!(self, Status::AtRisk | Status::OffTrack | Status::Missed)
     }
 }
 
@@ -103,9 +105,6 @@ pub enum Note {
         year: i32,
     },
     NoValueUpToEnd,
-    NotReached {
-        year: i32,
-    },
     TooLittleHistory,
     NoBaseValue {
         year: i32,
@@ -159,7 +158,6 @@ impl Note {
         match self {
             Note::NoEndValue { year } => format!("no value in the end year {year}"),
             Note::NoValueUpToEnd => "no value up to the end year".into(),
-            Note::NotReached { year } => format!("not reached by {year}"),
             Note::TooLittleHistory => "too little history for a trend".into(),
             Note::NoBaseValue { year } => format!("no value in the base year {year}"),
             Note::NoValueAfterBase => "no value after the base year".into(),

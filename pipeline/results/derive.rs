@@ -255,6 +255,7 @@ mod tests {
                 (Status::OnTrack, 0),
                 (Status::AtRisk, 2),
                 (Status::OffTrack, 0),
+                (Status::Missed, 0),
                 (Status::NoData, 0)
             ]
         );

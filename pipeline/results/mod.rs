@@ -395,8 +395,17 @@ pub fn write_into(
             // Indicators with growth for the latest year only: Excel's row limit at national scale.
             let latest: Vec<GrowthRow> = build::growth_rows(c, catalog, c.panel.years.last().copied()).collect();
             let book = dir.join(crate::workbook::FILE);
-            crate::workbook::write(&book, &index, &latest, &c.attainment, &description, &c.missing, catalog)
-                .map_err(|e| StoreError::Io { path: book.clone(), source: std::io::Error::other(e.to_string()) })?;
+            crate::workbook::write(
+                &book,
+                &index,
+                &latest,
+                &c.attainment,
+                &description,
+                &c.attainment_regions,
+                &c.missing,
+                catalog,
+            )
+            .map_err(|e| StoreError::Io { path: book.clone(), source: std::io::Error::other(e.to_string()) })?;
             Ok(crate::workbook::FILE.to_string())
         }),
     ];

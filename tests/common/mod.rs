@@ -8,6 +8,17 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// How many indicators the shipped catalog declares (sample data has every one for every county-year).
+pub fn catalog_indicators() -> usize {
+    let catalog = std::fs::read_to_string(repo().join("schemas/indicators.toml")).unwrap();
+    catalog.lines().filter(|l| l.trim() == "[[indicators]]").count()
+}
+
+/// Rows the sample store holds: 25 counties × 10 years × every catalog indicator.
+pub fn sample_observations() -> usize {
+    25 * 10 * catalog_indicators()
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,

@@ -133,8 +133,7 @@ pub fn evaluate_series(
             a.status = if meets(op, x, tv) {
                 Status::Achieved
             } else if left == 0 {
-                a.note = Some(Note::NotReached { year: t.end });
-                Status::OffTrack
+                Status::Missed
             } else {
                 match a.projected {
                     Some(p) if meets(op, p, tv) => Status::OnTrack,
@@ -219,7 +218,9 @@ pub fn evaluate_series(
                 } else {
                     Status::OnTrack
                 }
-            } else if !done && gap <= AT_RISK_GROWTH_POINTS {
+            } else if done {
+                Status::Missed
+            } else if gap <= AT_RISK_GROWTH_POINTS {
                 Status::AtRisk
             } else {
                 Status::OffTrack
@@ -269,6 +270,7 @@ pub fn evaluate_series(
                 a.status = match (all_met, left) {
                     (true, 0) => Status::Achieved,
                     (true, _) => Status::OnTrack,
+                    (false, 0) => Status::Missed,
                     (false, _) => Status::OffTrack,
                 };
             } else {
@@ -284,7 +286,7 @@ pub fn evaluate_series(
                 a.status = if meets(op, s_now, tv) && (op.upward() || left == 0) {
                     Status::Achieved
                 } else if left == 0 {
-                    Status::OffTrack
+                    Status::Missed
                 } else if meets(op, a.projected.unwrap(), tv) {
                     Status::OnTrack
                 } else if ratio(op, a.projected.unwrap(), tv).is_some_and(|r| r >= AT_RISK_FLOOR) {
@@ -364,7 +366,7 @@ mod tests {
         let (a, _) = evaluate(&t, "x", &s, &catalog());
         assert!((a.attainment.unwrap() - 0.8).abs() < 1e-12, "0.6 / 0.75");
         assert_eq!(a.attainment_capped, a.attainment);
-        assert_eq!(a.status, Status::OffTrack, "deadline passed, not reached");
+        assert_eq!(a.status, Status::Missed, "deadline passed, not reached");
         let s = series(&[(2022, Some(0.5))]);
         let (a, _) = evaluate(&t, "x", &s, &catalog());
         assert_eq!((a.status, a.attainment_capped), (Status::Achieved, Some(1.0)));
@@ -408,7 +410,7 @@ mod tests {
         let t = target(TargetKind::Growth, "energy_intensity", None, None, None, Some(-3.0), 2020, 2025);
         let (a, _) = evaluate(&t, "x", &s, &catalog());
         assert!((a.actual.unwrap() - (0.98f64.powf(0.2) - 1.0) * 100.0).abs() < 1e-9);
-        assert_eq!(a.status, Status::OffTrack);
+        assert_eq!(a.status, Status::Missed, "2025 is in: the period is over");
         // A range of −8% to −3% and a 10% fall: beyond the range on the better side.
         let s = series(&[(2020, Some(1.0)), (2021, Some(0.9))]);
         let t = target(TargetKind::Growth, "energy_intensity", None, None, Some(-8.0), Some(-3.0), 2020, 2021);
@@ -434,7 +436,7 @@ mod tests {
         // A flow whose last year is blank is not met in that year.
         let s = series(&[(2018, Some(120.0)), (2019, Some(130.0)), (2020, None)]);
         let t = target(TargetKind::Flow, "st_commissioners", Some(Op::AtLeast), Some(100.0), None, None, 2018, 2020);
-        assert_eq!(evaluate(&t, "x", &s, &catalog()).0.status, Status::OffTrack);
+        assert_eq!(evaluate(&t, "x", &s, &catalog()).0.status, Status::Missed);
     }
 
     #[test]
@@ -444,7 +446,10 @@ mod tests {
         let (a, d) = evaluate(&t, "x", &s, &catalog());
         assert_eq!(d.iter().map(|d| d.met).collect::<Vec<_>>(), vec![Some(true), Some(false), Some(true)]);
         assert!((a.attainment.unwrap() - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(a.status, Status::OffTrack);
+        assert_eq!(a.status, Status::Missed, "2020 was the last year");
+        // The same years of a plan to 2022: a year missed with time left is off track.
+        let t = target(TargetKind::Flow, "st_commissioners", Some(Op::AtLeast), Some(100.0), None, None, 2018, 2022);
+        assert_eq!(evaluate(&t, "x", &s, &catalog()).0.status, Status::OffTrack);
     }
 
     #[test]

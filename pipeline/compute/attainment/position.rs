@@ -130,7 +130,11 @@ pub fn evaluate(t: &Target, region: &str, u: usize, p: &Positions<'_>) -> (Attai
     let missed = years.iter().find(|y| !y.met).filter(|_| t.every_year);
     a.status = if let Some(m) = missed {
         a.note = Some(Note::MissedInYear { year: m.year });
-        Status::OffTrack
+        if done {
+            Status::Missed
+        } else {
+            Status::OffTrack
+        }
     } else if last.met && !last.robust {
         a.note = last.note.clone();
         Status::AtRisk
@@ -141,8 +145,7 @@ pub fn evaluate(t: &Target, region: &str, u: usize, p: &Positions<'_>) -> (Attai
             Status::OnTrack
         }
     } else if done {
-        a.note = Some(Note::NotReached { year: t.end });
-        Status::OffTrack
+        Status::Missed
     } else if last.reachable {
         a.note = last.note.clone();
         Status::AtRisk
@@ -221,7 +224,7 @@ mod tests {
         assert_eq!((a.status, a.note), (Status::AtRisk, Some(Note::RankInterval { p05: 8, p95: 12 })));
         // Missed in 2022: every year was asked for.
         let a = judge(&t, &fixture([8, 11, 9], [1; 3], [(6, 9, 1.0); 3]));
-        assert_eq!((a.status, a.note), (Status::OffTrack, Some(Note::MissedInYear { year: 2022 })));
+        assert_eq!((a.status, a.note), (Status::Missed, Some(Note::MissedInYear { year: 2022 })));
         // By 2025 only: ongoing, 12th with an interval reaching 9 is at risk; reaching 11 is off track.
         let by_end = target(TargetKind::Rank, 10.0, false, 2025);
         assert_eq!(
@@ -242,6 +245,6 @@ mod tests {
         assert_eq!(judge(&t, &fixture([3; 3], [1; 3], [(1, 5, 0.95); 3])).status, Status::Achieved);
         let a = judge(&t, &fixture([3; 3], [1; 3], [(1, 5, 0.95), (1, 5, 0.95), (1, 9, 0.6)]));
         assert_eq!((a.status, a.note), (Status::AtRisk, Some(Note::TierShare { share: 0.6 })));
-        assert_eq!(judge(&t, &fixture([3; 3], [1, 2, 1], [(1, 5, 0.95); 3])).status, Status::OffTrack);
+        assert_eq!(judge(&t, &fixture([3; 3], [1, 2, 1], [(1, 5, 0.95); 3])).status, Status::Missed);
     }
 }

@@ -105,7 +105,7 @@ mod tests {
         assert_eq!((r.counties, r.counties_meeting, r.eval_year), (3, Some(2), Some(2020)));
         assert!((r.actual.unwrap() - 200.0 / 3.0).abs() < 1e-12, "{:?}", r.actual);
         assert!((r.base_value.unwrap() - 100.0 / 3.0).abs() < 1e-12);
-        assert_eq!(r.status, Status::OffTrack, "the deadline has passed with one county short");
+        assert_eq!(r.status, Status::Missed, "the deadline has passed with one county short");
     }
 
     #[test]
