@@ -42,6 +42,8 @@ pub struct Config {
     pub sensitivity: crate::compute::sensitivity::SensitivitySettings,
     /// The evaluation scope, coverage policy and peer groups (`[scope]`).
     pub scope: crate::scope::ScopeSettings,
+    /// 绩效拨款 and 考评 (`[funding]`, `[appraisal]`): off unless configured.
+    pub evaluation: crate::compute::Evaluation,
 }
 
 impl Config {
@@ -96,6 +98,10 @@ struct FileConfig {
     sensitivity: crate::compute::sensitivity::SensitivitySettings,
     #[serde(default)]
     scope: crate::scope::ScopeSettings,
+    #[serde(default)]
+    funding: Option<crate::compute::funding::FundingSettings>,
+    #[serde(default)]
+    appraisal: Option<crate::compute::appraisal::AppraisalSettings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,7 +268,28 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
     }
     let mut scope = file.scope;
     scope.peer_groups = scope.peer_groups.map(|p| base.join(p));
-    Ok(Config { file: file_path, input, out, catalog, regions, targets, method, growth, report, sensitivity, scope })
+    let invalid = |message: String| ConfigError::Invalid { path: file_path.clone().unwrap_or_default(), message };
+    if let Some(f) = &file.funding {
+        f.validate().map_err(|e| invalid(e.to_string()))?;
+    }
+    if let Some(a) = &file.appraisal {
+        a.validate().map_err(invalid)?;
+    }
+    let evaluation = crate::compute::Evaluation { funding: file.funding, appraisal: file.appraisal };
+    Ok(Config {
+        file: file_path,
+        input,
+        out,
+        catalog,
+        regions,
+        targets,
+        method,
+        growth,
+        report,
+        sensitivity,
+        scope,
+        evaluation,
+    })
 }
 
 #[cfg(test)]
@@ -323,14 +350,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("cimon.toml");
         std::fs::write(&cfg, crate::commands::init::STARTER_CONFIG).unwrap();
-        let c = resolve(Overrides { config: Some(cfg), ..Overrides::default() }, |_| None).unwrap();
+        let c = resolve(Overrides { config: Some(cfg.clone()), ..Overrides::default() }, |_| None).unwrap();
         assert_eq!(c.method, crate::compute::index::Method::default());
         assert_eq!(c.growth, crate::compute::GrowthSettings::default());
         assert_eq!(c.report, crate::report::ReportSettings::default());
         assert_eq!(c.sensitivity, crate::compute::sensitivity::SensitivitySettings::default());
         assert_eq!(c.scope, crate::scope::ScopeSettings::default());
+        assert_eq!(c.evaluation, crate::compute::Evaluation::default(), "funding and appraisal are off");
         assert_eq!(c.out, dir.path().join("out"));
         assert_eq!(c.catalog, dir.path().join("schemas/indicators.toml"));
+        // Uncommented, its funding and appraisal example is a valid configuration.
+        let setting = |rest: &str| {
+            rest.starts_with('[')
+                || rest.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        };
+        let example: Vec<&str> = crate::commands::init::STARTER_CONFIG
+            .lines()
+            .skip_while(|l| !l.starts_with("# [funding]"))
+            .filter_map(|l| l.strip_prefix("# ").filter(|rest| setting(rest)))
+            .collect();
+        std::fs::write(&cfg, example.join("\n")).unwrap();
+        let c = resolve(Overrides { config: Some(cfg), ..Overrides::default() }, |_| None).unwrap();
+        let f = c.evaluation.funding.expect("[funding]");
+        assert_eq!((f.budget, f.parts.len(), f.floor), (3000.0, 2, Some(40.0)));
+        assert_eq!(c.evaluation.appraisal.map(|a| a.improved), Some(3));
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub fn code(err: &anyhow::Error) -> u8 {
             || cause.is::<commands::explain::ExplainError>()
             || matches!(
                 cause.downcast_ref::<compute::ComputeError>(),
-                Some(compute::ComputeError::UnknownRegions { .. })
+                Some(compute::ComputeError::UnknownRegions { .. } | compute::ComputeError::Evaluation(_))
             )
             || user_must_rebuild(cause)
         {

@@ -86,7 +86,16 @@ pub fn compute(cfg: &Config, schemas: &Schemas, store_dir: &Path) -> Result<comp
         &cfg.method,
         &cfg.growth,
         &cfg.sensitivity,
+        &cfg.evaluation,
     )
+    .map_err(|e| match e {
+        // Settings that do not fit the data: say which file holds them.
+        compute::ComputeError::Evaluation(m) => compute::ComputeError::Evaluation(format!(
+            "config file {}: {m}",
+            cfg.file.as_deref().map_or_else(|| "(none)".into(), |p| p.display().to_string())
+        )),
+        other => other,
+    })
 }
 
 /// Render the reports from `results` and `store` with progress on `log`: into `staging` (for

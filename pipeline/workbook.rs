@@ -10,7 +10,9 @@ use crate::catalog::Catalog;
 use crate::compute::growth::Span;
 use crate::ingest::MissingRow;
 use crate::report::labels::{Labels, Lang};
-use crate::results::{AttainmentRow, ChangeUnit, GrowthRow, IndexRow, MethodRow, RegionalAttainmentRow};
+use crate::results::{
+    AppraisalRow, AttainmentRow, ChangeUnit, FundingRow, GrowthRow, IndexRow, MethodRow, RegionalAttainmentRow, Verdict,
+};
 
 /// The workbook's file name inside the results directory.
 pub const FILE: &str = "results.xlsx";
@@ -87,38 +89,31 @@ fn sheet<'a>(
     Ok(())
 }
 
-/// Build the workbook from the result tables: index and ranks (all years), indicators with growth
-/// (the caller's rows: the latest year, to stay within Excel's row limit at national scale),
-/// target attainment, and the method. Coded values are worded by the built-in Chinese labels.
-#[allow(clippy::too_many_arguments)]
-pub fn write(
-    path: &Path,
-    index: &[IndexRow],
-    growth: &[GrowthRow],
-    attainment: &[AttainmentRow],
-    method: &[MethodRow],
-    regional: &[RegionalAttainmentRow],
-    missing: &[MissingRow],
-    catalog: &Catalog,
-) -> Result<(), WorkbookError> {
-    build(path, index, growth, attainment, regional, method, missing, catalog)
-        .map_err(|e| WorkbookError::Write { path: path.to_owned(), message: e.to_string() })
+/// The result tables the workbook shows.
+pub struct Sheets<'a> {
+    pub index: &'a [IndexRow],
+    /// The caller's rows: the latest year, to stay within Excel's row limit at national scale.
+    pub growth: &'a [GrowthRow],
+    pub attainment: &'a [AttainmentRow],
+    pub regional: &'a [RegionalAttainmentRow],
+    pub method: &'a [MethodRow],
+    pub missing: &'a [MissingRow],
+    pub funding: &'a [FundingRow],
+    pub appraisal: &'a [AppraisalRow],
+}
+
+/// Build the workbook from the result tables: index and ranks (all years), indicators with
+/// growth, target attainment, funding and appraisal when there are any, and the method. Coded
+/// values are worded by the built-in Chinese labels.
+pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), WorkbookError> {
+    build(path, s, catalog).map_err(|e| WorkbookError::Write { path: path.to_owned(), message: e.to_string() })
 }
 
 /// xlsx errors; `write` adds the path.
 type BuildError = Box<dyn std::error::Error + Send + Sync>;
 
-#[allow(clippy::too_many_arguments)]
-fn build(
-    path: &Path,
-    index: &[IndexRow],
-    growth: &[GrowthRow],
-    attainment: &[AttainmentRow],
-    regional: &[RegionalAttainmentRow],
-    method: &[MethodRow],
-    missing: &[MissingRow],
-    catalog: &Catalog,
-) -> Result<(), BuildError> {
+fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildError> {
+    let Sheets { index, growth, attainment, regional, method, missing, funding, appraisal } = *s;
     let labels = Labels::builtin(Lang::Zh);
     let mut wb = Workbook::new();
     // A fixed date: the same results give the same bytes.
@@ -315,6 +310,97 @@ fn build(
                 2 => Cell::Text(Some(&m.region_name)),
                 3 => Cell::Text(Some(&m.prefecture_name)),
                 _ => Cell::Text(Some(treatment)),
+            }
+        })?;
+    }
+
+    // 绩效拨款 and 考评, when configured.
+    if !funding.is_empty() {
+        let headers = [
+            ("年份", 7.0),
+            ("区划代码", 9.0),
+            ("县（市、区）", 16.0),
+            ("所属市（州）", 12.0),
+            ("创新能力指数", 10.0),
+            ("指数变化", 9.0),
+            ("排名", 6.0),
+            ("梯队", 8.0),
+            ("基础额", 9.0),
+            ("梯队奖励", 9.0),
+            ("指数部分", 9.0),
+            ("提高部分", 9.0),
+            ("名次部分", 9.0),
+            ("调整", 8.0),
+            ("金额（万元）", 11.0),
+            ("占总额", 8.0),
+            ("90%区间下限", 10.0),
+            ("90%区间上限", 10.0),
+            ("稳健", 6.0),
+        ];
+        let ws = wb.add_worksheet().set_name("绩效拨款")?;
+        sheet(ws, &f, &headers, funding.len(), |r, c| {
+            let x = &funding[r];
+            match c {
+                0 => Cell::Num(Some(f64::from(x.year)), Fmt::Year),
+                1 => Cell::Text(Some(&x.region_code)),
+                2 => Cell::Text(Some(&x.region_name)),
+                3 => Cell::Text(Some(&x.prefecture_name)),
+                4 => Cell::Num(x.index, Fmt::Fixed(1)),
+                5 => Cell::Num(x.index_change, Fmt::Fixed(1)),
+                6 => Cell::Num(x.rank.map(f64::from), Fmt::Fixed(0)),
+                7 => Cell::Owned(x.casted_tier.map(|t| labels.name("tier_names", &t.to_string()))),
+                8 => Cell::Num(Some(x.base_amount), Fmt::Fixed(1)),
+                9 => Cell::Num(Some(x.tier_award), Fmt::Fixed(1)),
+                10 => Cell::Num(x.index_part, Fmt::Fixed(1)),
+                11 => Cell::Num(x.improvement_part, Fmt::Fixed(1)),
+                12 => Cell::Num(x.rank_gain_part, Fmt::Fixed(1)),
+                13 => Cell::Num(Some(x.adjustment), Fmt::Fixed(1)),
+                14 => Cell::Num(Some(x.amount), Fmt::Fixed(1)),
+                15 => Cell::Num(Some(x.share_of_budget), Fmt::Percent),
+                16 => Cell::Num(x.p05, Fmt::Fixed(1)),
+                17 => Cell::Num(x.p95, Fmt::Fixed(1)),
+                _ => Cell::Text(x.robust.map(|b| if b { "是" } else { "否" })),
+            }
+        })?;
+    }
+    if method.iter().any(|m| m.key == "appraisal") {
+        let headers = [
+            ("年份", 7.0),
+            ("区划代码", 9.0),
+            ("县（市、区）", 16.0),
+            ("所属市（州）", 12.0),
+            ("考评结果", 10.0),
+            ("理由", 16.0),
+            ("排名", 6.0),
+            ("位次变化", 8.0),
+            ("创新能力指数", 10.0),
+            ("指数变化", 9.0),
+            ("梯队", 8.0),
+            ("稳健", 6.0),
+        ];
+        let ws = wb.add_worksheet().set_name("考评结果")?;
+        sheet(ws, &f, &headers, appraisal.len(), |r, c| {
+            let x = &appraisal[r];
+            match c {
+                0 => Cell::Num(Some(f64::from(x.year)), Fmt::Year),
+                1 => Cell::Text(Some(&x.region_code)),
+                2 => Cell::Text(Some(&x.region_name)),
+                3 => Cell::Text(Some(&x.prefecture_name)),
+                4 => Cell::Text(Some(if x.verdict == Verdict::Advanced { "考评先进" } else { "退步明显" })),
+                5 => Cell::Owned(Some(
+                    [(x.leading, "leading"), (x.improved, "improved")]
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, k)| labels.name("reason_names", k))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                )),
+                6 => Cell::Num(x.rank.map(f64::from), Fmt::Fixed(0)),
+                7 => Cell::Num(x.rank_change.map(f64::from), Fmt::Fixed(0)),
+                8 => Cell::Num(x.index, Fmt::Fixed(1)),
+                9 => Cell::Num(x.index_change, Fmt::Fixed(1)),
+                10 => Cell::Owned(x.casted_tier.map(|t| labels.name("tier_names", &t.to_string()))),
+                _ => Cell::Text(x.robust.map(|b| if b { "是" } else { "否" })),
             }
         })?;
     }

@@ -408,3 +408,61 @@ fn a_targets_workbook_beside_the_inputs_is_used_and_kept() {
     assert_eq!(f64s(&att, "target")[k], Some(65000.0));
     assert_eq!(strs(&att, "target_id").iter().filter(|t| *t == "jm-energy").count(), 5, "荆门市's five counties");
 }
+
+/// 绩效拨款: the amounts add up to an awkward budget under a cap, each is made of its parts, the
+/// index part follows the index above the floor, and with nothing uncertain the intervals have
+/// no width.
+#[test]
+fn funding_adds_up_to_the_budget_and_without_noise_its_intervals_have_no_width() {
+    let cfg = r#"
+[funding]
+budget = 1001
+base = 10
+tier_awards = { "1" = 25 }
+cap = 90
+[[funding.parts]]
+kind = "index"
+weight = 2
+above = 15
+[[funding.parts]]
+kind = "rank_gain"
+weight = 1
+[sensitivity]
+samples = 4
+weight_noise = 0.0
+normalisations = ["minmax"]
+aggregations = ["arithmetic"]
+imputation = false
+exclude_indicators = false
+"#;
+    let (_tmp, out) = computed(Some(cfg));
+    let rows: Vec<cimon::results::FundingRow> = cimon::tables::read(&out.join("results")).unwrap();
+    assert_eq!(rows.len(), 25);
+    assert!(rows.iter().all(|r| r.year == 2024), "the latest year by default");
+    assert_eq!(rows.iter().map(|r| r.amount).sum::<f64>(), 1001.0);
+    for r in &rows {
+        assert!(r.amount <= 90.0 && r.amount.fract() == 0.0, "{}: {}", r.region_name, r.amount);
+        let parts = r.base_amount + r.tier_award + r.index_part.unwrap() + r.rank_gain_part.unwrap() + r.adjustment;
+        assert!((parts - r.amount).abs() < 1e-9, "{}: the columns add up", r.region_name);
+        assert_eq!(r.tier_award, if r.casted_tier == Some(1) { 25.0 } else { 0.0 });
+        assert_eq!(r.improvement_part, None);
+        let (lo, mid, hi) = (r.p05.unwrap(), r.median.unwrap(), r.p95.unwrap());
+        assert!((hi - lo).abs() < 1e-6 && (mid - r.amount).abs() < 1.0, "{}: {lo}–{hi}", r.region_name);
+        assert_eq!((r.robust, r.runs), (Some(true), 8));
+    }
+    // The index part: two thirds of what the fixed amounts leave, by max(index − 15, 0).
+    let fixed: f64 = rows.iter().map(|r| r.base_amount + r.tier_award).sum();
+    let above: f64 = rows.iter().map(|r| (r.index.unwrap() - 15.0).max(0.0)).sum();
+    for r in &rows {
+        let want = (1001.0 - fixed) * 2.0 / 3.0 * (r.index.unwrap() - 15.0).max(0.0) / above;
+        assert!((r.index_part.unwrap() - want).abs() < 1e-9, "{}", r.region_name);
+    }
+    // A budget the rounding unit does not divide is refused, naming the setting.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[funding]\nbudget = 995\nround_to = 10\n").unwrap();
+    let o = out.to_str().unwrap();
+    cimon(&repo(), &["compute", "--out", o, "--config", bad.to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["bad.toml", "[funding] budget = 995 is not a multiple of round_to = 10"]);
+}

@@ -230,7 +230,10 @@ fn the_workbook_has_the_results_in_chinese() {
     cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(out.join("results/results.xlsx")).unwrap();
     // The sample has regional targets (白山市, 甘肃省) and every county reported: no 未报送 sheet.
-    assert_eq!(wb.sheet_names(), vec!["指数与排名", "指标与增速", "目标达成", "区域目标", "方法说明"]);
+    assert_eq!(
+        wb.sheet_names(),
+        vec!["指数与排名", "指标与增速", "目标达成", "区域目标", "绩效拨款", "考评结果", "方法说明"]
+    );
     let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
     let sheet = wb.worksheet_range("指数与排名").unwrap();
     let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
@@ -268,4 +271,53 @@ fn the_workbook_has_the_results_in_chinese() {
     let giants = regional.iter().find(|r| r.target_id == "baishan-giants-2020").unwrap();
     let row = sheet.rows().find(|r| r[0] == Data::String("baishan-giants-2020".into())).unwrap();
     assert_eq!((row[6].clone(), row[7].clone()), (Data::Float(giants.actual.unwrap()), Data::Float(30.0)));
+}
+
+/// The sample config's 绩效拨款 and 考评: the tables, the workbook, the overview and each county's line agree.
+#[test]
+fn funding_and_appraisal_reach_the_workbook_and_the_reports() {
+    let (_tmp, cfg, out) = sample();
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
+    let funding: Vec<cimon::results::FundingRow> = read(&out.join("results")).unwrap();
+    assert_eq!(funding.len(), 25);
+    assert_eq!(funding.iter().map(|r| r.amount).sum::<f64>(), 3000.0, "the sample budget");
+    assert!(funding.iter().all(|r| r.amount <= 250.0 && r.amount >= 40.0 && r.runs > 0));
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(out.join("results/results.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("绩效拨款").unwrap();
+    assert_eq!(sheet.height(), 26);
+    let total: f64 = sheet
+        .rows()
+        .skip(1)
+        .map(|r| match r[14] {
+            Data::Float(x) => x,
+            _ => f64::NAN,
+        })
+        .sum();
+    assert_eq!(total, 3000.0);
+
+    // 东宝区's report states its amount and interval as the table has them.
+    let text = |pdf: &str| {
+        let o = std::process::Command::new("pdftotext").arg(out.join("reports").join(pdf)).arg("-").output().unwrap();
+        String::from_utf8(o.stdout).unwrap().split_whitespace().collect::<String>()
+    };
+    let db = funding.iter().find(|r| r.region_code == "420802").unwrap();
+    let flat = text("420802-东宝区.pdf");
+    let f = |x: f64| cimon::report::template::fmt_num(Some(x), Some(0));
+    let line = format!(
+        "拟安排绩效资金{}万元（占总额{}%，90%区间{}–{}万元",
+        f(db.amount),
+        f(db.share_of_budget * 100.0),
+        f(db.p05.unwrap()),
+        f(db.p95.unwrap())
+    );
+    assert!(flat.contains(&line), "{line}\n{flat}");
+    // The overview: the section, every county's amount, the appraisal list with its reasons.
+    let flat = text("overview.pdf");
+    assert!(flat.contains("绩效拨款") && flat.contains("2024年绩效资金总额3,000万元"), "{flat}");
+    let appraisal: Vec<cimon::results::AppraisalRow> = read(&out.join("results")).unwrap();
+    assert!(appraisal.iter().any(|a| a.leading) && appraisal.iter().any(|a| a.improved));
+    let advanced = flat.split("考评先进").last().unwrap();
+    for a in appraisal.iter().filter(|a| a.verdict == cimon::results::Verdict::Advanced) {
+        assert!(advanced.contains(&a.region_name), "{} is not on the list", a.region_name);
+    }
 }

@@ -1,7 +1,9 @@
 //! The compute stage: store → panel → index, growth and target attainment → result tables in `out/results/`.
 
+pub mod appraisal;
 pub mod attainment;
 pub mod audit;
+pub mod funding;
 pub mod growth;
 pub mod index;
 pub mod methods;
@@ -47,6 +49,8 @@ pub enum ComputeError {
     Empty(std::path::PathBuf),
     #[error("index: {0}")]
     Index(#[from] index::IndexError),
+    #[error("{0}")]
+    Evaluation(String),
     #[error("region codes {} are in the store {} but not in the registry {}: compute with the registry the store was ingested with", codes.join(", "), store.display(), registry.display())]
     UnknownRegions { codes: Vec<String>, store: std::path::PathBuf, registry: std::path::PathBuf },
 }
@@ -169,6 +173,13 @@ pub fn scored(panel: &Panel, catalog: &Catalog) -> Panel {
     }
 }
 
+/// What the evaluation is turned into (`[funding]`, `[appraisal]`); nothing when not configured.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluation {
+    pub funding: Option<funding::FundingSettings>,
+    pub appraisal: Option<appraisal::AppraisalSettings>,
+}
+
 /// Everything compute produces, before it is written.
 pub struct Computed {
     /// Every catalog indicator.
@@ -187,6 +198,11 @@ pub struct Computed {
     pub missing: Vec<crate::ingest::MissingRow>,
     /// Rank intervals and sensitivity indices (None when `[sensitivity] enabled = false`).
     pub sensitivity: Option<sensitivity::Analysis>,
+    /// 绩效拨款 and 考评 of the evaluation year (empty when not configured).
+    pub funding: Vec<crate::results::FundingRow>,
+    pub appraisal: Vec<crate::results::AppraisalRow>,
+    /// The settings they were made with.
+    pub evaluation: Evaluation,
     /// When the computation started, for the timings that `CIMON_TIMINGS=1` prints.
     pub started: std::time::Instant,
 }
@@ -201,6 +217,7 @@ pub fn compute(
     method: &Method,
     growth_settings: &GrowthSettings,
     sensitivity_settings: &sensitivity::SensitivitySettings,
+    evaluation: &Evaluation,
 ) -> Result<Computed, ComputeError> {
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -243,12 +260,22 @@ pub fn compute(
     let growth = growth::growth(&panel, catalog, &spans);
     lap("growth");
 
-    let sensitivity = if sensitivity_settings.enabled {
-        let a = sensitivity::analyse(&scored_panel, catalog, method, &index, sensitivity_settings)?;
+    let index_code = catalog.index.code.as_str();
+    let plan =
+        evaluation.funding.as_ref().map(|f| FundingPlan::new(f, &scored_panel, &index, index_code)).transpose()?;
+    let (sensitivity, replicated) = if sensitivity_settings.enabled {
+        let (a, runs) = sensitivity::analyse_with(&scored_panel, catalog, method, &index, sensitivity_settings, |r| {
+            plan.as_ref().map(|p| p.replicate(r))
+        })?;
         lap(&format!("sensitivity ({} replications)", a.runs));
-        Some(a)
+        (Some(a), runs.into_iter().flatten().collect::<Vec<_>>())
     } else {
-        None
+        (None, Vec::new())
+    };
+    let funding = plan.as_ref().map_or_else(Vec::new, |p| p.rows(&scored_panel, &index, index_code, &replicated));
+    let appraisal = match &evaluation.appraisal {
+        Some(s) => appraisal_rows(s, &scored_panel, &index, index_code, sensitivity.as_ref())?,
+        None => Vec::new(),
     };
     let (att, years, regional) =
         judge_targets(targets, registry, catalog, &panel, &scored_panel, &index, sensitivity.as_ref());
@@ -263,10 +290,225 @@ pub fn compute(
         attainment_years: years,
         attainment_regions: regional,
         sensitivity,
+        funding,
+        appraisal,
+        evaluation: evaluation.clone(),
         missing,
         audit,
         started: t0,
     })
+}
+
+/// The evaluation year of `[funding]` or `[appraisal]`: its position among the panel's years.
+fn evaluation_year(section: &str, year: Option<i32>, years: &[i32]) -> Result<usize, ComputeError> {
+    match year {
+        None => years.len().checked_sub(1).ok_or_else(|| ComputeError::Evaluation(format!("[{section}] no years"))),
+        Some(y) => years.iter().position(|&x| x == y).ok_or_else(|| {
+            ComputeError::Evaluation(format!(
+                "[{section}] year = {y} is not in the data ({}–{})",
+                years.first().unwrap_or(&0),
+                years.last().unwrap_or(&0)
+            ))
+        }),
+    }
+}
+
+/// The funding allocation of the evaluation year, as published and per replication.
+struct FundingPlan<'a> {
+    settings: &'a funding::FundingSettings,
+    year: usize,
+    /// Counties of the panel (rows are year × county).
+    n: usize,
+    /// Panel units with an index in the year, and their standings.
+    units: Vec<usize>,
+    published: Vec<funding::Standing>,
+    shares: Vec<funding::Share>,
+}
+
+impl<'a> FundingPlan<'a> {
+    fn new(
+        f: &'a funding::FundingSettings,
+        panel: &Panel,
+        index: &IndexResult,
+        index_code: &str,
+    ) -> Result<Self, ComputeError> {
+        let year = evaluation_year("funding", f.year, &panel.years)?;
+        let tiers = index.casted_tier.as_slice();
+        let (units, published) = Self::standings(f, panel, year, &index.scores[index_code], &index.rank, tiers);
+        let (shares, remarks) =
+            funding::allocate(f, &published).map_err(|e| ComputeError::Evaluation(e.to_string()))?;
+        if remarks.fixed_scaled {
+            return Err(ComputeError::Evaluation(format!(
+                "[funding] base and tier awards come to more than the budget {} in {}: lower them or raise the budget",
+                f.budget, panel.years[year]
+            )));
+        }
+        Ok(FundingPlan { settings: f, year, n: panel.units.len(), units, published, shares })
+    }
+
+    fn standings(
+        f: &funding::FundingSettings,
+        panel: &Panel,
+        year: usize,
+        index: &[Option<f64>],
+        rank: &[Option<u32>],
+        tier: &[Option<u8>],
+    ) -> (Vec<usize>, Vec<funding::Standing>) {
+        let n = panel.units.len();
+        (0..n)
+            .filter(|&u| index[panel.row(year, u)].is_some())
+            .map(|u| {
+                let row = panel.row(year, u);
+                let before = f
+                    .parts
+                    .iter()
+                    .map(|p| {
+                        let back = if p.kind == funding::PartKind::Index { 0 } else { p.years as usize };
+                        (year >= back && back > 0)
+                            .then(|| panel.row(year - back, u))
+                            .map_or((None, None), |b| (index[b], rank[b]))
+                    })
+                    .collect();
+                (u, funding::Standing { index: index[row], rank: rank[row], tier: tier[row], before })
+            })
+            .unzip()
+    }
+
+    /// One replication's outcome for the published counties (a county without an index in the
+    /// replication scores nothing there).
+    fn replicate(&self, r: &sensitivity::Replication<'_>) -> Vec<funding::Outcome> {
+        let row = |year: usize, u: usize| year * self.n + u;
+        let run: Vec<funding::Standing> = self
+            .units
+            .iter()
+            .map(|&u| funding::Standing {
+                index: r.index[row(self.year, u)],
+                rank: r.rank[row(self.year, u)],
+                tier: r.tier[row(self.year, u)],
+                before: self
+                    .settings
+                    .parts
+                    .iter()
+                    .map(|p| {
+                        let back = if p.kind == funding::PartKind::Index { 0 } else { p.years as usize };
+                        (self.year >= back && back > 0)
+                            .then(|| row(self.year - back, u))
+                            .map_or((None, None), |b| (r.index[b], r.rank[b]))
+                    })
+                    .collect(),
+            })
+            .collect();
+        funding::replicate(self.settings, &self.published, &run)
+    }
+
+    /// The `funding` rows: the published allocation with its spread over `runs`.
+    fn rows(
+        &self,
+        panel: &Panel,
+        index: &IndexResult,
+        index_code: &str,
+        runs: &[Vec<funding::Outcome>],
+    ) -> Vec<crate::results::FundingRow> {
+        let spreads = (!runs.is_empty()).then(|| funding::spreads(self.settings, runs, self.units.len()));
+        let part = |s: &funding::Share, kind: funding::PartKind| {
+            self.settings.parts.iter().position(|p| p.kind == kind).map(|k| s.parts[k])
+        };
+        let change_years = self
+            .settings
+            .parts
+            .iter()
+            .find(|p| p.kind == funding::PartKind::Improvement)
+            .map_or(1, |p| p.years as usize);
+        let scores = &index.scores[index_code];
+        self.units
+            .iter()
+            .enumerate()
+            .map(|(i, &u)| {
+                let row = panel.row(self.year, u);
+                let unit = &panel.units[u];
+                let s = &self.shares[i];
+                let sp = spreads.as_ref().map(|v| &v[i]);
+                let before =
+                    (self.year >= change_years).then(|| scores[panel.row(self.year - change_years, u)]).flatten();
+                crate::results::FundingRow {
+                    year: panel.years[self.year],
+                    region_code: unit.code.clone(),
+                    region_name: unit.name.clone(),
+                    prefecture_name: unit.prefecture_name.clone(),
+                    index: scores[row],
+                    index_change: scores[row].zip(before).map(|(a, b)| a - b),
+                    rank: index.rank[row],
+                    rank_change: index.rank_change[row],
+                    casted_tier: index.casted_tier[row].map(u32::from),
+                    base_amount: s.base,
+                    tier_award: s.tier_award,
+                    index_part: part(s, funding::PartKind::Index),
+                    improvement_part: part(s, funding::PartKind::Improvement),
+                    rank_gain_part: part(s, funding::PartKind::RankGain),
+                    adjustment: s.adjustment,
+                    amount: s.amount,
+                    share_of_budget: s.amount / self.settings.budget,
+                    median: sp.map(|x| x.median).filter(|x| x.is_finite()),
+                    p05: sp.map(|x| x.p05).filter(|x| x.is_finite()),
+                    p95: sp.map(|x| x.p95).filter(|x| x.is_finite()),
+                    award_kept: sp.and_then(|x| x.award_kept),
+                    above_kept: sp.and_then(|x| x.above_kept),
+                    robust: sp.and_then(|x| x.robust()),
+                    runs: runs.len() as u32,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The `appraisal` rows of the evaluation year.
+fn appraisal_rows(
+    s: &appraisal::AppraisalSettings,
+    panel: &Panel,
+    index: &IndexResult,
+    index_code: &str,
+    sensitivity: Option<&sensitivity::Analysis>,
+) -> Result<Vec<crate::results::AppraisalRow>, ComputeError> {
+    let year = evaluation_year("appraisal", s.year, &panel.years)?;
+    let scores = &index.scores[index_code];
+    let n = panel.units.len();
+    let standings: Vec<appraisal::Standing> = (0..n)
+        .map(|u| {
+            let row = panel.row(year, u);
+            let before = (year > 0).then(|| scores[panel.row(year - 1, u)]).flatten();
+            let iv = sensitivity.map(|a| &a.intervals[row]);
+            appraisal::Standing {
+                rank: index.rank[row],
+                rank_change: index.rank_change[row],
+                index_change: scores[row].zip(before).map(|(a, b)| a - b),
+                tier: index.casted_tier[row],
+                p95: iv.and_then(|iv| iv.p95),
+                same_tier: iv.and_then(|iv| iv.same_tier),
+            }
+        })
+        .collect();
+    Ok(appraisal::appraise(s, &standings)
+        .into_iter()
+        .map(|e| {
+            let (u, c) = (e.county, &standings[e.county]);
+            let unit = &panel.units[u];
+            crate::results::AppraisalRow {
+                year: panel.years[year],
+                region_code: unit.code.clone(),
+                region_name: unit.name.clone(),
+                prefecture_name: unit.prefecture_name.clone(),
+                verdict: e.verdict,
+                leading: e.leading,
+                improved: e.improved,
+                index: scores[panel.row(year, u)],
+                index_change: c.index_change,
+                rank: c.rank,
+                rank_change: c.rank_change,
+                casted_tier: c.tier.map(u32::from),
+                robust: e.robust,
+            }
+        })
+        .collect())
 }
 
 /// Every target against every county of its scope (rank and tier on the index), or its region as

@@ -141,6 +141,16 @@ struct Design<'a> {
     root: usize,
 }
 
+/// One replication as a caller sees it (`analyse_with`): rows as in the panel.
+pub struct Replication<'a> {
+    /// The index, put on the published index's pooled range (so thresholds and shares compare).
+    pub index: &'a [Option<f64>],
+    /// Rank within the year (None: no index).
+    pub rank: &'a [Option<u32>],
+    /// CASTED tier on the published scale.
+    pub tier: &'a [Option<u8>],
+}
+
 /// Run the analysis for the published `nominal` result of `method`.
 pub fn analyse(
     panel: &Panel,
@@ -149,6 +159,19 @@ pub fn analyse(
     nominal: &IndexResult,
     s: &SensitivitySettings,
 ) -> Result<Analysis, IndexError> {
+    Ok(analyse_with(panel, catalog, method, nominal, s, |_| ())?.0)
+}
+
+/// The analysis, and what `each` makes of every replication (in run order): figures derived
+/// from the index (a funding allocation) get their intervals from the same replications.
+pub fn analyse_with<T: Send>(
+    panel: &Panel,
+    catalog: &Catalog,
+    method: &Method,
+    nominal: &IndexResult,
+    s: &SensitivitySettings,
+    each: impl Fn(&Replication<'_>) -> T + Sync,
+) -> Result<(Analysis, Vec<T>), IndexError> {
     let nodes = nominal.nodes.clone();
     let node_pos = |code: &str| nodes.iter().position(|n| n.code == code);
     let children: Vec<Vec<Result<usize, usize>>> = nodes
@@ -278,7 +301,8 @@ pub fn analyse(
         }
     }
 
-    let outputs: Vec<Run> = runs.par_iter().map(|draw| d.run(draw)).collect::<Result<_, _>>()?;
+    let (outputs, derived): (Vec<Run>, Vec<T>) =
+        runs.par_iter().map(|draw| d.run(draw, &each)).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
     let y: Vec<f64> = outputs.iter().map(|o| o.shift).collect();
 
     // Sensitivity indices: first order (Saltelli 2010), total (Jansen 1999).
@@ -340,7 +364,7 @@ pub fn analyse(
             }
         })
         .collect();
-    Ok(Analysis { intervals, indices, runs: total_runs, variance })
+    Ok((Analysis { intervals, indices, runs: total_runs, variance }, derived))
 }
 
 /// Options as the config file spells them: `minmax, zscore`.
@@ -359,7 +383,7 @@ struct Run {
 }
 
 impl Design<'_> {
-    fn run(&self, draw: &[u64]) -> Result<Run, IndexError> {
+    fn run<T>(&self, draw: &[u64], each: &impl Fn(&Replication<'_>) -> T) -> Result<(Run, T), IndexError> {
         let (mut norm, mut agg, mut imp, mut excluded, mut noise_seed) = (0, 0, 0, None, None);
         for (fac, &v) in self.factors.iter().zip(draw) {
             match fac {
@@ -415,6 +439,9 @@ impl Design<'_> {
         let units = self.panel.units.len();
         let mut ranks = vec![0u16; rows];
         let mut same_tier = vec![false; rows];
+        let mut rescaled: Vec<Option<f64>> = vec![None; rows];
+        let mut full_rank: Vec<Option<u32>> = vec![None; rows];
+        let mut tiers: Vec<Option<u8>> = vec![None; rows];
         let present: Vec<f64> = index.iter().flatten().copied().collect();
         let (lo, hi) = (
             present.iter().copied().fold(f64::INFINITY, f64::min),
@@ -429,6 +456,7 @@ impl Design<'_> {
             let vals: Vec<f64> = index[sl.clone()].iter().flatten().map(|&x| rescale(x)).collect();
             let mean = if vals.is_empty() { 0.0 } else { vals.iter().sum::<f64>() / vals.len() as f64 };
             for (i, row) in sl.enumerate() {
+                full_rank[row] = r[i];
                 if let Some(rk) = r[i] {
                     ranks[row] = rk.min(u32::from(u16::MAX)) as u16;
                     if let Some(nom) = self.nominal_rank[row] {
@@ -436,7 +464,7 @@ impl Design<'_> {
                         counted += 1;
                     }
                 }
-                if let (Some(v), Some(t)) = (index[row], self.nominal_tier[row]) {
+                if let Some(v) = index[row] {
                     let v = rescale(v);
                     let tier = if v > mean {
                         1
@@ -445,11 +473,14 @@ impl Design<'_> {
                     } else {
                         3
                     };
-                    same_tier[row] = tier == t;
+                    rescaled[row] = Some(v);
+                    tiers[row] = Some(tier);
+                    same_tier[row] = self.nominal_tier[row] == Some(tier);
                 }
             }
         }
-        Ok(Run { ranks, same_tier, shift: if counted > 0 { shift / counted as f64 } else { 0.0 } })
+        let derived = each(&Replication { index: &rescaled, rank: &full_rank, tier: &tiers });
+        Ok((Run { ranks, same_tier, shift: if counted > 0 { shift / counted as f64 } else { 0.0 } }, derived))
     }
 }
 

@@ -12,8 +12,9 @@ use crate::ingest::{MissingRow, SourceInfo};
 use crate::regions::Registry;
 use crate::results::derive::{self, Field};
 use crate::results::{
-    self, AttainmentRow, AttainmentYearRow, AuditAlphaRow, AuditCorrelationRow, AuditFlagRow, AuditPcaRow, GrowthRow,
-    IndexRow, MethodRow, NormalisedRow, RegionalAttainmentRow, ScoreRow, SensitivityRow, UncertaintyRow, WeightRow,
+    self, AppraisalRow, AttainmentRow, AttainmentYearRow, AuditAlphaRow, AuditCorrelationRow, AuditFlagRow,
+    AuditPcaRow, FundingRow, GrowthRow, IndexRow, MethodRow, NormalisedRow, RegionalAttainmentRow, ScoreRow,
+    SensitivityRow, UncertaintyRow, WeightRow,
 };
 use crate::scope::Scope;
 use crate::store::StoreError;
@@ -45,6 +46,9 @@ pub struct Tables {
     pub audit_flags: Vec<AuditFlagRow>,
     /// Counties that sent nothing for the report year (未报送).
     pub missing: Vec<MissingRow>,
+    /// 绩效拨款 and 考评 of the report year (empty when computed for another year, or not at all).
+    pub funding: Vec<FundingRow>,
+    pub appraisal: Vec<AppraisalRow>,
     /// (county code as stored, input file) for every file that holds a value of the county.
     pub county_files: Vec<(String, String)>,
 }
@@ -78,6 +82,8 @@ impl Tables {
             normalised: results::read_year(results_dir, year)?,
             growth: results::read_year(results_dir, year)?,
             uncertainty: results::read_year(results_dir, year)?,
+            funding: results::read_year(results_dir, year)?,
+            appraisal: results::read_year(results_dir, year)?,
             weights: tables::read(results_dir)?,
             attainment: tables::read(results_dir)?,
             attainment_years: tables::read(results_dir)?,

@@ -139,6 +139,18 @@ pub fn reports(y: &Year<'_>) -> Vec<CountyReport> {
                 standing: y.standing(r),
                 summary: summary(r, &lines, &indicators),
                 attention: attention(&lines).into_iter().cloned().collect(),
+                funding: y
+                    .t
+                    .funding
+                    .iter()
+                    .find(|f| f.region_code == *code)
+                    .map(|f| super::evaluation::funding_line(y, f)),
+                appraisal: y
+                    .t
+                    .appraisal
+                    .iter()
+                    .find(|a| a.region_code == *code)
+                    .map(|a| super::evaluation::appraisal_line(y, a)),
                 history: history(y, r),
                 strongest: strongest.map(|i| dimensions[i].clone()),
                 weakest: weakest.map(|i| dimensions[i].clone()),

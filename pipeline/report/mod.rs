@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod county;
+pub mod evaluation;
 pub mod labels;
 pub mod model;
 pub mod overview;

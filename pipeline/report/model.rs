@@ -238,6 +238,9 @@ pub struct CountyReport {
     pub target_groups: Vec<TargetGroup>,
     /// The worst lagging and missed targets, as many as the summary names.
     pub attention: Vec<TargetLine>,
+    /// Its 绩效拨款 line and its place on the 考评 lists (None: not configured, or not on a list).
+    pub funding: Option<FundingLine>,
+    pub appraisal: Option<AppraisalLine>,
     /// The input files holding this county's values: a change elsewhere leaves its report as it is.
     pub sources: Vec<Source>,
 }
@@ -307,6 +310,96 @@ pub struct Overview {
     pub sources: Vec<Source>,
     /// The statistical audit (an appendix).
     pub audit: AuditSection,
+    /// 绩效拨款 and 考评 of the report year (None: not configured or not computed for it).
+    pub funding: Option<FundingSection>,
+    pub appraisal: Option<AppraisalSection>,
+}
+
+/// One county's allocation (万元).
+#[derive(Debug, Clone, Serialize)]
+pub struct FundingLine {
+    pub county: Place,
+    pub index: Option<f64>,
+    pub index_change: Option<f64>,
+    pub rank: Option<u32>,
+    pub tier: Option<u32>,
+    pub base: f64,
+    pub tier_award: f64,
+    pub index_part: Option<f64>,
+    pub improvement_part: Option<f64>,
+    pub rank_gain_part: Option<f64>,
+    pub adjustment: f64,
+    pub amount: f64,
+    pub share: f64,
+    pub p05: Option<f64>,
+    pub median: Option<f64>,
+    pub p95: Option<f64>,
+    pub robust: Option<bool>,
+    pub award_kept: Option<f64>,
+    pub above_kept: Option<f64>,
+}
+
+/// A weighted part of the formula, as the overview words it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FundingPart {
+    pub kind: crate::compute::funding::PartKind,
+    /// Share of what the fixed amounts leave.
+    pub share: f64,
+    pub above: Option<f64>,
+    pub years: i32,
+}
+
+/// The overview's 绩效拨款 section.
+#[derive(Debug, Clone, Serialize)]
+pub struct FundingSection {
+    pub year: i32,
+    pub budget: f64,
+    pub round_to: f64,
+    pub base: f64,
+    /// (CASTED tier, award) of the tiers with an award, in order.
+    pub tier_awards: Vec<(String, f64)>,
+    pub floor: Option<f64>,
+    pub cap: Option<f64>,
+    pub parts: Vec<FundingPart>,
+    /// Which part columns the table shows.
+    pub has_index: bool,
+    pub has_improvement: bool,
+    pub has_rank_gain: bool,
+    pub runs: u32,
+    /// Largest amount (or interval end), the chart's scale.
+    pub max: f64,
+    /// Largest amount first.
+    pub lines: Vec<FundingLine>,
+    /// Counties whose award or place above the floor depends on the method.
+    pub not_robust: Vec<String>,
+}
+
+/// One county on a 考评 list.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppraisalLine {
+    pub county: Place,
+    pub verdict: crate::results::Verdict,
+    pub leading: bool,
+    pub improved: bool,
+    pub index: Option<f64>,
+    pub index_change: Option<f64>,
+    pub rank: Option<u32>,
+    pub rank_change: Option<i32>,
+    pub tier: Option<u32>,
+    pub robust: Option<bool>,
+}
+
+/// The overview's 考评 section and the rules that made it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppraisalSection {
+    pub year: i32,
+    pub leading_tier: u8,
+    pub leading_top: u32,
+    pub improved: u32,
+    pub improved_by: crate::compute::appraisal::ImprovedBy,
+    pub fell_back: u32,
+    pub advanced: Vec<AppraisalLine>,
+    pub fell_back_list: Vec<AppraisalLine>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -29,6 +29,8 @@ pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
         movers_up: up.iter().map(|r| y.rank_line(r)).collect(),
         movers_down: down.iter().map(|r| y.rank_line(r)).collect(),
         targets: target_summaries(y, counties),
+        funding: super::evaluation::funding_section(y),
+        appraisal: super::evaluation::appraisal_section(y),
         documents: documents(y, counties),
         regional: regional(y),
         prefectures: sections(&rows, |r| (r.place.prefecture_code.clone(), r.place.prefecture.clone())),

@@ -190,7 +190,12 @@ pub fn sensitivity_rows(c: &Computed) -> Vec<SensitivityRow> {
 }
 
 /// How the numbers were made, as key and value: the `method` table and every file's footer.
-pub fn method_rows(method: &Method, growth: &GrowthSettings, catalog: &Catalog) -> Vec<MethodRow> {
+pub fn method_rows(
+    method: &Method,
+    growth: &GrowthSettings,
+    catalog: &Catalog,
+    evaluation: &crate::compute::Evaluation,
+) -> Vec<MethodRow> {
     let mut kv: Vec<MethodRow> = Vec::new();
     let mut push = |key: String, value: String| kv.push(MethodRow { key, value });
     if let serde_json::Value::Object(m) = serde_json::to_value(method).expect("method serialises") {
@@ -201,6 +206,13 @@ pub fn method_rows(method: &Method, growth: &GrowthSettings, catalog: &Catalog) 
     push("growth.spans".into(), format!("{:?}", growth.spans));
     push("growth.base_year".into(), growth.base_year.map_or("none".into(), |b| b.to_string()));
     push("catalog".into(), catalog.path.display().to_string());
+    // As JSON: the reports word the formula from what was computed, not from today's config.
+    if let Some(f) = &evaluation.funding {
+        push("funding".into(), serde_json::to_string(f).expect("settings serialise"));
+    }
+    if let Some(a) = &evaluation.appraisal {
+        push("appraisal".into(), serde_json::to_string(a).expect("settings serialise"));
+    }
     push(
         "conventions".into(),
         "direction multiplied in before normalising; min-max (x−min)/(max−min)·(u−l)+l; z-score with the sample sd; \

@@ -12,6 +12,7 @@ pub mod derive;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use crate::compute::appraisal::Verdict;
 pub use codes::{AuditFlag, ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Relation, Status, Wide};
 
 use crate::catalog::{Catalog, Kind};
@@ -258,6 +259,61 @@ crate::table! {
 }
 
 crate::table! {
+    /// `funding`: the 绩效拨款 allocation of the evaluation year, one row per county, and how
+    /// solid it is over the sensitivity replications (万元).
+    pub struct FundingRow in "funding" {
+        year: i32,
+        region_code: String,
+        region_name: String,
+        prefecture_name: String,
+        index: Option<f64>,
+        /// The index change over the improvement part's years (1 when there is none).
+        index_change: Option<f64>,
+        rank: Option<u32>,
+        rank_change: Option<i32>,
+        casted_tier: Option<u32>,
+        base_amount: f64,
+        tier_award: f64,
+        index_part: Option<f64>,
+        improvement_part: Option<f64>,
+        rank_gain_part: Option<f64>,
+        /// Caps, floors, scaled fixed amounts and rounding: the parts + this = amount.
+        adjustment: f64,
+        amount: f64,
+        share_of_budget: f64,
+        median: Option<f64>,
+        p05: Option<f64>,
+        p95: Option<f64>,
+        /// Share of replications with the published tier award, and on the published side of the index floor.
+        award_kept: Option<f64>,
+        above_kept: Option<f64>,
+        robust: Option<bool>,
+        runs: u32,
+    }
+}
+
+crate::table! {
+    /// `appraisal`: 考评先进 and 退步明显 counties of the evaluation year, with the reason.
+    pub struct AppraisalRow in "appraisal" {
+        year: i32,
+        region_code: String,
+        region_name: String,
+        prefecture_name: String,
+        verdict: Verdict,
+        /// 排名前列 (leading tier or top N) and 进步显著 (most improved).
+        leading: bool,
+        improved: bool,
+        index: Option<f64>,
+        index_change: Option<f64>,
+        rank: Option<u32>,
+        rank_change: Option<i32>,
+        casted_tier: Option<u32>,
+        /// The lead holds over the sensitivity replications.
+        robust: Option<bool>,
+    }
+}
+
+crate::table! {
     /// `sensitivity`: how much one method choice moves the ranks.
     pub struct SensitivityRow in "sensitivity" {
         factor: Choice,
@@ -346,6 +402,8 @@ pub fn declared() -> Vec<(&'static str, Vec<String>)> {
         (MethodRow::TABLE, MethodRow::columns()),
         (UncertaintyRow::TABLE, UncertaintyRow::columns()),
         (SensitivityRow::TABLE, SensitivityRow::columns()),
+        (FundingRow::TABLE, FundingRow::columns()),
+        (AppraisalRow::TABLE, AppraisalRow::columns()),
         (AuditAlphaRow::TABLE, AuditAlphaRow::columns()),
         (AuditCorrelationRow::TABLE, AuditCorrelationRow::columns()),
         (AuditPcaRow::TABLE, AuditPcaRow::columns()),
@@ -363,7 +421,7 @@ pub fn write_into(
     method: &Method,
     growth: &GrowthSettings,
 ) -> Result<Vec<String>, StoreError> {
-    let description = build::method_rows(method, growth, catalog);
+    let description = build::method_rows(method, growth, catalog, &c.evaluation);
     let kv: Vec<(&str, &str)> = description.iter().map(|m| (m.key.as_str(), m.value.as_str())).collect();
     let meta = vec![("cimon.method".to_string(), serde_json::to_string(&kv).expect("strings serialise"))];
     let meta = &meta;
@@ -386,6 +444,8 @@ pub fn write_into(
         Box::new(|| tables::write(dir, &description, meta).map(|()| file(MethodRow::TABLE))),
         Box::new(|| tables::write(dir, &build::uncertainty_rows(c), meta).map(|()| file(UncertaintyRow::TABLE))),
         Box::new(|| tables::write(dir, &build::sensitivity_rows(c), meta).map(|()| file(SensitivityRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.funding, meta).map(|()| file(FundingRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.appraisal, meta).map(|()| file(AppraisalRow::TABLE))),
         Box::new(|| tables::write(dir, &c.audit.alpha, meta).map(|()| file(AuditAlphaRow::TABLE))),
         Box::new(|| tables::write(dir, &c.audit.correlations, meta).map(|()| file(AuditCorrelationRow::TABLE))),
         Box::new(|| tables::write(dir, &c.audit.pca, meta).map(|()| file(AuditPcaRow::TABLE))),
@@ -395,17 +455,18 @@ pub fn write_into(
             // Indicators with growth for the latest year only: Excel's row limit at national scale.
             let latest: Vec<GrowthRow> = build::growth_rows(c, catalog, c.panel.years.last().copied()).collect();
             let book = dir.join(crate::workbook::FILE);
-            crate::workbook::write(
-                &book,
-                &index,
-                &latest,
-                &c.attainment,
-                &description,
-                &c.attainment_regions,
-                &c.missing,
-                catalog,
-            )
-            .map_err(|e| StoreError::Io { path: book.clone(), source: std::io::Error::other(e.to_string()) })?;
+            let sheets = crate::workbook::Sheets {
+                index: &index,
+                growth: &latest,
+                attainment: &c.attainment,
+                regional: &c.attainment_regions,
+                method: &description,
+                missing: &c.missing,
+                funding: &c.funding,
+                appraisal: &c.appraisal,
+            };
+            crate::workbook::write(&book, &sheets, catalog)
+                .map_err(|e| StoreError::Io { path: book.clone(), source: std::io::Error::other(e.to_string()) })?;
             Ok(crate::workbook::FILE.to_string())
         }),
     ];

@@ -23,6 +23,13 @@ fn sample() -> (tempfile::TempDir, Computed, Catalog, Method, GrowthSettings) {
     let method = Method::default();
     let growth = GrowthSettings { spans: vec![3, 5], base_year: Some(2015) };
     let sensitivity = SensitivitySettings { samples: 4, ..SensitivitySettings::default() };
+    // The sample config's 绩效拨款 and 考评, so that those tables have rows too.
+    let config: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo("sample-data/cimon.toml")).unwrap()).unwrap();
+    let evaluation = crate::compute::Evaluation {
+        funding: Some(config["funding"].clone().try_into().unwrap()),
+        appraisal: Some(config["appraisal"].clone().try_into().unwrap()),
+    };
     let c = crate::compute::compute(
         &store_dir,
         &catalog,
@@ -32,6 +39,7 @@ fn sample() -> (tempfile::TempDir, Computed, Catalog, Method, GrowthSettings) {
         &method,
         &growth,
         &sensitivity,
+        &evaluation,
     )
     .unwrap();
     (tmp, c, catalog, method, growth)
@@ -65,13 +73,15 @@ fn every_result_table_reads_back_as_written() {
     same(&dir, build::growth_rows(&c, &catalog, None).collect());
     same(&dir, c.attainment.clone());
     same(&dir, c.attainment_years.clone());
-    same(&dir, build::method_rows(&method, &growth, &catalog));
+    same(&dir, build::method_rows(&method, &growth, &catalog, &c.evaluation));
     same(&dir, build::uncertainty_rows(&c));
     same(&dir, build::sensitivity_rows(&c));
     same(&dir, c.audit.alpha.clone());
     same(&dir, c.audit.correlations.clone());
     same(&dir, c.audit.pca.clone());
     same(&dir, c.audit.loadings.clone());
+    same(&dir, c.funding.clone());
+    same(&dir, c.appraisal.clone());
 
     // Coded values survive: a note with arguments, a wide group, every growth measure.
     assert!(c.attainment.iter().any(|a| matches!(a.note, Some(Note::MetYears { .. }))));
