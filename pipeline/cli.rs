@@ -189,6 +189,9 @@ pub struct SynthArgs {
     /// Random seed
     #[arg(long, default_value_t = 20240601)]
     pub seed: u64,
+    /// National: one workbook per year (`YYYY.xlsx`, numbers as numbers) instead of CSV
+    #[arg(long)]
+    pub xlsx: bool,
     /// Region registry of the seed counties
     #[arg(long, value_name = "FILE", default_value = "schemas/regions.csv")]
     pub regions: PathBuf,
@@ -225,6 +228,7 @@ impl Cli {
                 from: a.from,
                 to: a.to,
                 seed: a.seed,
+                xlsx: a.xlsx,
                 regions: a.regions,
                 catalog: a.catalog,
             }),

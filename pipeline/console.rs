@@ -58,7 +58,9 @@ impl Log for Console {
 pub fn print_problems(problems: &[Problem], limit: Option<usize>) {
     let mut err = std::io::stderr().lock();
     let mut sorted: Vec<&Problem> = problems.iter().collect();
-    sorted.sort_by(|a, b| (a.severity, &a.loc).cmp(&(b.severity, &b.loc)));
+    // Causes before consequences: a county not reported (coverage) often follows from a row
+    // above whose county could not be identified.
+    sorted.sort_by(|a, b| (a.severity, a.kind == "coverage", &a.loc).cmp(&(b.severity, b.kind == "coverage", &b.loc)));
     let shown = limit.unwrap_or(sorted.len()).min(sorted.len());
     for p in &sorted[..shown] {
         let _ = writeln!(err, "{p}");

@@ -40,7 +40,8 @@ pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
 
 /// The input files of the configured directory; a targets workbook among them is not data.
 pub fn input_files(cfg: &Config) -> Result<Vec<InputFile>> {
-    Ok(crate::ingest::collect_inputs(cfg.input_dir()?, cfg.targets.as_deref())?)
+    let skip: Vec<&Path> = cfg.targets.iter().chain(&cfg.file).map(|p| p.as_path()).collect();
+    Ok(crate::ingest::collect_inputs(cfg.input_dir()?, &skip)?)
 }
 
 /// The targets as TOML, kept in the store beside the data they judge (a workbook's rows as

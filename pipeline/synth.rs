@@ -421,6 +421,8 @@ pub struct Options {
     pub from: i32,
     pub to: i32,
     pub seed: u64,
+    /// National: workbooks instead of CSV.
+    pub xlsx: bool,
     /// Registry and catalog of the seed counties' files.
     pub regions: std::path::PathBuf,
     pub catalog: std::path::PathBuf,
@@ -444,7 +446,9 @@ pub fn run(args: &Options) -> Result<()> {
             }
             write_seed(&registry, &catalog, &years, args.seed, &args.out)
         }
-        Kind::National => write_national(&Registry::load(&args.regions)?, args.counties, &years, args.seed, &args.out),
+        Kind::National => {
+            write_national(&Registry::load(&args.regions)?, args.counties, &years, args.seed, args.xlsx, &args.out)
+        }
     }
 }
 
@@ -742,7 +746,14 @@ fn national_units(registry: &Registry, counties: usize) -> Vec<Region> {
 
 /// National-scale synthetic data on the real registry (real codes, names and prefectures, the
 /// code changes included): one wide UTF-8 CSV per year, and the registry of the units drawn.
-fn write_national(registry: &Registry, counties: usize, years: &[i32], seed: u64, out: &Path) -> Result<()> {
+fn write_national(
+    registry: &Registry,
+    counties: usize,
+    years: &[i32],
+    seed: u64,
+    xlsx: bool,
+    out: &Path,
+) -> Result<()> {
     let mut units = national_units(registry, counties);
     // Successors outside the selection would dangle: keep the units whole.
     let codes: std::collections::BTreeSet<String> = units.iter().map(|r| r.code.clone()).collect();
@@ -757,21 +768,49 @@ fn write_national(registry: &Registry, counties: usize, years: &[i32], seed: u64
     let p = generate(&registry, years, seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     for &y in years {
-        let mut s = csv_line(&[format!("{NOTICE}：{y}年全国县域创新监测合成数据")]);
+        let title = format!("{NOTICE}：{y}年全国县域创新监测合成数据");
         let mut header = vec!["code".to_string()];
         header.extend(CODES.iter().map(|c| c.to_string()));
-        s += &csv_line(&header);
+        let mut rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
         for r in registry.valid_in(y) {
-            let mut row = vec![r.code.clone()];
-            for &ind in CODES {
-                // About 1% of cells are gaps, as in real submissions.
-                let missing = rng.random::<f64>() < 0.01 && !matches!(ind, "population" | "gdp");
-                let value = p.values.get(&(r.code.clone(), y, ind));
-                row.push(match value {
-                    Some(v) if !missing => fmt_value(*v, ind),
-                    _ => String::new(),
-                });
+            let values = CODES
+                .iter()
+                .map(|&ind| {
+                    // About 1% of cells are gaps, as in real submissions.
+                    let missing = rng.random::<f64>() < 0.01 && !matches!(ind, "population" | "gdp");
+                    p.values.get(&(r.code.clone(), y, ind)).copied().filter(|_| !missing)
+                })
+                .collect();
+            rows.push((r.code.clone(), values));
+        }
+        if xlsx {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet().set_name(format!("{y}年"))?;
+            ws.write_string(0, 0, &title)?;
+            for (c, h) in header.iter().enumerate() {
+                ws.write_string(1, c as u16, h)?;
             }
+            for (i, (code, values)) in rows.iter().enumerate() {
+                let r = i as u32 + 2;
+                ws.write_string(r, 0, code)?;
+                for (k, v) in values.iter().enumerate() {
+                    if let Some(v) = v {
+                        ws.write_number(r, k as u16 + 1, round_to(*v, decimals(CODES[k])))?;
+                    }
+                }
+            }
+            let path = out.join(format!("inputs/{y}.xlsx"));
+            if let Some(d) = path.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            wb.save(&path).with_context(|| format!("cannot write {}", path.display()))?;
+            continue;
+        }
+        let mut s = csv_line(&[title]);
+        s += &csv_line(&header);
+        for (code, values) in rows {
+            let mut row = vec![code];
+            row.extend(values.iter().zip(CODES).map(|(v, ind)| v.map_or_else(String::new, |v| fmt_value(v, ind))));
             s += &csv_line(&row);
         }
         write(&out.join(format!("inputs/{y}.csv")), s.as_bytes())?;

@@ -153,22 +153,54 @@ pub fn gathered(name: &str, distinct: &[&str], idx: &[Option<IdxSize>]) -> Colum
     values.take(&idx).expect("indices come from the distinct values").into_column()
 }
 
+/// Hashes a pointer by one multiplication: the keys are addresses, not attacker input.
+#[derive(Default)]
+struct PtrHasher(u64);
+
+impl std::hash::Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// Rows as indices into their distinct shared strings (distinct by allocation: rows share the
+/// Arc of their county, indicator, file or column), None for a missing value.
+fn distinct_arcs<'a>(values: impl Iterator<Item = Option<&'a Arc<str>>>) -> (Vec<&'a str>, Vec<Option<IdxSize>>) {
+    let mut seen: std::collections::HashMap<usize, IdxSize, std::hash::BuildHasherDefault<PtrHasher>> =
+        Default::default();
+    let mut distinct: Vec<&str> = Vec::new();
+    let mut last: Option<(usize, IdxSize)> = None;
+    let idx = values
+        .map(|v| {
+            let v = v?;
+            let p = v.as_ptr() as usize;
+            if let Some((_, li)) = last.filter(|l| l.0 == p) {
+                return Some(li);
+            }
+            let i = *seen.entry(p).or_insert_with(|| {
+                distinct.push(v);
+                (distinct.len() - 1) as IdxSize
+            });
+            last = Some((p, i));
+            Some(i)
+        })
+        .collect();
+    (distinct, idx)
+}
+
 /// Shared strings for the codes repeated on every row of the big tables (region, indicator):
 /// one allocation per distinct value, read or written.
 impl Field for Arc<str> {
     fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
-        // Distinct by allocation: rows share the Arc of their county or indicator.
-        let mut seen: std::collections::HashMap<*const u8, IdxSize> = std::collections::HashMap::new();
-        let mut distinct: Vec<&str> = Vec::new();
-        let idx: Vec<Option<IdxSize>> = values
-            .iter()
-            .map(|v| {
-                Some(*seen.entry(v.as_ptr()).or_insert_with(|| {
-                    distinct.push(v);
-                    (distinct.len() - 1) as IdxSize
-                }))
-            })
-            .collect();
+        let (distinct, idx) = distinct_arcs(values.iter().map(|v| Some(*v)));
         out.push(gathered(name, &distinct, &idx));
     }
     fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
@@ -186,7 +218,8 @@ impl Field for Arc<str> {
 
 impl Field for Option<Arc<str>> {
     fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
-        out.push(Column::new(name.into(), values.iter().map(|v| v.as_deref()).collect::<Vec<Option<&str>>>()));
+        let (distinct, idx) = distinct_arcs(values.iter().map(|v| v.as_ref()));
+        out.push(gathered(name, &distinct, &idx));
     }
     fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
         let ca = typed(df, name, "str", |c| c.str())?;
@@ -400,6 +433,39 @@ pub fn write_rows<R: Row>(
     }
     writer.finish().map_err(pl(&path))?;
     Ok(())
+}
+
+/// Rows per batch of the big tables.
+pub const BATCH: usize = CHUNK;
+
+/// Write frames of `R`'s columns, built by the caller (a table too big to materialise as rows),
+/// into one file: the same footer as `write_rows`.
+pub fn write_frames<R: Row>(
+    path: &Path,
+    mut frames: impl Iterator<Item = PolarsResult<DataFrame>>,
+    meta: &[(String, String)],
+) -> Result<(), StoreError> {
+    let Some(first) = frames.next() else { return Ok(()) };
+    let first = first.map_err(pl(path))?;
+    debug_assert_eq!(
+        first.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        R::columns(),
+        "the frame has {}'s columns",
+        R::TABLE
+    );
+    let mut writer = parquet_writer(path, meta)?.batched(first.schema()).map_err(pl(path))?;
+    writer.write_batch(&first).map_err(pl(path))?;
+    for f in frames {
+        writer.write_batch(&f.map_err(pl(path))?).map_err(pl(path))?;
+    }
+    writer.finish().map_err(pl(path))?;
+    Ok(())
+}
+
+/// Rows as indices into their distinct shared strings, for callers building columns themselves.
+pub fn arc_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a Arc<str>>>) -> Column {
+    let (distinct, idx) = distinct_arcs(values);
+    gathered(name, &distinct, &idx)
 }
 
 pub fn path_of<R: Row>(dir: &Path) -> PathBuf {

@@ -150,9 +150,53 @@ pub fn year_in_name(name: &str) -> Option<i32> {
     found
 }
 
+/// The data year a file name, sheet name or title states: like `year_in_name`, but a date
+/// (`2024年3月`, `2024-03-15`, `2024.3`) is when the file was made or sent, not the data year.
+pub fn data_year_in(text: &str) -> Option<i32> {
+    let half = to_half_width(text);
+    let chars: Vec<char> = half.chars().collect();
+    let mut kept = String::with_capacity(half.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let four = i + 4 <= chars.len()
+            && chars[i..i + 4].iter().all(|c| c.is_ascii_digit())
+            && !i.checked_sub(1).is_some_and(|p| chars[p].is_ascii_digit())
+            && !chars.get(i + 4).is_some_and(|c| c.is_ascii_digit());
+        if four {
+            // After the year: a separator, one or two digits of a month, and 月 or another separator.
+            let sep = chars.get(i + 4).copied();
+            let digits = chars.iter().skip(i + 5).take_while(|c| c.is_ascii_digit()).count();
+            let after = chars.get(i + 5 + digits).copied();
+            let month = (1..=2).contains(&digits)
+                && match sep {
+                    Some('年') => after == Some('月'),
+                    Some('-' | '.' | '/') => true,
+                    _ => false,
+                };
+            if month {
+                i += 5 + digits;
+                kept.push(' ');
+                continue;
+            }
+        }
+        kept.push(chars[i]);
+        i += 1;
+    }
+    year_in_name(&kept)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_in_a_name_is_not_its_data_year() {
+        assert_eq!(data_year_in("2023年县域创新监测（2024年3月报送）.xlsx"), Some(2023));
+        assert_eq!(data_year_in("县域创新_2024-03-15.xlsx"), None);
+        assert_eq!(data_year_in("2023年数据_报送2024.3.xlsx"), Some(2023));
+        assert_eq!(data_year_in("2024年_荆门市.csv"), Some(2024));
+        assert_eq!(data_year_in("2015-2016_长表.csv"), None, "two years");
+    }
 
     #[test]
     fn headers_split_half_and_full_width() {

@@ -7,18 +7,30 @@ use crate::console::Console;
 use crate::{publish, stages, store};
 
 pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
-    let _lock = publish::locked(&cfg.out, "cimon ingest")?;
+    // Validation reads only the inputs: a refused ingest leaves no trace in the output directory,
+    // not even the lock.
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if std::env::var_os("CIMON_TIMINGS").is_some() {
+            eprintln!("timing: {what} {:.3}s", t0.elapsed().as_secs_f64());
+        }
+    };
     let schemas = stages::load_schemas(cfg, false)?;
+    lap("schemas");
     let dir = cfg.input_dir()?;
     let files = stages::input_files(cfg)?;
+    lap("files read");
     let targets_text = stages::targets_text(cfg)?;
     let ingested = stages::ingest(&files, &schemas, &Console::new(quiet), None).map_err(|rejected| {
         anyhow::Error::new(rejected)
             .context(format!("input files in {} were refused; nothing was written", dir.display()))
     })?;
+    lap("validated");
+    let _lock = publish::locked(&cfg.out, "cimon ingest")?;
     let written =
         store::write(&cfg.store_dir(), &ingested, &schemas.catalog, &schemas.registry, targets_text.as_deref())
             .with_context(|| format!("cannot write the store {}", cfg.store_dir().display()))?;
+    lap("store written and published");
     if !quiet {
         println!(
             "ingested {} files: {} observations for {} years, {} warnings, {} revisions → {}",

@@ -75,7 +75,7 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
     let tools = report::Tools::load(&cfg.report)?;
     m.typst_version = Some(tools.typst.version.clone());
     let files = stages::input_files(cfg)?;
-    m.inputs = files.iter().map(|f| record(Path::new(&f.name), &f.bytes)).collect();
+    m.inputs = files.iter().filter(|f| f.same_as.is_none()).map(|f| record(Path::new(&f.name), &f.bytes)).collect();
     m.schemas = vec![record(&cfg.catalog, &read(&cfg.catalog)?), record(&cfg.regions, &read(&cfg.regions)?)];
     let targets_text = stages::targets_text(cfg)?;
     if let Some(p) = &cfg.targets {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::Catalog;
 use crate::regions::Registry;
 use crate::scope::{Coverage, Scope};
-use crate::text::year_in_name;
+use crate::text::data_year_in;
 pub use problem::{Loc, Problem, Problems, Severity};
 use sheet::{read_grid, SheetContext, SheetResult};
 
@@ -23,6 +23,8 @@ pub struct InputFile {
     /// Path relative to the input directory, with `/` separators.
     pub name: String,
     pub bytes: Vec<u8>,
+    /// Reached a second time (a symlink, a linked directory): the name it was read under; no bytes.
+    pub same_as: Option<String>,
 }
 
 impl InputFile {
@@ -40,15 +42,40 @@ pub struct Observation {
     pub region_code: Arc<str>,
     pub year: i32,
     pub indicator: Arc<str>,
+    /// The indicator's position in the catalog (the merge sorts by it).
+    pub indicator_index: u16,
     /// None: the county reported no data (blank, —, 空白).
     pub value: Option<f64>,
     /// The cell as written in the file, before unit conversion.
-    pub raw_value: String,
+    pub raw_value: Raw,
     /// The unit the file used.
     pub raw_unit: Arc<str>,
     pub loc: Loc,
-    pub sha256: Arc<str>,
     pub out_of_range: bool,
+    /// Replaced by a revision file.
+    pub revised: bool,
+}
+
+/// A cell as written: a number stays a number (its text is made when the store is written, not
+/// a million times over at ingest), text stays text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    Number(f64),
+    Text(Box<str>),
+}
+
+impl Raw {
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Raw::Number(v) => table::format_number(*v).into(),
+            Raw::Text(t) => std::borrow::Cow::Borrowed(t),
+        }
+    }
+
+    /// An empty cell (a revision file leaves a value alone there).
+    pub fn is_blank(&self) -> bool {
+        matches!(self, Raw::Text(t) if t.trim().is_empty())
+    }
 }
 
 /// A value replaced by a revision file.
@@ -119,42 +146,58 @@ pub enum InputError {
     Empty { path: std::path::PathBuf },
 }
 
-/// List the input files under a directory (recursively, sorted, skipping hidden and Excel lock
-/// files, and `skip`: a targets workbook kept beside the data) and read them.
-pub fn collect_inputs(dir: &Path, skip: Option<&Path>) -> Result<Vec<InputFile>, InputError> {
-    let skip = skip.and_then(|p| p.canonicalize().ok());
+/// Every file under a directory (recursively, sorted; hidden files, Excel's `~$` lock files and
+/// `skip` — the config and a targets workbook beside the data — left out), read once each: a
+/// file reached again through a link is listed with `same_as`, a directory loop is not followed.
+/// Files cimon does not read are listed too, so that ingest names them.
+pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, InputError> {
     if !dir.is_dir() {
         return Err(InputError::NotADirectory { path: dir.to_owned() });
     }
+    let skip: Vec<std::path::PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
     let mut paths = Vec::new();
+    let mut visited: BTreeSet<std::path::PathBuf> = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
+        // A directory seen before (a link back up the tree) is not walked again.
+        if !visited.insert(d.canonicalize().unwrap_or_else(|_| d.clone())) {
+            continue;
+        }
         let entries = std::fs::read_dir(&d).map_err(|source| InputError::Io { path: d.clone(), source })?;
         for e in entries {
             let e = e.map_err(|source| InputError::Io { path: d.clone(), source })?;
             let name = e.file_name().to_string_lossy().into_owned();
             let path = e.path();
-            if name.starts_with('.') {
+            if name.starts_with('.') || name.starts_with("~$") {
                 continue;
             }
             if path.is_dir() {
                 stack.push(path);
-            } else if table::is_table_file(&name) && path.canonicalize().ok() != skip {
+            } else if path.is_file() && !path.canonicalize().is_ok_and(|c| skip.contains(&c)) {
                 paths.push(path);
             }
         }
     }
     paths.sort();
-    if paths.is_empty() {
+    let rel = |p: &Path| {
+        let rel = p.strip_prefix(dir).unwrap_or(p);
+        rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    };
+    if !paths.iter().any(|p| table::is_table_file(&rel(p))) {
         return Err(InputError::Empty { path: dir.to_owned() });
     }
+    let mut first: HashMap<std::path::PathBuf, String> = HashMap::new();
     paths
         .into_iter()
         .map(|p| {
+            let name = rel(&p);
+            let canonical = p.canonicalize().unwrap_or_else(|_| p.clone());
+            if let Some(earlier) = first.get(&canonical) {
+                return Ok(InputFile { name, bytes: Vec::new(), same_as: Some(earlier.clone()) });
+            }
+            first.insert(canonical, name.clone());
             let bytes = std::fs::read(&p).map_err(|source| InputError::Io { path: p.clone(), source })?;
-            let rel = p.strip_prefix(dir).unwrap_or(&p);
-            let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            Ok(InputFile { name, bytes })
+            Ok(InputFile { name, bytes, same_as: None })
         })
         .collect()
 }
@@ -185,6 +228,78 @@ fn show(v: Option<f64>) -> String {
     v.map_or_else(|| "no data".to_string(), |x| format!("{x}"))
 }
 
+/// One file: its source record and observations, and its problems (None: not read).
+fn read_file(
+    f: &InputFile,
+    catalog: &Catalog,
+    registry: &Registry,
+    scope: &Scope,
+) -> (Problems, Option<(SourceInfo, Vec<Observation>)>) {
+    let mut problems = Problems::default();
+    if let Some(first) = &f.same_as {
+        problems.warning("same_file", Loc::file(&f.name), format!("is the same file as {first} (a link): read once"));
+        return (problems, None);
+    }
+    if !table::is_table_file(&f.name) {
+        problems.warning(
+            "unread_file",
+            Loc::file(&f.name),
+            "not read: cimon reads CSV (.csv), workbooks (.xlsx, .xls, .xlsm, .ods) and tab-separated text (.txt); \
+             if it holds data, save it in one of those",
+        );
+        return (problems, None);
+    }
+    let sha = sha256_hex(&f.bytes);
+    let Some((format, grids)) = table::read(&f.name, &f.bytes, &mut problems) else { return (problems, None) };
+    let base_name = f.name.rsplit('/').next().unwrap_or(&f.name);
+    let cx = SheetContext { file: &f.name, file_year: data_year_in(base_name), catalog, registry, scope };
+    let mut layouts = BTreeSet::new();
+    let mut obs = Vec::new();
+    for grid in &grids {
+        let sheet_loc = || Loc { sheet: grid.sheet.as_deref().map(Arc::from), ..Loc::file(&f.name) };
+        match read_grid(grid, &cx, &mut problems) {
+            SheetResult::NoTable => {
+                if grid.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
+                    problems.warning(
+                        "no_table",
+                        sheet_loc(),
+                        "no header row with a county column and an indicator found in the first 30 rows; skipped",
+                    );
+                }
+            }
+            SheetResult::Table { layout, observations, rows } => {
+                if rows == 0 {
+                    problems.warning(
+                        "header_only",
+                        sheet_loc(),
+                        "has a header row but no data under it: fill it in, or leave the file out",
+                    );
+                }
+                layouts.insert(layout);
+                obs.extend(observations);
+            }
+        }
+    }
+    if layouts.is_empty() {
+        problems.error(
+            "no_table",
+            Loc::file(&f.name),
+            "no table found: expected a header row naming the county (代码 or 县(市、区)) and indicators",
+        );
+    }
+    let source = SourceInfo {
+        file: f.name.clone(),
+        sha256: sha,
+        bytes: f.bytes.len() as u64,
+        format: format.describe(),
+        layout: layouts.into_iter().collect::<Vec<_>>().join("+"),
+        revision: f.is_revision(),
+        synthetic: grids.iter().any(declares_synthetic),
+        observations: obs.len() as u64,
+    };
+    (problems, Some((source, obs)))
+}
+
 /// Validate and merge all input files. Pure: no I/O.
 pub fn ingest(
     files: &[InputFile],
@@ -197,59 +312,20 @@ pub fn ingest(
     let mut base: Vec<Observation> = Vec::new();
     let mut revised: Vec<Observation> = Vec::new();
 
-    for f in files {
-        let sha: Arc<str> = sha256_hex(&f.bytes).into();
-        let (format, grids) = match table::read(&f.name, &f.bytes) {
-            Ok(x) => x,
-            Err(e) => {
-                problems.error("unreadable", Loc::file(&f.name), e);
-                continue;
-            }
-        };
-        let base_name = f.name.rsplit('/').next().unwrap_or(&f.name);
-        let cx =
-            SheetContext { file: &f.name, sha256: &sha, file_year: year_in_name(base_name), catalog, registry, scope };
-        let mut layouts = BTreeSet::new();
-        let mut obs = Vec::new();
-        for grid in &grids {
-            match read_grid(grid, &cx, &mut problems) {
-                SheetResult::NoTable => {
-                    if grid.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
-                        problems.warning(
-                            "no_table",
-                            Loc { sheet: grid.sheet.as_deref().map(Arc::from), ..Loc::file(&f.name) },
-                            "no header row with a county column and an indicator found in the first 30 rows; skipped",
-                        );
-                    }
-                }
-                SheetResult::Table { layout, observations } => {
-                    layouts.insert(layout);
-                    obs.extend(observations);
-                }
-            }
-        }
-        if layouts.is_empty() {
-            problems.error(
-                "no_table",
-                Loc::file(&f.name),
-                "no table found: expected a header row naming the county (代码 or 县(市、区)) and indicators",
-            );
-        }
-        sources.push(SourceInfo {
-            file: f.name.clone(),
-            sha256: sha.to_string(),
-            bytes: f.bytes.len() as u64,
-            format: format.describe(),
-            layout: layouts.into_iter().collect::<Vec<_>>().join("+"),
-            revision: f.is_revision(),
-            synthetic: grids.iter().any(declares_synthetic),
-            observations: obs.len() as u64,
-        });
-        if f.is_revision() {
+    // Files are parsed in parallel (each on its own, into its own problems) and merged in order.
+    use rayon::prelude::*;
+    let read: Vec<(Problems, Option<(SourceInfo, Vec<Observation>)>)> =
+        files.par_iter().map(|f| read_file(f, catalog, registry, scope)).collect();
+    base.reserve(read.iter().filter_map(|(_, f)| f.as_ref()).filter(|f| !f.0.revision).map(|f| f.1.len()).sum());
+    for (p, file) in read {
+        problems.0.extend(p.0);
+        let Some((source, obs)) = file else { continue };
+        if source.revision {
             revised.extend(obs);
         } else {
             base.extend(obs);
         }
+        sources.push(source);
     }
 
     // Merge the regular files: the same value twice is fine, two different values are a conflict.
@@ -257,57 +333,69 @@ pub fn ingest(
     // sort of indices replaces a map of strings (10⁶ values at national scale).
     let mut codes: Vec<&str> = registry.regions.iter().map(|r| r.code.as_str()).collect();
     codes.sort_unstable();
-    let ind_order: HashMap<&str, u64> =
-        catalog.indicators.iter().enumerate().map(|(i, c)| (c.code.as_str(), i as u64)).collect();
     let region_order: HashMap<&str, u64> = codes.iter().enumerate().map(|(i, c)| (*c, i as u64)).collect();
+    // A six-digit code is its own order (numeric = lexical order); any other code comes after,
+    // in its order among the registry's codes.
+    let region_key = |c: &str| -> u64 {
+        if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) {
+            c.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'))
+        } else {
+            (1 << 20) + region_order[c]
+        }
+    };
     let key = |o: &Observation| -> u64 {
         // year < 2^16 after the offset, regions < 2^32, indicators < 2^16
-        (((o.year - 1900) as u64) << 48) | (region_order[&*o.region_code] << 16) | ind_order[&*o.indicator]
+        (((o.year - 1900) as u64) << 48) | (region_key(&o.region_code) << 16) | u64::from(o.indicator_index)
     };
-    let mut order: Vec<(u64, u32)> = base.iter().enumerate().map(|(i, o)| (key(o), i as u32)).collect();
-    order.sort_unstable();
-    // Sorted, so the values of one key are adjacent and the first (in file order) is kept.
-    let mut kept: Vec<usize> = Vec::with_capacity(order.len());
-    let mut last_key = None;
-    for (k, i) in order {
-        let o = &base[i as usize];
-        match last_key {
-            Some(lk) if lk == k => {
-                let prev = &base[*kept.last().expect("a key was kept")];
-                // The same value from another file is a harmless copy; within one file (two
-                // sheets, say) a county-year twice is a mistake even when the values agree.
-                if same_value(prev.value, o.value) && prev.loc.file != o.loc.file {
-                    continue;
-                }
-                let (kind, what) = if prev.loc.file == o.loc.file {
-                    ("duplicate_county", "appears twice in this file")
-                } else {
-                    ("conflict", "has a different value in another file")
-                };
-                problems.error(
-                    kind,
-                    o.loc.clone(),
-                    format!(
-                        "{} {} {}: {what}: {} here, {} at {}",
-                        o.region_code,
-                        o.year,
-                        o.indicator,
-                        show(o.value),
-                        show(prev.value),
-                        prev.loc
-                    ),
-                );
-            }
-            _ => {
-                last_key = Some(k);
-                kept.push(i as usize);
-            }
+    // Sorted in place (stable: the first of a key in file order comes first), so the values of
+    // one key are adjacent; no second copy of a million observations.
+    base.sort_by_cached_key(|o| key(o));
+    let mut keys: Vec<u64> = base.iter().map(&key).collect();
+    let mut keep = vec![true; base.len()];
+    let mut first = 0usize;
+    for i in 1..base.len() {
+        if keys[i] != keys[first] {
+            first = i;
+            continue;
         }
+        let (prev, o) = (&base[first], &base[i]);
+        // The same value from another file is a harmless copy; within one file (two sheets,
+        // say) a county-year twice is a mistake even when the values agree.
+        keep[i] = false;
+        if same_value(prev.value, o.value) && prev.loc.file != o.loc.file {
+            continue;
+        }
+        let (kind, what) = if prev.loc.file == o.loc.file {
+            ("duplicate_county", "appears twice in this file")
+        } else {
+            ("conflict", "has a different value in another file")
+        };
+        problems.error(
+            kind,
+            o.loc.clone(),
+            format!(
+                "{} {} {}: {what}: {} here, {} at {}",
+                o.region_code,
+                o.year,
+                o.indicator,
+                show(o.value),
+                show(prev.value),
+                prev.loc
+            ),
+        );
     }
-    let mut slots: Vec<Option<Observation>> = base.into_iter().map(Some).collect();
-    let mut merged: Vec<(u64, Observation)> =
-        kept.into_iter().map(|i| slots[i].take().expect("each value is kept once")).map(|o| (key(&o), o)).collect();
-    drop(slots);
+    let mut at = 0;
+    keys.retain(|_| {
+        at += 1;
+        keep[at - 1]
+    });
+    let mut at = 0;
+    base.retain(|_| {
+        at += 1;
+        keep[at - 1]
+    });
+    drop(keep);
+    let mut merged = base;
 
     // Apply revisions, recording each change.
     let mut revisions = Vec::new();
@@ -315,14 +403,14 @@ pub fn ingest(
     let mut added = Vec::new();
     for o in revised {
         // A blank cell in a revision file revises nothing; only an explicit "no data" (—, 空白) clears a value.
-        if o.raw_value.trim().is_empty() {
+        if o.raw_value.is_blank() {
             continue;
         }
         let k = key(&o);
-        let pos = merged.binary_search_by_key(&k, |(mk, _)| *mk).ok();
+        let pos = keys.binary_search(&k).ok();
         if let Some(first) = by_revision.get(&k) {
             let earlier =
-                pos.map(|p| &merged[p].1).or_else(|| added.iter().map(|(_, a)| a).find(|a: &&Observation| key(a) == k));
+                pos.map(|p| &merged[p]).or_else(|| added.iter().map(|(_, a)| a).find(|a: &&Observation| key(a) == k));
             if let Some(earlier) = earlier.filter(|e| !same_value(e.value, o.value)) {
                 problems.error(
                     "conflict",
@@ -340,7 +428,7 @@ pub fn ingest(
             continue;
         }
         by_revision.insert(k, o.loc.clone());
-        let old = pos.map(|p| &merged[p].1);
+        let old = pos.map(|p| &merged[p]);
         if old.is_some_and(|p| same_value(p.value, o.value)) {
             continue;
         }
@@ -353,19 +441,22 @@ pub fn ingest(
             old_source: old.map(|p| p.loc.clone()),
             new_source: o.loc.clone(),
         });
+        let o = Observation { revised: true, ..o };
         match pos {
-            Some(p) => merged[p].1 = o,
+            Some(p) => merged[p] = o,
             None => added.push((k, o)),
         }
     }
     if !added.is_empty() {
-        merged.extend(added);
-        merged.sort_unstable_by_key(|(k, _)| *k);
+        merged.extend(added.into_iter().map(|(_, o)| o));
+        merged.sort_by_cached_key(|o| key(o));
     }
-    let merged: Vec<Observation> = merged.into_iter().map(|(_, o)| o).collect();
 
     outside_scope(&merged, registry, scope, &mut problems);
-    let missing = check_coverage(&merged, registry, scope, &mut problems);
+    // A county no row could be identified as may be one of those "missing": say so with them.
+    let unidentified =
+        problems.0.iter().filter(|p| p.kind == "unknown_county" && p.severity == Severity::Error).count();
+    let missing = check_coverage(&merged, registry, scope, unidentified, &mut problems);
 
     let all = std::mem::take(&mut problems.0);
     if all.iter().any(|p| p.severity == Severity::Error) {
@@ -411,6 +502,7 @@ fn check_coverage(
     merged: &[Observation],
     registry: &Registry,
     scope: &Scope,
+    unidentified: usize,
     problems: &mut Problems,
 ) -> Vec<MissingRow> {
     let mut years: BTreeSet<i32> = BTreeSet::new();
@@ -444,7 +536,12 @@ fn check_coverage(
                 continue;
             }
             let files: Vec<&str> = files_by_year[&y].iter().copied().collect();
-            let message = format!("{} {} ({}) has no data for {y}", r.code, r.name, r.prefecture_name);
+            let mut message = format!("{} {} ({}) has no data for {y}", r.code, r.name, r.prefecture_name);
+            if unidentified > 0 {
+                message.push_str(&format!(
+                    "; perhaps it is among the {unidentified} row(s) above whose county could not be identified: correct those first"
+                ));
+            }
             match scope.coverage {
                 Coverage::Error => problems.error("coverage", Loc::file(&files.join(", ")), message),
                 Coverage::Warn => {

@@ -9,7 +9,7 @@ use super::Observation;
 use crate::catalog::{convert, Catalog, Indicator, Kind};
 use crate::regions::{Change, Lookup, Region, Registry};
 use crate::scope::Scope;
-use crate::text::{column_letter, normalise_key, parse_number, split_header, year_in_name, CellValue};
+use crate::text::{column_letter, normalise_key, parse_number, split_header, CellValue};
 
 /// What a header cell means.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +32,19 @@ enum Role {
     Bad,
 }
 
-const REGION_CODE: &[&str] =
-    &["区划代码", "行政区划代码", "地区代码", "县区代码", "县(市、区)代码", "代码", "code", "region_code", "adcode"];
+const REGION_CODE: &[&str] = &[
+    "区划代码",
+    "行政区划代码",
+    "地区代码",
+    "县区代码",
+    "县(市、区)代码",
+    "区县代码",
+    "统计用区划代码",
+    "代码",
+    "code",
+    "region_code",
+    "adcode",
+];
 const REGION_NAME: &[&str] = &[
     "县(市、区)",
     "县(市区)",
@@ -47,6 +58,16 @@ const REGION_NAME: &[&str] = &[
     "名称",
     "县名",
     "县(市、区)名称",
+    "区县",
+    "区县名称",
+    "县(市、区、旗)",
+    "旗县(市、区)",
+    "旗县",
+    "行政区划名称",
+    "行政区划",
+    "单位名称",
+    "填报单位",
+    "县级单位",
     "region",
     "county",
     "region_name",
@@ -75,7 +96,27 @@ const IGNORED: &[&str] = &[
 ];
 
 /// Rows that are notes, not data: text after the table.
-const NOTE_PREFIXES: &[&str] = &["注", "说明", "数据来源", "资料来源", "示例数据", "填报", "备注", "note", "source"];
+/// The standard report-form footer (单位负责人、统计负责人、填表人、报出日期) counts as notes.
+const NOTE_PREFIXES: &[&str] = &[
+    "注",
+    "说明",
+    "数据来源",
+    "资料来源",
+    "示例数据",
+    "填报",
+    "备注",
+    "单位负责人",
+    "统计负责人",
+    "负责人",
+    "审核人",
+    "填表人",
+    "制表人",
+    "制表",
+    "报出日期",
+    "联系电话",
+    "note",
+    "source",
+];
 /// Summary rows that some bureaus add under the counties.
 const TOTAL_NAMES: &[&str] = &["合计", "总计", "小计", "全市", "全省", "全州", "全盟", "total"];
 
@@ -123,6 +164,39 @@ fn match_indicator<'c>(text: &str, catalog: &'c Catalog) -> Option<(usize, &'c I
 }
 
 /// The factor from a given unit to the indicator's; None given means the catalog unit.
+/// A number with a unit in the cell (`35家`, `1.2亿元`, `23.5%`): the number and the factor to
+/// the catalog unit when the unit is the column's or converts to the indicator's; else what is
+/// wrong, in words a clerk can act on.
+fn with_unit(
+    text: &str,
+    column_unit: &str,
+    column_factor: f64,
+    ind: &Indicator,
+    catalog: &Catalog,
+) -> Result<(f64, f64), String> {
+    let t = crate::text::to_half_width(text).trim().to_string();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+' | ' '))).unwrap_or(t.len());
+    let (number, unit) = (t[..split].trim(), t[split..].trim());
+    let not_a_number = || format!("\"{text}\" is not a number: type the number only");
+    let CellValue::Number(v) = parse_number(number, false) else { return Err(not_a_number()) };
+    if unit.is_empty() || number.is_empty() {
+        return Err(not_a_number());
+    }
+    if unit == "%" {
+        return Err(format!("\"{text}\" has a percent sign, but the column is in {column_unit}: type the number only"));
+    }
+    let Some(u) = catalog.unit(unit) else { return Err(not_a_number()) };
+    if catalog.unit(column_unit).is_some_and(|c| c.symbol == u.symbol) {
+        return Ok((v, column_factor));
+    }
+    catalog.conversion(unit, &ind.unit).map(|f| (v, f)).map_err(|_| {
+        format!(
+            "\"{text}\" is in {unit}, which is not a unit of {} ({column_unit}): type the number in {column_unit}",
+            ind.name_zh
+        )
+    })
+}
+
 fn unit_factor(catalog: &Catalog, ind: &Indicator, unit: Option<&str>) -> Result<(f64, String), String> {
     let unit = unit.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(&ind.unit);
     catalog.conversion(unit, &ind.unit).map(|f| (f, unit.to_string())).map_err(|e| format!("{e} for {}", ind.code))
@@ -130,7 +204,6 @@ fn unit_factor(catalog: &Catalog, ind: &Indicator, unit: Option<&str>) -> Result
 
 pub struct SheetContext<'a> {
     pub file: &'a str,
-    pub sha256: &'a Arc<str>,
     /// The file name without directories, searched for a year when no column or sheet name gives one.
     pub file_year: Option<i32>,
     pub catalog: &'a Catalog,
@@ -145,40 +218,177 @@ pub enum SheetResult {
     Table {
         layout: &'static str,
         observations: Vec<Observation>,
+        /// Rows under the header holding anything (data, totals, notes): none is a header-only table.
+        rows: usize,
     },
 }
 
-/// Find the header row: the first row with a county column and an indicator or long-layout column.
-fn find_header(grid: &Grid, catalog: &Catalog) -> Option<usize> {
-    grid.rows.iter().take(30).position(|row| {
-        let roles: Vec<Role> = row.iter().filter_map(|c| header_role(&c.text())).collect();
-        let has_region = roles.iter().any(|r| matches!(r, Role::RegionCode | Role::RegionName));
-        let indicators = row.iter().filter(|c| match_indicator(&c.text(), catalog).is_some()).count();
-        let long = roles.contains(&Role::IndicatorName) && roles.contains(&Role::Value);
-        has_region && (indicators > 0 || long)
-    })
+/// A header: a county column and an indicator (wide), or an indicator and a value column (long).
+fn qualifies(texts: &[String], catalog: &Catalog) -> bool {
+    let roles: Vec<Role> = texts.iter().filter_map(|t| header_role(t)).collect();
+    let has_region = roles.iter().any(|r| matches!(r, Role::RegionCode | Role::RegionName));
+    let long = roles.contains(&Role::IndicatorName) && roles.contains(&Role::Value);
+    has_region && (long || texts.iter().any(|t| match_indicator(t, catalog).is_some()))
+}
+
+/// Where the table's header is and where its data start.
+struct Header {
+    /// The first header row (the upper one of two): above it are title rows.
+    first: usize,
+    /// The header row messages name (the indicators' row of a two-row header).
+    row: usize,
+    /// The header text of every column: two header rows merged, units of a unit row added.
+    texts: Vec<String>,
+    data_start: usize,
+}
+
+fn row_texts(grid: &Grid, r: usize) -> Vec<String> {
+    grid.rows.get(r).map(|row| row.iter().map(Cell::text).collect()).unwrap_or_default()
+}
+
+/// The first of the first 30 rows that is a header, alone or with the row under it (group
+/// titles merged above the indicators, the county column's header spanning both rows); a
+/// 计量单位 row under it gives the indicators their units.
+fn find_header(
+    grid: &Grid,
+    catalog: &Catalog,
+    problems: &mut Problems,
+    loc: &dyn Fn(usize, usize) -> Loc,
+) -> Option<Header> {
+    let n = grid.rows.len().min(30);
+    let mut found = None;
+    for r in 0..n {
+        let upper = row_texts(grid, r);
+        if qualifies(&upper, catalog) {
+            found = Some(Header { first: r, row: r, texts: upper, data_start: r + 1 });
+            break;
+        }
+        let lower = row_texts(grid, r + 1);
+        if r + 1 >= grid.rows.len() || qualifies(&lower, catalog) {
+            continue;
+        }
+        let width = upper.len().max(lower.len());
+        let merged: Vec<String> = (0..width)
+            .map(|c| {
+                let l = lower.get(c).cloned().unwrap_or_default();
+                if l.is_empty() {
+                    upper.get(c).cloned().unwrap_or_default()
+                } else {
+                    l
+                }
+            })
+            .collect();
+        if qualifies(&merged, catalog) {
+            found = Some(Header { first: r, row: r + 1, texts: merged, data_start: r + 2 });
+            break;
+        }
+    }
+    let mut h = found?;
+    // A unit row: 单位 / 计量单位 in a cell, or nothing but units.
+    let units = row_texts(grid, h.data_start);
+    let unit_label = |t: &str| in_list(&normalise_key(t), &["单位", "计量单位", "unit"]);
+    let filled: Vec<(usize, &String)> = units.iter().enumerate().filter(|(_, t)| !t.is_empty()).collect();
+    let is_unit_row = !filled.is_empty()
+        && (filled.iter().any(|(_, t)| unit_label(t))
+            || filled.iter().all(|(_, t)| catalog.unit(t).is_some() || t.as_str() == "—"))
+        && filled.iter().any(|(_, t)| catalog.unit(t).is_some());
+    if is_unit_row {
+        for (c, u) in filled {
+            if unit_label(u) || catalog.unit(u).is_none() {
+                continue;
+            }
+            let Some(text) = h.texts.get_mut(c) else { continue };
+            match split_header(text).unit {
+                Some(given) if normalise_key(&given) != normalise_key(u) && catalog.unit(&given).is_some() => {
+                    problems.error(
+                        "bad_unit",
+                        loc(h.data_start, c),
+                        format!("the header says \"{given}\" but the unit row says \"{u}\": keep one"),
+                    );
+                }
+                Some(_) => {}
+                None if match_indicator(text, catalog).is_some() => *text = format!("{text}（{u}）"),
+                None => {}
+            }
+        }
+        h.data_start += 1;
+    }
+    Some(h)
+}
+
+/// A table with the counties as columns and the indicators as rows, turned round: None when
+/// no row names two or more counties over a column of indicators.
+fn transposed(grid: &Grid, cx: &SheetContext<'_>) -> Option<Grid> {
+    let county = |t: &str| !t.is_empty() && !matches!(cx.registry.lookup(t, None), Lookup::Unknown);
+    for r in 0..grid.rows.len().min(30) {
+        let row = &grid.rows[r];
+        let Some(c0) = row.iter().position(|c| !c.is_empty()) else { continue };
+        let counties = row.iter().skip(c0 + 1).filter(|c| county(&c.text())).count();
+        let filled = row.iter().skip(c0 + 1).filter(|c| !c.is_empty()).count();
+        if counties < 2 || counties * 2 < filled {
+            continue;
+        }
+        let indicators = (r + 1..grid.rows.len())
+            .filter(|&k| match_indicator(&grid.cell(k, c0).text(), cx.catalog).is_some())
+            .count();
+        if indicators == 0 {
+            continue;
+        }
+        let width = grid.rows.iter().map(Vec::len).max().unwrap_or(0);
+        // Title lines above the county row stay titles, not header cells.
+        let cell = |k: usize, c: usize| if k < r { Cell::Empty } else { grid.cell(k, c).clone() };
+        let mut rows: Vec<Vec<Cell>> = (0..width).map(|c| (0..grid.rows.len()).map(|k| cell(k, c)).collect()).collect();
+        let preamble =
+            grid.rows[..r].iter().flat_map(|row| row.iter().map(Cell::text)).filter(|t| !t.is_empty()).collect();
+        // The corner names the indicator column; turned round it heads the counties.
+        if !matches!(header_role(&grid.cell(r, c0).text()), Some(Role::RegionCode | Role::RegionName)) {
+            rows[c0][r] = Cell::Text("县(市、区)".into());
+        }
+        return Some(Grid { sheet: grid.sheet.clone(), rows, transposed: true, preamble });
+    }
+    None
 }
 
 pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) -> SheetResult {
-    let Some(h) = find_header(grid, cx.catalog) else {
-        return SheetResult::NoTable;
-    };
-    // Roles of the header cells; bad headers are reported once, here.
-    let header_row = &grid.rows[h];
-    let headers: Vec<String> = header_row.iter().map(Cell::text).collect();
-    // Shared location parts, built once per sheet and column.
+    // Shared location parts, built once per sheet and column; a turned-round table names the
+    // cells where they are in the file.
     let file: Arc<str> = cx.file.into();
     let sheet: Option<Arc<str>> = grid.sheet.as_deref().map(Arc::from);
-    let width = grid.rows.iter().map(Vec::len).max().unwrap_or(0).max(headers.len());
-    let letters: Vec<Arc<str>> = (0..width).map(|c| Arc::from(column_letter(c))).collect();
+    let width = grid.rows.iter().map(Vec::len).max().unwrap_or(0);
+    let letters: Vec<Arc<str>> = (0..width.max(grid.rows.len()) + 1).map(|c| Arc::from(column_letter(c))).collect();
+    let plain_loc = |row: usize, col: usize| {
+        let (row, col) = if grid.transposed { (col, row) } else { (row, col) };
+        Loc {
+            file: file.clone(),
+            sheet: sheet.clone(),
+            row: Some(row + 1),
+            column: Some(letters[col].clone()),
+            header: None,
+        }
+    };
+    let Some(header) = find_header(grid, cx.catalog, problems, &plain_loc) else {
+        if !grid.transposed {
+            if let Some(t) = transposed(grid, cx) {
+                return read_grid(&t, cx, problems);
+            }
+        }
+        return SheetResult::NoTable;
+    };
+    let h = header.row;
+    let headers = header.texts;
+    let width = width.max(headers.len());
     let header_arcs: Vec<Option<Arc<str>>> =
         (0..width).map(|c| headers.get(c).filter(|t| !t.is_empty()).map(|t| Arc::from(t.as_str()))).collect();
-    let loc = |row: Option<usize>, col: Option<usize>| Loc {
-        file: file.clone(),
-        sheet: sheet.clone(),
-        row: row.map(|r| r + 1),
-        column: col.map(|c| letters[c].clone()),
-        header: col.and_then(|c| header_arcs[c].clone()),
+    let loc = |row: Option<usize>, col: Option<usize>| {
+        let header = col.and_then(|c| header_arcs.get(c).cloned().flatten());
+        let (row, col) = if grid.transposed { (col, row) } else { (row, col) };
+        Loc {
+            file: file.clone(),
+            sheet: sheet.clone(),
+            row: row.map(|r| r + 1),
+            column: col.map(|c| letters[c].clone()),
+            header,
+        }
     };
     let mut roles: Vec<Option<Role>> = Vec::with_capacity(headers.len());
     for (c, text) in headers.iter().enumerate() {
@@ -240,15 +450,48 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
     let long_layout = long.iter().all(Option::is_some);
     let unit_col = col_of(&Role::Unit);
 
-    let fixed_year = grid.sheet.as_deref().and_then(year_in_name).or(cx.file_year);
+    // The data year: a 年份 column, else the title or the sheet name, else the file name; two
+    // places that say different years are an error naming both.
+    let title: String = grid
+        .preamble
+        .iter()
+        .cloned()
+        .chain(grid.rows[..header.first].iter().flat_map(|row| row.iter().map(Cell::text)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let stated: Vec<(&str, i32)> = [
+        ("the title", crate::text::data_year_in(&title)),
+        ("the sheet name", grid.sheet.as_deref().and_then(crate::text::data_year_in)),
+        ("the file name", cx.file_year),
+    ]
+    .into_iter()
+    .filter_map(|(w, y)| Some((w, y?)))
+    .collect();
+    if let Some((a, b)) = stated.iter().zip(stated.iter().skip(1)).find(|(a, b)| a.1 != b.1) {
+        problems.error(
+            "year_conflict",
+            loc(Some(h), None),
+            format!("{} says {} but {} says {}: correct the one that is wrong", a.0, a.1, b.0, b.1),
+        );
+        return SheetResult::Table { layout: "wide", observations: vec![], rows: 0 };
+    }
+    let fixed_year = stated.first().map(|s| s.1);
+    let fixed_from = stated.first().map_or("", |s| s.0);
     if year_col.is_none() && fixed_year.is_none() {
         problems.error(
             "no_year",
             loc(Some(h), None),
-            "cannot tell the year: add a 年份 column, or put the year in the sheet or file name",
+            "cannot tell the year: add a 年份 column, or put the year in the title, the sheet or the file name",
         );
-        return SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations: vec![] };
+        return SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations: vec![], rows: 0 };
     }
+    // Rows whose 年份 differs from the year the title, sheet or file name states: reported once.
+    let mut year_mismatch: Vec<(usize, i32)> = Vec::new();
+    // 年份 cells Excel holds as dates, named once per sheet.
+    let mut year_dates: Vec<usize> = Vec::new();
+    // Summary rows left out (合计, a prefecture's own row), named once per sheet.
+    let mut totals: Vec<usize> = Vec::new();
+    let mut data_rows = 0usize;
 
     // Where an ambiguous name is looked up: the scope, the prefectures of the sheet's other rows,
     // and a prefecture named in the file name, the sheet name or the title lines.
@@ -267,15 +510,19 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         resolved: HashMap::new(),
     };
 
-    let mut observations = Vec::new();
+    // One value per data row and indicator column (long tables: one per row).
+    let per_row =
+        if long_layout { 1 } else { roles.iter().filter(|r| matches!(r, Some(Role::Indicator { .. }))).count() };
+    let mut observations = Vec::with_capacity(grid.rows.len().saturating_sub(header.data_start) * per_row);
     let indicator_codes: Vec<Arc<str>> = cx.catalog.indicators.iter().map(|i| Arc::from(i.code.as_str())).collect();
     // (region, year, indicator) → row, to catch a county twice in one sheet.
     let mut seen: HashMap<(String, i32, usize), usize> = HashMap::new();
     let mut seen_rows: HashMap<(String, i32), usize> = HashMap::new();
-    for (r, row) in grid.rows.iter().enumerate().skip(h + 1) {
+    for (r, row) in grid.rows.iter().enumerate().skip(header.data_start) {
         if row.iter().all(Cell::is_empty) {
             continue;
         }
+        data_rows += 1;
         let first = row.iter().find(|c| !c.is_empty()).map(Cell::text).unwrap_or_default();
         let first_key = normalise_key(&first);
         if NOTE_PREFIXES.iter().any(|p| first_key.starts_with(&normalise_key(p))) {
@@ -289,25 +536,50 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             in_list(&k, TOTAL_NAMES) || k.ends_with("合计") || k.ends_with("总计")
         };
         let area_code = code_text.len() == 6 && code_text.ends_with("00") && cx.registry.get(&code_text).is_none();
+        // A prefecture's or province's own row, written with its name (荆门市, 全市 …).
+        let area_name = code_text.is_empty()
+            && !name_text.is_empty()
+            && matches!(cx.registry.lookup(&name_text, None), Lookup::Unknown)
+            && cx.registry.regions.iter().any(|x| {
+                let k = normalise_key(&name_text);
+                k == normalise_key(&x.prefecture_name) || k == normalise_key(&x.province_name)
+            });
         let only_ignored = row
             .iter()
             .enumerate()
             .all(|(c, cell)| cell.is_empty() || matches!(roles.get(c), Some(Some(Role::Ignored))));
-        if (code_text.is_empty() && total(&name_text)) || total(&first) || area_code || only_ignored {
+        if only_ignored {
+            continue;
+        }
+        if (code_text.is_empty() && total(&name_text)) || total(&first) || area_code || area_name {
+            totals.push(r);
             continue;
         }
 
         let year = match year_col {
             Some(c) => {
-                let t = crate::text::to_half_width(&grid.cell(r, c).text());
-                let t = t.trim().trim_end_matches("年度").trim_end_matches('年');
-                match t.parse::<i32>() {
-                    Ok(y) if (1990..=2099).contains(&y) => y,
-                    _ => {
-                        problems.error("bad_year", loc(Some(r), Some(c)), format!("\"{t}\" is not a year"));
-                        continue;
+                let y = match grid.cell(r, c) {
+                    // Excel turned the year into a date (2023 typed into a date-formatted column,
+                    // or 2023-01-01): its year, said so.
+                    Cell::Date(y, ..) => {
+                        year_dates.push(r);
+                        Some(*y)
                     }
+                    cell => {
+                        let t = crate::text::to_half_width(&cell.text());
+                        let t = t.trim().trim_end_matches("年度").trim_end_matches('年').to_string();
+                        t.parse::<i32>().ok().filter(|y| (1990..=2099).contains(y))
+                    }
+                };
+                let Some(y) = y else {
+                    let t = grid.cell(r, c).text();
+                    problems.error("bad_year", loc(Some(r), Some(c)), format!("\"{t}\" is not a year"));
+                    continue;
+                };
+                if fixed_year.is_some_and(|f| f != y) {
+                    year_mismatch.push((r, y));
                 }
+                y
             }
             None => fixed_year.unwrap(),
         };
@@ -366,21 +638,38 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 );
                 return;
             }
-            let raw = cell.text();
+            let raw_value = match cell {
+                Cell::Number(v) => super::Raw::Number(*v),
+                other => super::Raw::Text(other.text().into()),
+            };
+            let raw = raw_value.text();
+            let percent_column = cx.catalog.unit(unit).is_some_and(|u| u.family == "share" && u.factor == 1.0);
+            let mut factor = factor;
             let value = match cell {
                 Cell::Number(v) => Some(*v),
                 Cell::Empty => None,
-                Cell::Text(t) => {
-                    match parse_number(t, cx.catalog.unit(unit).is_some_and(|u| u.family == "share" && u.factor == 1.0))
-                    {
-                        CellValue::Number(v) => Some(v),
-                        CellValue::Missing => None,
-                        CellValue::NotANumber => {
-                            problems.error("not_a_number", at, format!("\"{t}\" is not a number"));
+                Cell::Date(..) => {
+                    problems.error(
+                        "not_a_number",
+                        at,
+                        format!("\"{raw}\" is a date, not a number: format the cell as 数值 and type the value"),
+                    );
+                    return;
+                }
+                Cell::Text(t) => match parse_number(t, percent_column) {
+                    CellValue::Number(v) => Some(v),
+                    CellValue::Missing => None,
+                    CellValue::NotANumber => match with_unit(t, unit, factor, ind, cx.catalog) {
+                        Ok((v, f)) => {
+                            factor = f;
+                            Some(v)
+                        }
+                        Err(why) => {
+                            problems.error("not_a_number", at, why);
                             return;
                         }
-                    }
-                }
+                    },
+                },
             };
             let value = value.map(|v| convert(v, factor));
             let mut out_of_range = false;
@@ -411,12 +700,13 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 region_code: region_code.clone(),
                 year,
                 indicator: indicator_codes[index].clone(),
+                indicator_index: index as u16,
                 value,
-                raw_value: raw,
+                raw_value,
                 raw_unit: unit.clone(),
                 loc: at,
-                sha256: cx.sha256.clone(),
                 out_of_range,
+                revised: false,
             });
         };
 
@@ -456,15 +746,62 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     Some(Role::Indicator { index, factor, unit }) => {
                         push(problems, *index, *factor, unit, grid.cell(r, c), c)
                     }
-                    None if !grid.cell(r, c).is_empty() => problems.error(
-                        "unknown_column",
-                        loc(Some(r), Some(c)),
-                        format!("value \"{}\" in a column without a header", grid.cell(r, c).text()),
-                    ),
                     _ => {}
                 }
             }
         }
+        // A value under no header (an empty header cell, or right of the last one) belongs to
+        // nothing cimon can name: never dropped in silence.
+        for (c, cell) in row.iter().enumerate() {
+            if !cell.is_empty() && roles.get(c).is_none_or(Option::is_none) {
+                problems.error(
+                    "unknown_column",
+                    loc(Some(r), Some(c)),
+                    format!(
+                        "value \"{}\" in a column without a header: give the column a header or delete the value",
+                        cell.text()
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(&(r, y)) = year_mismatch.first() {
+        problems.error(
+            "year_conflict",
+            loc(Some(r), year_col),
+            format!(
+                "the 年份 column says {y} but {fixed_from} says {}{}: correct the one that is wrong",
+                fixed_year.unwrap_or_default(),
+                if year_mismatch.len() > 1 {
+                    format!(" ({} rows like this)", year_mismatch.len())
+                } else {
+                    String::new()
+                }
+            ),
+        );
+    }
+    if let (Some(&r), Some(c)) = (year_dates.first(), year_col) {
+        problems.warning(
+            "year_as_date",
+            loc(Some(r), Some(c)),
+            format!(
+                "{} 年份 cell(s) are dates (here {}); read as their year: format the column as 常规 or 数值",
+                year_dates.len(),
+                grid.cell(r, c).text()
+            ),
+        );
+    }
+    if let Some(&first_total) = totals.first() {
+        let rows: Vec<String> = totals.iter().take(5).map(|r| plain_loc(*r, 0).row.unwrap_or(0).to_string()).collect();
+        problems.warning(
+            "total_rows",
+            loc(Some(first_total), None),
+            format!(
+                "summary rows left out (合计, or a prefecture's or province's own row: row {}{}); only counties are read",
+                rows.join(", "),
+                if totals.len() > 5 { format!(" and {} more", totals.len() - 5) } else { String::new() }
+            ),
+        );
     }
     // Excel cells formatted as percentages store 23.5% as 0.235, and calamine does not expose the
     // format: flag a % column whose numbers are all ≤ 1 instead of silently taking them.
@@ -474,7 +811,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             if cx.catalog.unit(unit).is_none_or(|u| u.family != "share" || u.factor != 1.0) {
                 continue;
             }
-            let numbers: Vec<f64> = (h + 1..grid.rows.len())
+            let numbers: Vec<f64> = (header.data_start..grid.rows.len())
                 .filter_map(|r| match grid.cell(r, c) {
                     Cell::Number(v) => Some(*v),
                     _ => None,
@@ -489,7 +826,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             }
         }
     }
-    SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations }
+    SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations, rows: data_rows }
 }
 
 /// Resolves a row's county cells within a sheet.

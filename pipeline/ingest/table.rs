@@ -1,8 +1,13 @@
-//! Reading one input file (CSV in any of the encodings bureaus use, or a workbook) into grids of cells.
+//! Reading one input file into grids of cells: what the bytes really are (a workbook, CSV text in
+//! any of the encodings bureaus use, tab-separated "Unicode text", or something else that only
+//! looks like one), and every sheet of a workbook as sparse rows.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
-use calamine::{Data, Reader};
+use calamine::{Data, DataRef, Reader, SheetType, SheetVisible};
+
+use super::problem::{Loc, Problems};
 
 /// One cell as the file stores it; numbers stay numbers so nothing is lost to formatting.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,6 +15,8 @@ pub enum Cell {
     Empty,
     Text(String),
     Number(f64),
+    /// A cell Excel formats as a date: (year, month, day).
+    Date(i32, u8, u8),
 }
 
 impl Cell {
@@ -17,7 +24,7 @@ impl Cell {
         match self {
             Cell::Empty => true,
             Cell::Text(s) => s.trim().is_empty(),
-            Cell::Number(_) => false,
+            Cell::Number(_) | Cell::Date(..) => false,
         }
     }
 
@@ -27,6 +34,7 @@ impl Cell {
             Cell::Empty => String::new(),
             Cell::Text(s) => s.trim().to_string(),
             Cell::Number(v) => format_number(*v),
+            Cell::Date(y, m, d) => format!("{y}-{m:02}-{d:02}"),
         }
     }
 }
@@ -40,12 +48,16 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
-/// A sheet (or the single table of a CSV): rows of cells, row 0 = the file's first row.
+/// A sheet (or the single table of a text file): rows of cells, row 0 = the file's first row.
 #[derive(Debug, Clone)]
 pub struct Grid {
     /// None for CSV.
     pub sheet: Option<String>,
     pub rows: Vec<Vec<Cell>>,
+    /// Turned round from the file (counties were columns): rows here are the file's columns.
+    pub transposed: bool,
+    /// The title lines above a turned-round table, which no longer sit above its header.
+    pub preamble: Vec<String>,
 }
 
 impl Grid {
@@ -56,34 +68,157 @@ impl Grid {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Format {
-    Csv { encoding: &'static str },
+    Csv { encoding: &'static str, delimiter: u8 },
     Workbook,
 }
 
 impl Format {
     pub fn describe(&self) -> String {
         match self {
-            Format::Csv { encoding } => format!("csv ({encoding})"),
+            Format::Csv { encoding, delimiter: b'\t' } => format!("tab-separated text ({encoding})"),
+            Format::Csv { encoding, .. } => format!("csv ({encoding})"),
             Format::Workbook => "workbook".into(),
         }
     }
 }
 
-/// Whether a path is an input this reader takes.
+const WORKBOOK_EXTENSIONS: [&str; 4] = [".xlsx", ".xlsm", ".xls", ".ods"];
+
+/// Whether a file name is one cimon reads (the rest are named in a warning, never skipped silently).
 pub fn is_table_file(name: &str) -> bool {
     let lower = name.to_lowercase();
     !lower.starts_with("~$")
         && !lower.starts_with('.')
-        && [".csv", ".xlsx", ".xlsm", ".xls", ".ods"].iter().any(|e| lower.ends_with(e))
+        && [".csv", ".txt"].iter().chain(&WORKBOOK_EXTENSIONS).any(|e| lower.ends_with(e))
 }
 
-/// Read a file's bytes into grids. The error is a message; the caller adds the file name.
-pub fn read(name: &str, bytes: &[u8]) -> Result<(Format, Vec<Grid>), String> {
-    if name.to_lowercase().ends_with(".csv") {
-        let (text, encoding) = decode_text(bytes)?;
-        Ok((Format::Csv { encoding }, vec![read_csv(&text)?]))
-    } else {
-        Ok((Format::Workbook, read_workbook(bytes)?))
+/// What the bytes are, whatever the name says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Content {
+    Empty,
+    Zip,
+    /// An OLE compound file: an .xls, or an encrypted (password-protected) .xlsx.
+    Compound {
+        encrypted: bool,
+    },
+    /// A web page: what many systems export as ".xls".
+    Html,
+    /// Excel's "XML 电子表格 2003".
+    Xml2003,
+    Text,
+}
+
+fn sniff(bytes: &[u8]) -> Content {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Content::Empty;
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Content::Zip;
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        // The directory entry of an encrypted OOXML package (MS-OFFCRYPTO), in UTF-16LE.
+        let name: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        return Content::Compound { encrypted: bytes.windows(name.len()).any(|w| w == name) };
+    }
+    let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    if head.starts_with('<') {
+        if head.contains("urn:schemas-microsoft-com:office:spreadsheet") {
+            return Content::Xml2003;
+        }
+        if head.contains("<html") || head.contains("<table") || head.contains("<!doctype") {
+            return Content::Html;
+        }
+    }
+    Content::Text
+}
+
+/// Read a file's bytes into grids, or None when it cannot be read; every problem goes to
+/// `problems` with the file (and sheet, row, column where there is one).
+pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format, Vec<Grid>)> {
+    let lower = name.to_lowercase();
+    let workbook_name = WORKBOOK_EXTENSIONS.iter().any(|e| lower.ends_with(e));
+    let at = || Loc::file(name);
+    match sniff(bytes) {
+        Content::Empty => {
+            problems.error(
+                "empty_file",
+                at(),
+                "the file is empty: it holds no data at all; ask for it to be sent again",
+            );
+            None
+        }
+        Content::Html => {
+            problems.error(
+                "html_not_workbook",
+                at(),
+                "is a web page (HTML) with a workbook's name, not a workbook: open it in Excel and save it as \
+                 \"Excel 工作簿 (*.xlsx)\"",
+            );
+            None
+        }
+        Content::Xml2003 => {
+            problems.error(
+                "xml_workbook",
+                at(),
+                "is an \"XML 电子表格 2003\" file, which cimon does not read: open it in Excel and save it as \
+                 \"Excel 工作簿 (*.xlsx)\"",
+            );
+            None
+        }
+        Content::Compound { encrypted: true } => {
+            problems.error(
+                "password_protected",
+                at(),
+                "is password-protected (加密): open it in Excel, remove the password (文件 → 信息 → 保护工作簿 → \
+                 用密码进行加密, clear it), save, and send it again",
+            );
+            None
+        }
+        Content::Zip | Content::Compound { .. } => {
+            if !workbook_name {
+                problems.warning(
+                    "workbook_named_as_text",
+                    at(),
+                    "is a workbook with a text file's name; read as a workbook: rename it to .xlsx",
+                );
+            }
+            let grids = read_workbook(name, bytes, problems)?;
+            Some((Format::Workbook, grids))
+        }
+        Content::Text => {
+            if workbook_name {
+                problems.warning(
+                    "text_named_as_workbook",
+                    at(),
+                    "is text (CSV), not a workbook, though its name says so; read as CSV: rename it to .csv",
+                );
+            }
+            let (text, encoding) = match decode_text(bytes) {
+                Ok(x) => x,
+                Err(e) => {
+                    problems.error("unreadable", at(), e);
+                    return None;
+                }
+            };
+            let delimiter = sniff_delimiter(&text);
+            if lower.ends_with(".txt") && delimiter != b'\t' {
+                problems.warning(
+                    "not_a_table",
+                    at(),
+                    "a text file that is not tab-separated (Excel's \"Unicode 文本\"): not read; save the table as CSV \
+                     or as a workbook",
+                );
+                return None;
+            }
+            match read_csv(&text, delimiter) {
+                Ok(g) => Some((Format::Csv { encoding, delimiter }, vec![g])),
+                Err(e) => {
+                    problems.error("malformed_csv", at(), e);
+                    None
+                }
+            }
+        }
     }
 }
 
@@ -112,13 +247,13 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
     Ok((text.into_owned(), "GBK/GB18030"))
 }
 
-fn read_csv(text: &str) -> Result<Grid, String> {
-    let delimiter = sniff_delimiter(text);
+fn read_csv(text: &str, delimiter: u8) -> Result<Grid, String> {
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let bytes = text.as_bytes();
     let (mut scanned, mut line) = (0usize, 0usize);
+    let mut widest = 0usize;
     for rec in reader.records() {
         let rec = rec.map_err(|e| match e.position() {
             Some(p) => format!("row {}: malformed CSV: {e}", p.line()),
@@ -135,11 +270,24 @@ fn read_csv(text: &str) -> Result<Grid, String> {
             scanned = start;
         }
         rows.resize(line.max(rows.len()), Vec::new());
-        rows.push(
-            rec.iter().map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) }).collect(),
-        );
+        let cells: Vec<Cell> =
+            rec.iter().map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) }).collect();
+        widest = widest.max(cells.len());
+        rows.push(cells);
     }
-    Ok(Grid { sheet: None, rows })
+    // A file cut off in transfer ends mid-line: fewer fields than the rows before, no newline.
+    let unterminated = !text.ends_with('\n') && !text.ends_with('\r');
+    if let Some(last) = rows.last().filter(|_| unterminated && rows.len() > 1) {
+        if last.len() < widest {
+            return Err(format!(
+                "row {}: the last line stops after {} of {widest} columns and the file has no final line break: \
+                 the file looks cut short; ask for it to be sent again",
+                rows.len(),
+                last.len()
+            ));
+        }
+    }
+    Ok(Grid { sheet: None, rows, transposed: false, preamble: Vec::new() })
 }
 
 /// Comma unless the first lines hold more tabs or semicolons (Excel's "CSV" in some locales).
@@ -153,12 +301,75 @@ fn sniff_delimiter(text: &str) -> u8 {
         .unwrap_or(b',')
 }
 
-fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, String> {
-    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("cannot open as a workbook: {e}"))?;
+fn damaged(name: &str, e: impl std::fmt::Display, problems: &mut Problems) {
+    problems.error(
+        "damaged_workbook",
+        Loc::file(name),
+        format!(
+            "is a damaged workbook ({e}): the file may be cut short or corrupted; open it in Excel and save it \
+             again, or ask for it to be sent again"
+        ),
+    );
+}
+
+/// Every visible worksheet; hidden and chart sheets are named in a warning.
+fn read_workbook(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<Vec<Grid>> {
+    let sheet_loc = |s: &str| Loc { sheet: Some(Arc::from(s)), ..Loc::file(name) };
+    let zip = bytes.starts_with(b"PK");
+    // ODS is a zip too: its first entry names the mimetype.
+    let ods = zip && bytes.windows(39).take(200).any(|w| w == b"application/vnd.oasis.opendocument.spre");
+    if zip && !ods {
+        let mut wb = match calamine::Xlsx::new(Cursor::new(bytes)) {
+            Ok(wb) => wb,
+            Err(calamine::XlsxError::Password) => {
+                problems.error(
+                    "password_protected",
+                    Loc::file(name),
+                    "is password-protected: remove the password and save it again",
+                );
+                return None;
+            }
+            Err(e) => {
+                damaged(name, e, problems);
+                return None;
+            }
+        };
+        let sheets = wb.sheets_metadata().to_vec();
+        let mut grids = Vec::new();
+        for s in sheets {
+            if !usable(&s, &sheet_loc(&s.name), problems) {
+                continue;
+            }
+            match xlsx_sheet(&mut wb, &s.name, &sheet_loc(&s.name), problems) {
+                Ok(g) => grids.push(g),
+                Err(e) => {
+                    damaged(name, format!("sheet {}: {e}", s.name), problems);
+                    return None;
+                }
+            }
+        }
+        return Some(grids);
+    }
+    let mut wb = match calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())) {
+        Ok(wb) => wb,
+        Err(e) => {
+            damaged(name, e, problems);
+            return None;
+        }
+    };
+    let sheets = wb.sheets_metadata().to_vec();
     let mut grids = Vec::new();
-    for name in wb.sheet_names() {
-        let range = wb.worksheet_range(&name).map_err(|e| format!("sheet {name}: {e}"))?;
+    for s in sheets {
+        if !usable(&s, &sheet_loc(&s.name), problems) {
+            continue;
+        }
+        let range = match wb.worksheet_range(&s.name) {
+            Ok(r) => r,
+            Err(e) => {
+                damaged(name, format!("sheet {}: {e}", s.name), problems);
+                return None;
+            }
+        };
         let mut rows: Vec<Vec<Cell>> = Vec::new();
         if let Some((r0, c0)) = range.start() {
             // calamine trims leading empty rows and columns; keep the sheet's real coordinates.
@@ -169,9 +380,103 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, String> {
                 rows.push(cells);
             }
         }
-        grids.push(Grid { sheet: Some(name), rows });
+        grids.push(Grid { sheet: Some(s.name), rows, transposed: false, preamble: Vec::new() });
     }
-    Ok(grids)
+    Some(grids)
+}
+
+/// A worksheet that is shown: read it. A hidden one or a chart: say so and leave it.
+fn usable(s: &calamine::Sheet, at: &Loc, problems: &mut Problems) -> bool {
+    if s.typ != SheetType::WorkSheet {
+        problems.warning("not_a_worksheet", at.clone(), "is a chart or macro sheet, not a table: not read");
+        return false;
+    }
+    if s.visible != SheetVisible::Visible {
+        problems.warning(
+            "hidden_sheet",
+            at.clone(),
+            "is hidden: not read; if it holds data, unhide it (右键工作表标签 → 取消隐藏) and send the file again",
+        );
+        return false;
+    }
+    true
+}
+
+/// One XLSX sheet cell by cell: only the cells that hold something take memory (a stray cell at
+/// row 1,048,576 costs one row, not a million), and a formula without a computed value is caught.
+fn xlsx_sheet(
+    wb: &mut calamine::Xlsx<Cursor<&[u8]>>,
+    sheet: &str,
+    at: &Loc,
+    problems: &mut Problems,
+) -> Result<Grid, calamine::XlsxError> {
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut uncomputed: Vec<(u32, u32)> = Vec::new();
+    let mut reader = wb.worksheet_cells_reader(sheet)?;
+    while let Some(c) = reader.next_cell_with_formula()? {
+        let (r, col) = (c.pos.0 as usize, c.pos.1 as usize);
+        let cell = to_cell_ref(&c.value);
+        if cell == Cell::Empty {
+            if c.formula.as_deref().is_some_and(|f| !f.is_empty()) {
+                uncomputed.push(c.pos);
+            }
+            continue;
+        }
+        if rows.len() <= r {
+            rows.resize_with(r + 1, Vec::new);
+        }
+        let row = &mut rows[r];
+        if row.len() <= col {
+            row.resize(col + 1, Cell::Empty);
+        }
+        row[col] = cell;
+    }
+    if let Some(&(r, c)) = uncomputed.first() {
+        let cells: Vec<String> = uncomputed
+            .iter()
+            .take(5)
+            .map(|&(r, c)| format!("{}{}", crate::text::column_letter(c as usize), r + 1))
+            .collect();
+        let more = if uncomputed.len() > 5 { format!(" and {} more", uncomputed.len() - 5) } else { String::new() };
+        problems.error(
+            "formula_without_value",
+            Loc {
+                row: Some(r as usize + 1),
+                column: Some(Arc::from(crate::text::column_letter(c as usize))),
+                ..at.clone()
+            },
+            format!(
+                "{} formula cell(s) have no computed value ({}{more}): the file was written by a program that does \
+                 not calculate; open it in Excel, let it calculate and save, or paste the cells as values",
+                uncomputed.len(),
+                cells.join(", ")
+            ),
+        );
+    }
+    Ok(Grid { sheet: Some(sheet.to_string()), rows, transposed: false, preamble: Vec::new() })
+}
+
+fn date(d: &calamine::ExcelDateTime) -> Cell {
+    if d.is_datetime() {
+        let (y, m, day, ..) = d.to_ymd_hms_milli();
+        Cell::Date(i32::from(y), m, day)
+    } else {
+        Cell::Number(d.as_f64())
+    }
+}
+
+fn to_cell_ref(d: &DataRef<'_>) -> Cell {
+    match d {
+        DataRef::Empty => Cell::Empty,
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::String(s) => Cell::Text(s.clone()),
+        DataRef::SharedString(s) => Cell::Text(s.to_string()),
+        DataRef::Bool(b) => Cell::Text(b.to_string()),
+        DataRef::DateTime(d) => date(d),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::Error(e) => Cell::Text(format!("#{e:?}")),
+    }
 }
 
 fn to_cell(d: &Data) -> Cell {
@@ -181,7 +486,7 @@ fn to_cell(d: &Data) -> Cell {
         Data::Float(f) => Cell::Number(*f),
         Data::String(s) => Cell::Text(s.clone()),
         Data::Bool(b) => Cell::Text(b.to_string()),
-        Data::DateTime(d) => Cell::Text(d.to_string()),
+        Data::DateTime(d) => date(d),
         Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
         Data::Error(e) => Cell::Text(format!("#{e:?}")),
     }
@@ -204,8 +509,33 @@ mod tests {
 
     #[test]
     fn csv_keeps_title_lines_and_sniffs_tabs() {
-        let g = read_csv("示例数据\n\n代码\t值\n420802\t1\n").unwrap();
+        let text = "示例数据\n\n代码\t值\n420802\t1\n";
+        let g = read_csv(text, sniff_delimiter(text)).unwrap();
         assert_eq!(g.rows.len(), 4, "a blank line keeps its row so row numbers match the file");
         assert_eq!(g.cell(2, 1), &Cell::Text("值".into()));
+    }
+
+    #[test]
+    fn a_csv_cut_short_is_refused_and_a_last_line_without_newline_is_not() {
+        let err = read_csv("代码,名称,值\n420802,东宝区,1\n420804,掇", b',').unwrap_err();
+        assert!(err.contains("row 3") && err.contains("cut short"), "{err}");
+        assert!(read_csv("代码,名称,值\n420802,东宝区,1", b',').is_ok());
+    }
+
+    #[test]
+    fn what_the_bytes_are_decides_not_the_name() {
+        assert_eq!(sniff(b""), Content::Empty);
+        assert_eq!(sniff(b"  \n"), Content::Empty);
+        assert_eq!(sniff(b"PK\x03\x04rest"), Content::Zip);
+        assert_eq!(sniff(b"\xef\xbb\xbf<html><body><table>"), Content::Html);
+        assert_eq!(
+            sniff(b"<?xml version=\"1.0\"?><Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">"),
+            Content::Xml2003
+        );
+        assert_eq!(sniff("代码,值\n".as_bytes()), Content::Text);
+        let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        assert_eq!(sniff(&ole), Content::Compound { encrypted: false });
+        ole.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(sniff(&ole), Content::Compound { encrypted: true });
     }
 }
