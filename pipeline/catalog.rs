@@ -53,6 +53,66 @@ pub struct Indicator {
     pub target: Option<f64>,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// 统计口径: what the figure counts, as the collection form's input message shows it.
+    #[serde(default)]
+    pub definition: Option<String>,
+    /// Hard bounds: a value outside is an error, not a warning [default: 0–100 for shares in %,
+    /// ≥ 0 otherwise]; `bounds = [-inf, inf]` lifts them.
+    #[serde(default)]
+    pub bounds: Option<[f64; 2]>,
+    /// This indicator's year-on-year review thresholds, over the catalog's `[review]`.
+    #[serde(default)]
+    pub review: Option<YearOnYear>,
+}
+
+impl Indicator {
+    /// The hard bounds of a value (see `bounds`).
+    pub fn hard_bounds(&self) -> [f64; 2] {
+        self.bounds.unwrap_or(if self.kind == Kind::Ratio && self.unit == "%" {
+            [0.0, 100.0]
+        } else {
+            [0.0, f64::INFINITY]
+        })
+    }
+}
+
+/// Year-on-year review thresholds (统计审核): a warning when a value moves more than this.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearOnYear {
+    /// Counts, amounts and rates: this year over last year above this, or below its inverse.
+    pub max_ratio: Option<f64>,
+    /// Shares and other ratios in %: a change of more than this many percentage points.
+    pub max_points: Option<f64>,
+    /// Values both below this are not compared by ratio (1 → 4 firms is not news).
+    pub ratio_floor: Option<f64>,
+}
+
+/// The catalog's review rules (`[review]`): year-on-year defaults and the zero rule.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    #[serde(flatten)]
+    pub year_on_year: YearOnYear,
+    /// A zero after this many years in a row of non-zero values is queried [default: off].
+    pub zero_after: Option<usize>,
+}
+
+/// A logical relation between reported indicators (`[[consistency]]`): `indicator` ≈
+/// `numerator` / `denominator` × `scale`, within `tolerance` (relative).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consistency {
+    pub indicator: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub scale: f64,
+    #[serde(default = "five_percent")]
+    pub tolerance: f64,
+}
+
+fn five_percent() -> f64 {
+    0.05
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +133,10 @@ struct CatalogFile {
     groups: Vec<Node>,
     indicators: Vec<Indicator>,
     units: Vec<Unit>,
+    #[serde(default)]
+    review: Review,
+    #[serde(default)]
+    consistency: Vec<Consistency>,
 }
 
 /// A validated catalog with lookup tables for headers and units.
@@ -83,6 +147,9 @@ pub struct Catalog {
     pub groups: Vec<Node>,
     pub indicators: Vec<Indicator>,
     pub units: Vec<Unit>,
+    /// Statistical review rules (统计审核), applied at ingest.
+    pub review: Review,
+    pub consistency: Vec<Consistency>,
     by_header: HashMap<String, usize>,
     unit_by_symbol: HashMap<String, usize>,
 }
@@ -104,6 +171,17 @@ pub enum UnitError {
     Unknown(String),
     #[error("unit \"{given}\" cannot be converted to \"{expected}\" ({given_family} vs {expected_family})")]
     Incompatible { given: String, expected: String, given_family: String, expected_family: String },
+}
+
+fn check_year_on_year(r: &YearOnYear) -> Result<(), String> {
+    // NaN fails these too.
+    if r.max_ratio.is_some_and(|v| v.is_nan() || v <= 1.0) {
+        return Err("max_ratio must be above 1".into());
+    }
+    if r.max_points.is_some_and(|v| v.is_nan() || v <= 0.0) || r.ratio_floor.is_some_and(|v| v.is_nan() || v < 0.0) {
+        return Err("max_points must be positive and ratio_floor at least 0".into());
+    }
+    Ok(())
 }
 
 fn one() -> f64 {
@@ -130,6 +208,8 @@ impl Catalog {
             groups: file.groups,
             indicators: file.indicators,
             units: file.units,
+            review: file.review,
+            consistency: file.consistency,
             by_header: HashMap::new(),
             unit_by_symbol: HashMap::new(),
         };
@@ -209,6 +289,14 @@ impl Catalog {
                     return Err(invalid(format!("{what}: range [{lo}, {hi}] is empty")));
                 }
             }
+            if let Some([lo, hi]) = ind.bounds {
+                if lo.is_nan() || hi.is_nan() || lo > hi {
+                    return Err(invalid(format!("{what}: bounds [{lo}, {hi}] are empty")));
+                }
+            }
+            if let Some(r) = &ind.review {
+                check_year_on_year(r).map_err(|m| invalid(format!("{what}: review: {m}")))?;
+            }
             let names = [&ind.code, &ind.name_zh, &ind.name_en].into_iter().chain(&ind.aliases);
             for name in names {
                 if let Some(j) = cat.by_header.insert(normalise_key(name), i) {
@@ -231,7 +319,33 @@ impl Catalog {
         if !cat.indicators.iter().any(|i| i.scored) {
             return Err(invalid("no scored indicator".into()));
         }
+        check_year_on_year(&cat.review.year_on_year).map_err(|m| invalid(format!("[review]: {m}")))?;
+        if cat.review.zero_after == Some(0) {
+            return Err(invalid("[review] zero_after must be at least 1 year".into()));
+        }
+        for (n, c) in cat.consistency.iter().enumerate() {
+            let what = format!("[[consistency]] #{} ({})", n + 1, c.indicator);
+            for code in [&c.indicator, &c.numerator, &c.denominator] {
+                if !cat.indicators.iter().any(|i| &i.code == code) {
+                    return Err(invalid(format!("{what}: \"{code}\" is not an indicator code")));
+                }
+            }
+            if !(c.scale.is_finite() && c.scale > 0.0 && c.tolerance.is_finite() && c.tolerance > 0.0) {
+                return Err(invalid(format!("{what}: scale and tolerance must be positive numbers")));
+            }
+        }
         Ok(cat)
+    }
+
+    /// The year-on-year thresholds for an indicator: its own over the catalog's.
+    pub fn year_on_year(&self, ind: &Indicator) -> YearOnYear {
+        let own = ind.review.clone().unwrap_or_default();
+        let all = &self.review.year_on_year;
+        YearOnYear {
+            max_ratio: own.max_ratio.or(all.max_ratio),
+            max_points: own.max_points.or(all.max_points),
+            ratio_floor: own.ratio_floor.or(all.ratio_floor),
+        }
     }
 
     /// The indicator a header (code, Chinese or English name, alias) refers to.

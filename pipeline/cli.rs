@@ -31,6 +31,8 @@ pub enum Command {
     Run(RunArgs),
     /// Break down one county's index in the terminal
     Explain(ExplainArgs),
+    /// Write the collection forms (填报表) for a year: one XLSX per prefecture, counties pre-filled
+    Form(FormArgs),
     /// Write a commented starter config file
     Init(InitArgs),
     /// Generate synthetic input files (示例数据) for demos and benchmarks
@@ -79,6 +81,12 @@ pub struct InputArgs {
     /// Directory with the input files (CSV, XLSX), searched recursively
     #[arg(value_name = "INPUT_DIR")]
     pub input: Option<PathBuf>,
+    /// Language of the errors, warnings and hints [default: [input] lang, else the report's]; also CIMON_LANG
+    #[arg(long)]
+    pub lang: Option<LangArg>,
+    /// Validate: also write every error and warning into this workbook (问题清单), one sheet per prefecture
+    #[arg(long, value_name = "FILE.xlsx")]
+    pub problems: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -116,6 +124,13 @@ pub struct RunArgs {
     pub force: bool,
 }
 
+impl InputArgs {
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        let extra = Overrides { messages: self.lang.map(LangArg::lang), ..Overrides::default() };
+        self.common.config_with(self.input.clone(), extra)
+    }
+}
+
 impl RunArgs {
     pub fn config(&self) -> Result<Config, ConfigError> {
         self.report.config_with_input(self.input.clone())
@@ -128,6 +143,15 @@ pub enum LangArg {
     En,
 }
 
+impl LangArg {
+    fn lang(self) -> crate::text::Lang {
+        match self {
+            LangArg::Zh => crate::text::Lang::Zh,
+            LangArg::En => crate::text::Lang::En,
+        }
+    }
+}
+
 impl ReportArgs {
     pub fn config(&self) -> Result<Config, ConfigError> {
         self.config_with_input(None)
@@ -136,10 +160,8 @@ impl ReportArgs {
     fn config_with_input(&self, input: Option<PathBuf>) -> Result<Config, ConfigError> {
         let extra = Overrides {
             templates: self.templates.clone(),
-            lang: self.lang.map(|l| match l {
-                LangArg::Zh => crate::report::Lang::Zh,
-                LangArg::En => crate::report::Lang::En,
-            }),
+            lang: self.lang.map(LangArg::lang),
+            messages: self.lang.map(LangArg::lang),
             year: self.year,
             jobs: self.jobs,
             keep_sources: self.keep_sources,
@@ -158,6 +180,37 @@ pub struct ExplainArgs {
     pub year: Option<i32>,
     #[command(flatten)]
     pub common: Common,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FormArgs {
+    /// The data year the counties fill in
+    #[arg(long)]
+    pub year: i32,
+    /// Only this prefecture (code or name) [default: the scope's prefectures, else those in the store]
+    #[arg(long, value_name = "CODE")]
+    pub prefecture: Option<String>,
+    /// One workbook for all the counties instead of one per prefecture
+    #[arg(long)]
+    pub single: bool,
+    /// Directory to write the forms into (created)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Config file (TOML): catalog, registry, scope, and the store whose last-year values the forms show; also CIMON_CONFIG
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The output directory holding the store [default: [output] dir of the config, or out]; also CIMON_OUT
+    #[arg(long, value_name = "DIR")]
+    pub store_out: Option<PathBuf>,
+    /// Indicator catalog [default: schemas/indicators.toml]; also CIMON_CATALOG
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Region registry [default: schemas/regions.csv]; also CIMON_REGIONS
+    #[arg(long, value_name = "FILE")]
+    pub regions: Option<PathBuf>,
+    /// Print nothing on success
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -210,13 +263,33 @@ impl Cli {
     /// The command to run, its flags turned into the validated configuration once.
     pub fn command(self) -> Result<Run, ConfigError> {
         Ok(match self.command {
-            Command::Validate(a) => Run::Validate { config: a.common.config(a.input.clone())?, quiet: a.common.quiet },
-            Command::Ingest(a) => Run::Ingest { config: a.common.config(a.input.clone())?, quiet: a.common.quiet },
+            Command::Validate(a) => {
+                Run::Validate { config: a.config()?, quiet: a.common.quiet, problems: a.problems.clone() }
+            }
+            Command::Ingest(a) => Run::Ingest { config: a.config()?, quiet: a.common.quiet },
             Command::Compute(a) => Run::Compute { config: a.config(None)?, quiet: a.quiet },
             Command::Report(a) => Run::Report { config: a.config()?, quiet: a.common.quiet },
             Command::Run(a) => Run::Run { config: a.config()?, quiet: a.report.common.quiet, force: a.force },
             Command::Explain(a) => Run::Explain { config: a.common.config(None)?, county: a.county, year: a.year },
             Command::Init(a) => Run::Init { dir: a.dir },
+            Command::Form(a) => {
+                let common = Common {
+                    config: a.config,
+                    out: a.store_out,
+                    catalog: a.catalog,
+                    regions: a.regions,
+                    targets: None,
+                    quiet: a.quiet,
+                };
+                Run::Form {
+                    config: common.config(None)?,
+                    year: a.year,
+                    prefecture: a.prefecture,
+                    single: a.single,
+                    dir: a.out,
+                    quiet: a.quiet,
+                }
+            }
             Command::Registry(a) => Run::Registry { divisions: a.divisions, changes: a.changes, out: a.out },
             Command::Synth(a) => Run::Synth(crate::synth::Options {
                 out: a.out,

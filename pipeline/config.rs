@@ -16,6 +16,8 @@ pub struct Overrides {
     /// `cimon report` flags.
     pub templates: Option<PathBuf>,
     pub lang: Option<crate::report::Lang>,
+    /// The language of ingest messages (`--lang` of validate and ingest; run's sets both).
+    pub messages: Option<crate::text::Lang>,
     pub year: Option<i32>,
     pub jobs: Option<usize>,
     pub keep_sources: bool,
@@ -44,6 +46,8 @@ pub struct Config {
     pub scope: crate::scope::ScopeSettings,
     /// 绩效拨款 and 考评 (`[funding]`, `[appraisal]`): off unless configured.
     pub evaluation: crate::compute::Evaluation,
+    /// The language of ingest errors, warnings and hints (`[input] lang`, `CIMON_LANG`, `--lang`).
+    pub messages: crate::text::Lang,
 }
 
 impl Config {
@@ -108,6 +112,8 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct InputSection {
     dir: Option<PathBuf>,
+    /// The language of ingest messages [default: the report's].
+    lang: Option<crate::text::Lang>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,6 +170,7 @@ pub const ENV_CATALOG: &str = "CIMON_CATALOG";
 pub const ENV_REGIONS: &str = "CIMON_REGIONS";
 pub const ENV_TARGETS: &str = "CIMON_TARGETS";
 pub const ENV_TYPST: &str = "CIMON_TYPST";
+pub const ENV_LANG: &str = "CIMON_LANG";
 
 /// Decide every setting: defaults < config file < environment < flags.
 pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -188,6 +195,12 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
     let from_file = |p: Option<PathBuf>| p.map(|p| base.join(p));
 
     let input = flags.input.or(from_file(file.input.dir));
+    let env_lang = match env(ENV_LANG).as_deref().map(str::trim) {
+        None => None,
+        Some("zh") => Some(crate::text::Lang::Zh),
+        Some("en") => Some(crate::text::Lang::En),
+        Some(v) => return Err(ConfigError::Env { name: ENV_LANG, message: format!("is {v:?}; use \"zh\" or \"en\"") }),
+    };
     let out = flags.out.or(env_path(ENV_OUT)?).or(from_file(file.output.dir)).unwrap_or_else(|| "out".into());
     let catalog = flags
         .catalog
@@ -241,6 +254,7 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
     report.typst = env_path(ENV_TYPST)?.or(report.typst.map(|p| base.join(p)));
     report.fonts = report.fonts.into_iter().map(|p| base.join(p)).collect();
     report.lang = flags.lang.unwrap_or(report.lang);
+    let messages = flags.messages.or(env_lang).or(file.input.lang).unwrap_or(report.lang);
     report.year = flags.year.or(report.year);
     report.jobs = flags.jobs.or(report.jobs);
     report.keep_sources |= flags.keep_sources;
@@ -289,6 +303,7 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
         sensitivity,
         scope,
         evaluation,
+        messages,
     })
 }
 
@@ -318,6 +333,25 @@ mod tests {
 
         let c = resolve(Overrides { out: Some("from-flag".into()), ..flags }, with_out).unwrap();
         assert_eq!(c.out, PathBuf::from("from-flag"));
+    }
+
+    #[test]
+    fn message_language_follows_report_then_file_env_flag() {
+        use crate::text::Lang;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("cimon.toml");
+        let flags = Overrides { config: Some(cfg.clone()), ..Overrides::default() };
+        assert_eq!(resolve(Overrides::default(), |_| None).unwrap().messages, Lang::Zh);
+        std::fs::write(&cfg, "[report]\nlang = \"en\"\n").unwrap();
+        assert_eq!(resolve(flags.clone(), |_| None).unwrap().messages, Lang::En);
+        std::fs::write(&cfg, "[report]\nlang = \"en\"\n[input]\nlang = \"zh\"\n").unwrap();
+        assert_eq!(resolve(flags.clone(), |_| None).unwrap().messages, Lang::Zh);
+        let env_en = |k: &str| (k == ENV_LANG).then(|| "en".to_string());
+        assert_eq!(resolve(flags.clone(), env_en).unwrap().messages, Lang::En);
+        let flag_zh = Overrides { messages: Some(Lang::Zh), ..flags.clone() };
+        assert_eq!(resolve(flag_zh, env_en).unwrap().messages, Lang::Zh);
+        let err = resolve(flags, |k: &str| (k == ENV_LANG).then(|| "fr".to_string())).unwrap_err().to_string();
+        assert!(err.contains("CIMON_LANG") && err.contains("\"zh\""), "{err}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::ingest::Problem;
+use crate::ingest::{Lang, Problem};
 
 /// Stage lines and progress; `run` and the report stage only see this trait.
 pub trait Log: Sync {
@@ -54,19 +54,88 @@ impl Log for Console {
     }
 }
 
-/// Problems to stderr, errors first; `limit` shortens the list (cron's `--quiet`).
-pub fn print_problems(problems: &[Problem], limit: Option<usize>) {
+/// Up to this many problems are printed one by one; beyond, grouped by file and kind.
+const LIST_ALL: usize = 40;
+/// Lines shown of each group, and groups shown at most.
+const PER_GROUP: usize = 3;
+const GROUPS: usize = 30;
+
+/// Problems to stderr in `lang`, errors first; `limit` shortens the list (cron's `--quiet`).
+/// Thousands of problems from one cause print as a count per file and kind with the first few:
+/// the problems workbook has them all.
+pub fn print_problems(problems: &[Problem], limit: Option<usize>, lang: Lang) {
     let mut err = std::io::stderr().lock();
+    for line in problem_lines(problems, limit, lang) {
+        let _ = writeln!(err, "{line}");
+    }
+}
+
+/// The lines `print_problems` prints.
+pub fn problem_lines(problems: &[Problem], limit: Option<usize>, lang: Lang) -> Vec<String> {
     let mut sorted: Vec<&Problem> = problems.iter().collect();
     // Causes before consequences: a county not reported (coverage) often follows from a row
     // above whose county could not be identified.
     sorted.sort_by(|a, b| (a.severity, a.kind == "coverage", &a.loc).cmp(&(b.severity, b.kind == "coverage", &b.loc)));
-    let shown = limit.unwrap_or(sorted.len()).min(sorted.len());
-    for p in &sorted[..shown] {
-        let _ = writeln!(err, "{p}");
+    let zh = lang == Lang::Zh;
+    let mut lines = Vec::new();
+    let all = LIST_ALL.min(limit.unwrap_or(usize::MAX));
+    if sorted.len() <= all {
+        lines.extend(sorted.iter().map(|p| p.line(lang)));
+        return lines;
     }
-    if shown < sorted.len() {
-        let _ =
-            writeln!(err, "… and {} more (all of them are in the run's manifest under runs/)", sorted.len() - shown);
+    if let Some(limit) = limit {
+        // Cron's short list: the first few, then where the rest are.
+        lines.extend(sorted[..limit].iter().map(|p| p.line(lang)));
+        lines.push(if zh {
+            format!("……另有 {} 条（全部列在 runs/ 下的运行记录和 problems.xlsx 中）", sorted.len() - limit)
+        } else {
+            format!(
+                "… and {} more (all of them are in the run's manifest under runs/ and in problems.xlsx)",
+                sorted.len() - limit
+            )
+        });
+        return lines;
     }
+    // Groups in the order of their first problem.
+    type Key<'a> = (crate::ingest::Severity, &'a str, &'static str);
+    let mut groups: Vec<(Key, Vec<&Problem>)> = Vec::new();
+    let mut index: std::collections::HashMap<Key, usize> = Default::default();
+    for p in &sorted {
+        let key = (p.severity, &*p.loc.file, p.kind);
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(p);
+    }
+    for ((severity, file, kind), members) in groups.iter().take(GROUPS) {
+        if members.len() > PER_GROUP {
+            let level = match (severity, zh) {
+                (crate::ingest::Severity::Error, false) => "errors",
+                (crate::ingest::Severity::Warning, false) => "warnings",
+                (crate::ingest::Severity::Error, true) => "处错误",
+                (crate::ingest::Severity::Warning, true) => "条提示",
+            };
+            lines.push(if zh {
+                format!("{file}：{} {level} [{kind}]，前 {PER_GROUP} 条：", members.len())
+            } else {
+                format!("{file}: {} {level} [{kind}], the first {PER_GROUP}:", members.len())
+            });
+        }
+        lines.extend(members.iter().take(PER_GROUP).map(|p| format!("  {}", p.line(lang))));
+    }
+    if groups.len() > GROUPS {
+        let rest: usize = groups[GROUPS..].iter().map(|g| g.1.len()).sum();
+        lines.push(if zh {
+            format!("……另有 {} 类共 {rest} 条", groups.len() - GROUPS)
+        } else {
+            format!("… and {rest} more of {} other kinds", groups.len() - GROUPS)
+        });
+    }
+    lines.push(if zh {
+        format!("共 {} 条；完整清单：cimon validate --problems 问题清单.xlsx（cimon run 写入输出目录的 problems.xlsx）", sorted.len())
+    } else {
+        format!("{} in all; the full list: cimon validate --problems FILE.xlsx (cimon run writes problems.xlsx into the output directory)", sorted.len())
+    });
+    lines
 }

@@ -1,7 +1,7 @@
 //! Exit codes (documented in README.md; cron relies on them), and the code and the one-line hint
 //! for an error, from the first classified error in its chain.
 
-use crate::ingest::{Rejected, Severity};
+use crate::ingest::Rejected;
 use crate::{catalog, commands, compute, config, ingest, lock, regions, report, store, targets};
 
 pub const OK: u8 = 0;
@@ -32,6 +32,7 @@ pub fn code(err: &anyhow::Error) -> u8 {
             || cause.is::<commands::init::InitError>()
             || cause.is::<compute::index::IndexError>()
             || cause.is::<commands::explain::ExplainError>()
+            || cause.is::<crate::form::FormError>()
             || matches!(
                 cause.downcast_ref::<compute::ComputeError>(),
                 Some(compute::ComputeError::UnknownRegions { .. } | compute::ComputeError::Evaluation(_))
@@ -90,14 +91,31 @@ fn missing_store(cause: &(dyn std::error::Error + 'static)) -> bool {
     }
 }
 
+/// The words before the error and the hint: Chinese when the error is an ingest's refusal shown
+/// to clerks in Chinese.
+pub fn prefixes(err: &anyhow::Error) -> (&'static str, &'static str) {
+    let zh = err.chain().any(|c| c.downcast_ref::<Rejected>().is_some_and(|r| r.lang == ingest::Lang::Zh));
+    if zh {
+        ("错误", "提示")
+    } else {
+        ("error", "hint")
+    }
+}
+
 /// A one-line suggestion printed under the error, when there is an obvious next step.
 pub fn hint(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
         if let Some(r) = cause.downcast_ref::<Rejected>() {
-            let errors = r.problems.iter().filter(|p| p.severity == Severity::Error).count();
-            return Some(format!(
-                "fix the {errors} error(s) listed above and run again; the previous store is unchanged"
-            ));
+            return Some(match r.lang {
+                ingest::Lang::En => format!(
+                    "fix the {} error(s) listed above in the files named and run again; the previous store is unchanged",
+                    r.errors()
+                ),
+                ingest::Lang::Zh => format!(
+                    "请按上面列出的 {} 处错误修改所列文件后重新运行；原有数据未受影响",
+                    r.errors()
+                ),
+            });
         }
         if let Some(e) = cause.downcast_ref::<report::ReportError>() {
             match e {

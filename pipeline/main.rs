@@ -11,9 +11,10 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            let (error, hint_word) = cimon::exit::prefixes(&err);
+            eprintln!("{error}: {err:#}");
             if let Some(hint) = cimon::exit::hint(&err) {
-                eprintln!("hint: {hint}");
+                eprintln!("{hint_word}: {hint}");
             }
             std::process::ExitCode::from(cimon::exit::code(&err))
         }

@@ -54,10 +54,11 @@ pub fn targets_text(cfg: &Config) -> Result<Option<String>> {
     std::fs::read_to_string(p).map(Some).with_context(|| format!("cannot read targets file {}", p.display()))
 }
 
-/// Validate the input files. Every problem goes to stderr, errors first (warnings only when not
-/// quiet; `limit` shortens a refusal's list, as `run -q` does).
+/// Validate the input files. Every problem goes to stderr in the config's message language,
+/// errors first (warnings only when not quiet; `limit` shortens a refusal's list, as `run -q` does).
 pub fn ingest(
     files: &[InputFile],
+    cfg: &Config,
     schemas: &Schemas,
     log: &dyn Log,
     limit: Option<usize>,
@@ -65,14 +66,35 @@ pub fn ingest(
     match ingest::ingest(files, &schemas.catalog, &schemas.registry, &schemas.scope) {
         Ok(ingested) => {
             if !log.quiet() {
-                print_problems(&ingested.warnings, None);
+                print_problems(&ingested.warnings, limit, cfg.messages);
             }
             Ok(ingested)
         }
-        Err(rejected) => {
-            print_problems(&rejected.problems, limit);
+        Err(mut rejected) => {
+            rejected.lang = cfg.messages;
+            print_problems(&rejected.problems, limit, cfg.messages);
             Err(rejected)
         }
+    }
+}
+
+/// Write the problem list workbook (问题清单) and say where it is.
+pub fn problem_list(path: &Path, problems: &[ingest::Problem], schemas: &Schemas, log: &dyn Log) -> Result<()> {
+    crate::problem_list::write(path, problems, &schemas.registry)?;
+    let errors = problems.iter().filter(|p| p.severity == ingest::Severity::Error).count();
+    log.stage(&format!("problem list: {} ({errors} errors, {} warnings)", path.display(), problems.len() - errors));
+    Ok(())
+}
+
+/// The line above a refusal's count: which inputs, and that nothing was written (`published`:
+/// the outputs of an earlier run are still in place).
+pub fn refused(dir: &Path, lang: ingest::Lang, published: bool) -> String {
+    let dir = dir.display();
+    match (lang, published) {
+        (ingest::Lang::En, false) => format!("input files in {dir} were refused; nothing was written"),
+        (ingest::Lang::En, true) => format!("input files in {dir} were refused; the published outputs are unchanged"),
+        (ingest::Lang::Zh, false) => format!("{dir} 中的报送文件未通过审核，未写入任何数据"),
+        (ingest::Lang::Zh, true) => format!("{dir} 中的报送文件未通过审核，已发布的结果保持不变"),
     }
 }
 

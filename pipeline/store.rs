@@ -1,6 +1,7 @@
 //! The Parquet store: its tables (declared as rows), writing a whole store, atomic publishing of
 //! a directory, and the observation scan.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -244,7 +245,9 @@ crate::table! {
         row: Option<u32>,
         column: Option<String>,
         header: Option<String>,
+        region_code: Option<String>,
         message: String,
+        message_zh: String,
     }
 }
 
@@ -407,12 +410,37 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
             row: w.loc.row.map(|r| r as u32),
             column: w.loc.column.as_deref().map(str::to_string),
             header: w.loc.header.as_deref().map(str::to_string),
+            region_code: w.region.as_deref().map(str::to_string),
             message: w.message.clone(),
+            message_zh: w.message_zh.clone(),
         })
         .collect();
     tables::write(dir, &warnings, &meta)?;
     tables::write(dir, &data.missing, &meta)?;
     Ok(Written { years })
+}
+
+/// One year's stored values: (county code, indicator) → value; empty without a store.
+pub fn year_values(store: &Path, year: i32) -> Result<HashMap<(String, String), Option<f64>>, StoreError> {
+    use polars::prelude::{col, lit};
+    if !store.join("observations").is_dir() {
+        return Ok(HashMap::new());
+    }
+    let pl = |source| StoreError::Polars { path: store.join("observations"), source };
+    let df = scan_observations(store)?
+        .filter(col("year").eq(lit(year)))
+        .select([col("region_code"), col("indicator"), col("value")])
+        .collect()
+        .map_err(pl)?;
+    let codes = df.column("region_code").and_then(|c| c.str().cloned()).map_err(pl)?;
+    let inds = df.column("indicator").and_then(|c| c.str().cloned()).map_err(pl)?;
+    let values = df.column("value").and_then(|c| c.f64().cloned()).map_err(pl)?;
+    Ok(codes
+        .iter()
+        .zip(inds.iter())
+        .zip(values.iter())
+        .filter_map(|((c, i), v)| Some(((c?.to_string(), i?.to_string()), v)))
+        .collect())
 }
 
 /// The one reader of the observation table: all years, with `year` from the partition path.

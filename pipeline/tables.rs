@@ -16,7 +16,7 @@ use polars::prelude::*;
 
 /// Bumped whenever a stored table's columns or codes change; every read checks it, so an old
 /// store or old results give a clear error instead of wrong figures.
-pub const FORMAT_VERSION: &str = "3";
+pub const FORMAT_VERSION: &str = "4";
 /// Footer key of the format version (also `cimon.version`, the writing cimon).
 pub const VERSION_KEY: &str = "cimon.store_version";
 

@@ -1,5 +1,24 @@
 //! Text conventions of bureau files: full-width forms, units in brackets, numbers stored as text.
 
+/// The language of reports (names from `name_zh`/`name_en`, labels from `labels.toml`) and of
+/// the ingest's messages for the clerks who read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
 /// Fold full-width ASCII forms (Ａ１（）％) to half-width and the ideographic space to a space.
 pub fn to_half_width(s: &str) -> String {
     s.chars()

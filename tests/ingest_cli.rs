@@ -220,7 +220,7 @@ fn bad_inputs_list_every_error_and_write_nothing() {
         &["error: 2023年_荆门市.csv, row 4, column A", "unknown county \"420899\""],
         &["error: 2023年_荆门市.csv, row 2, column F (未知指标)", "unknown column \"未知指标\""],
         &["error: 2023年_荆门市.csv, row 5, column D", "\"约30\" is not a number"],
-        &["error: 2023年_荆门市.csv, row 6, column C", "cannot be negative"],
+        &["error: 2023年_荆门市.csv, row 6, column C", "cannot be negative", "[out_of_bounds]"],
         &["error: 2023年_荆门市.csv, row 7, column A", "420802 东宝区 appears twice for 2023: rows 3 and 7"],
         &[
             "warning: 2023年_荆门市.csv, row 8, column A",

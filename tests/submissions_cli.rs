@@ -249,3 +249,68 @@ fn each_file_is_read_once_and_a_link_loop_is_not_followed() {
     run.success().stderr_line(&["副本.txt", "is the same file as 2023年_荆门市_导出.txt", "[same_file]"]);
     assert_values(&out);
 }
+
+/// `--lang zh` (and `CIMON_LANG=zh`) gives every message, the place and the hint in Chinese, with
+/// what to change in the file.
+#[test]
+fn messages_places_and_hints_in_chinese() {
+    let (tmp, dir) = inputs(&[("broken/2023年_公式.xlsx", None), ("bad/2023年_单位.csv", None)]);
+    let out = tmp.path().join("out");
+    let args = ["ingest", dir.to_str().unwrap(), "--out", out.to_str().unwrap(), "--lang", "zh"];
+    let run = cimon(&repo(), &args);
+    run.failure(3)
+        .stderr_line(&[
+            "错误：",
+            "2023年_公式.xlsx，工作表",
+            "第 2 行",
+            "有 5 个公式单元格没有计算结果",
+            "选择性粘贴为数值",
+        ])
+        .stderr_line(&["中的报送文件未通过审核，未写入任何数据", "处错误"])
+        .stderr_line(&["提示: 请按上面列出的", "修改所列文件后重新运行"]);
+    assert!(!run.stderr.contains("formula cell(s)"), "English in a Chinese run:\n{}", run.stderr);
+    assert!(!out.exists());
+    // The environment gives the same; a flag beats it.
+    let env = common::cimon_env(&repo(), &args[..4], &[("CIMON_LANG", "zh")]);
+    env.failure(3).stderr_line(&["有 5 个公式单元格没有计算结果"]);
+    let en = common::cimon_env(&repo(), &[&args[..4], &["--lang", "en"]].concat(), &[("CIMON_LANG", "zh")]);
+    en.failure(3).stderr_line(&["5 formula cell(s) have no computed value"]);
+}
+
+/// 100,000 cells that are not numbers, from one cause: the terminal shows a count per file and
+/// kind with the first few, not 100,000 lines.
+#[test]
+fn a_hundred_thousand_bad_cells_print_a_short_summary() {
+    let catalog = std::fs::read_to_string(repo().join("schemas/indicators.toml")).unwrap();
+    let codes: Vec<&str> = catalog
+        .split("\n[[indicators]]\n")
+        .skip(1)
+        .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("code = \"")?.strip_suffix('"')))
+        .take(50)
+        .collect();
+    let regions = std::fs::read_to_string(repo().join("schemas/regions.csv")).unwrap();
+    let counties: Vec<&str> = regions
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(8).is_some_and(str::is_empty))
+        .map(|l| l.split(',').next().unwrap())
+        .take(2_000)
+        .collect();
+    assert_eq!((codes.len(), counties.len()), (50, 2_000));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("in");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut csv = format!("区划代码,{}\n", codes.join(","));
+    for c in &counties {
+        csv.push_str(c);
+        csv.push_str(&",待补".repeat(codes.len()));
+        csv.push('\n');
+    }
+    std::fs::write(dir.join("2023年_全省.csv"), csv).unwrap();
+    let run = validate(&dir);
+    run.failure(3)
+        .stderr_line(&["2023年_全省.csv: 100000 errors [not_a_number], the first 3:"])
+        .stderr_line(&["100000", "the full list: cimon validate --problems"]);
+    let lines = run.stderr.lines().count();
+    assert!(lines < 60, "{lines} lines on stderr:\n{}", run.stderr);
+}

@@ -21,10 +21,8 @@ pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     let files = stages::input_files(cfg)?;
     lap("files read");
     let targets_text = stages::targets_text(cfg)?;
-    let ingested = stages::ingest(&files, &schemas, &Console::new(quiet), None).map_err(|rejected| {
-        anyhow::Error::new(rejected)
-            .context(format!("input files in {} were refused; nothing was written", dir.display()))
-    })?;
+    let ingested = stages::ingest(&files, cfg, &schemas, &Console::new(quiet), None)
+        .map_err(|rejected| anyhow::Error::new(rejected).context(stages::refused(dir, cfg.messages, false)))?;
     lap("validated");
     let _lock = publish::locked(&cfg.out, "cimon ingest")?;
     let written =

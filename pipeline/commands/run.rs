@@ -160,11 +160,17 @@ fn run_stages(
 ) -> Result<()> {
     // Ingest.
     let t = Instant::now();
-    let ingested = stages::ingest(files, schemas, log, log.quiet().then_some(10)).map_err(|rejected| {
+    let checked = stages::ingest(files, cfg, schemas, log, log.quiet().then_some(10));
+    // The problem list is the clerks' copy of this input check, refused or not (OUT/problems.xlsx).
+    let list = match &checked {
+        Ok(i) => &i.warnings,
+        Err(r) => &r.problems,
+    };
+    stages::problem_list(&cfg.out.join(crate::problem_list::FILE), list, schemas, log)?;
+    let ingested = checked.map_err(|rejected| {
         m.warnings = rejected.problems.iter().map(|p| p.to_string()).collect();
-        let dir = cfg.input.as_deref().unwrap_or(Path::new("")).display().to_string();
-        anyhow::Error::new(rejected)
-            .context(format!("input files in {dir} were refused; the published outputs are unchanged"))
+        let dir = cfg.input.as_deref().unwrap_or(Path::new(""));
+        anyhow::Error::new(rejected).context(stages::refused(dir, cfg.messages, true))
     })?;
     let store_dir = root.join("store");
     std::fs::create_dir_all(&store_dir)?;

@@ -1,6 +1,7 @@
 //! The ingest stage: input files → validated observations with provenance, revisions and warnings.
 
 pub mod problem;
+mod review;
 mod sheet;
 pub mod table;
 
@@ -14,7 +15,7 @@ use crate::catalog::Catalog;
 use crate::regions::Registry;
 use crate::scope::{Coverage, Scope};
 use crate::text::data_year_in;
-pub use problem::{Loc, Problem, Problems, Severity};
+pub use problem::{Lang, Loc, Problem, Problems, Severity};
 use sheet::{read_grid, SheetContext, SheetResult};
 
 /// One input file, read once: its bytes are what is hashed and what is parsed.
@@ -129,12 +130,34 @@ crate::table! {
     }
 }
 
-/// The ingest refused the inputs; `problems` lists every error (and the warnings).
-#[derive(Debug, thiserror::Error)]
-#[error("{} error(s) in the input files", .problems.iter().filter(|p| p.severity == Severity::Error).count())]
+/// A workbook sheet whose cell A1 begins with this is left out without a warning: instructions
+/// and reference sheets (the collection forms mark theirs so).
+pub const NOT_DATA: &str = "不导入";
+
+/// The ingest refused the inputs; `problems` lists every error (and the warnings), `lang` is the
+/// language the message and hint are shown in.
+#[derive(Debug)]
 pub struct Rejected {
     pub problems: Vec<Problem>,
+    pub lang: Lang,
 }
+
+impl Rejected {
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+    }
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.lang {
+            Lang::En => write!(f, "{} error(s) in the input files", self.errors()),
+            Lang::Zh => write!(f, "报送文件中有 {} 处错误", self.errors()),
+        }
+    }
+}
+
+impl std::error::Error for Rejected {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -224,6 +247,19 @@ fn same_value(a: Option<f64>, b: Option<f64>) -> bool {
     }
 }
 
+fn show_zh(v: Option<f64>) -> String {
+    v.map_or_else(|| "无数据".to_string(), |x| format!("{x}"))
+}
+
+/// A county as a clerk names it: 东宝区 (420802).
+fn name_of(registry: &Registry, code: &str) -> String {
+    registry.get(code).map_or_else(|| code.to_string(), |r| format!("{}（{code}）", r.name))
+}
+
+fn indicator_zh(catalog: &Catalog, code: &str) -> String {
+    catalog.indicator(code).map_or_else(|| code.to_string(), |i| format!("“{}”", i.name_zh))
+}
+
 fn show(v: Option<f64>) -> String {
     v.map_or_else(|| "no data".to_string(), |x| format!("{x}"))
 }
@@ -237,7 +273,12 @@ fn read_file(
 ) -> (Problems, Option<(SourceInfo, Vec<Observation>)>) {
     let mut problems = Problems::default();
     if let Some(first) = &f.same_as {
-        problems.warning("same_file", Loc::file(&f.name), format!("is the same file as {first} (a link): read once"));
+        problems.warning(
+            "same_file",
+            Loc::file(&f.name),
+            format!("is the same file as {first} (a link): read once"),
+            format!("与 {first} 是同一个文件（链接）：只读取一次"),
+        );
         return (problems, None);
     }
     if !table::is_table_file(&f.name) {
@@ -246,6 +287,8 @@ fn read_file(
             Loc::file(&f.name),
             "not read: cimon reads CSV (.csv), workbooks (.xlsx, .xls, .xlsm, .ods) and tab-separated text (.txt); \
              if it holds data, save it in one of those",
+            "未读取：只读取 CSV（.csv）、Excel 工作簿（.xlsx、.xls、.xlsm、.ods）和制表符分隔的文本（.txt）；\
+             如果其中有数据，请另存为这些格式之一",
         );
         return (problems, None);
     }
@@ -256,6 +299,12 @@ fn read_file(
     let mut layouts = BTreeSet::new();
     let mut obs = Vec::new();
     for grid in &grids {
+        // A sheet that says so in A1 (the collection form's 填表说明 and 上年数据) is not data.
+        if grid.sheet.is_some()
+            && matches!(grid.cell(0, 0), table::Cell::Text(t) if t.trim_start().starts_with(NOT_DATA))
+        {
+            continue;
+        }
         let sheet_loc = || Loc { sheet: grid.sheet.as_deref().map(Arc::from), ..Loc::file(&f.name) };
         match read_grid(grid, &cx, &mut problems) {
             SheetResult::NoTable => {
@@ -264,6 +313,7 @@ fn read_file(
                         "no_table",
                         sheet_loc(),
                         "no header row with a county column and an indicator found in the first 30 rows; skipped",
+                        "前 30 行中找不到含“区划代码”或“县（市、区）”列和指标列的表头：未读取此工作表",
                     );
                 }
             }
@@ -273,6 +323,7 @@ fn read_file(
                         "header_only",
                         sheet_loc(),
                         "has a header row but no data under it: fill it in, or leave the file out",
+                        "只有表头，没有数据：请填报数据，或不要报送此文件",
                     );
                 }
                 layouts.insert(layout);
@@ -285,6 +336,7 @@ fn read_file(
             "no_table",
             Loc::file(&f.name),
             "no table found: expected a header row naming the county (代码 or 县(市、区)) and indicators",
+            "文件中找不到数据表：表头应有“区划代码”或“县（市、区）”列，以及指标列",
         );
     }
     let source = SourceInfo {
@@ -365,12 +417,13 @@ pub fn ingest(
         if same_value(prev.value, o.value) && prev.loc.file != o.loc.file {
             continue;
         }
-        let (kind, what) = if prev.loc.file == o.loc.file {
-            ("duplicate_county", "appears twice in this file")
+        let (kind, what, what_zh) = if prev.loc.file == o.loc.file {
+            ("duplicate_county", "appears twice in this file", "在同一文件中出现两次")
         } else {
-            ("conflict", "has a different value in another file")
+            ("conflict", "has a different value in another file", "与另一文件中的数值不一致")
         };
-        problems.error(
+        problems.push(
+            Severity::Error,
             kind,
             o.loc.clone(),
             format!(
@@ -382,6 +435,16 @@ pub fn ingest(
                 show(prev.value),
                 prev.loc
             ),
+            format!(
+                "{} {} 年{}{what_zh}：此处为 {}，{}为 {}；请核实后保留正确的一个",
+                name_of(registry, &o.region_code),
+                o.year,
+                indicator_zh(catalog, &o.indicator),
+                show_zh(o.value),
+                prev.loc.zh(),
+                show_zh(prev.value)
+            ),
+            Some(o.region_code.clone()),
         );
     }
     let mut at = 0;
@@ -412,7 +475,8 @@ pub fn ingest(
             let earlier =
                 pos.map(|p| &merged[p]).or_else(|| added.iter().map(|(_, a)| a).find(|a: &&Observation| key(a) == k));
             if let Some(earlier) = earlier.filter(|e| !same_value(e.value, o.value)) {
-                problems.error(
+                problems.push(
+                    Severity::Error,
                     "conflict",
                     o.loc.clone(),
                     format!(
@@ -423,6 +487,16 @@ pub fn ingest(
                         show(o.value),
                         show(earlier.value)
                     ),
+                    format!(
+                        "{} {} 年{}的两份修订不一致：此处为 {}，{} 为 {}；请只保留一份修订",
+                        name_of(registry, &o.region_code),
+                        o.year,
+                        indicator_zh(catalog, &o.indicator),
+                        show_zh(o.value),
+                        first.zh(),
+                        show_zh(earlier.value)
+                    ),
+                    Some(o.region_code.clone()),
                 );
             }
             continue;
@@ -452,6 +526,7 @@ pub fn ingest(
         merged.sort_by_cached_key(|o| key(o));
     }
 
+    review::review(&merged, catalog, registry, &mut problems);
     outside_scope(&merged, registry, scope, &mut problems);
     // A county no row could be identified as may be one of those "missing": say so with them.
     let unidentified =
@@ -460,7 +535,7 @@ pub fn ingest(
 
     let all = std::mem::take(&mut problems.0);
     if all.iter().any(|p| p.severity == Severity::Error) {
-        return Err(Rejected { problems: all });
+        return Err(Rejected { problems: all, lang: Lang::default() });
     }
     Ok(Ingested { observations: merged, revisions, warnings: all, sources, missing })
 }
@@ -489,6 +564,12 @@ fn outside_scope(merged: &[Observation], registry: &Registry, scope: &Scope, pro
                 "{} counties outside the evaluation scope ([scope] in the config): {}{more}; their values are stored but not scored",
                 codes.len(),
                 named.join(", ")
+            ),
+            format!(
+                "有 {} 个县不在本次评价范围内：{}{}；数据已保存，但不参与评价",
+                codes.len(),
+                named.join("、"),
+                if codes.len() > 5 { " 等".to_string() } else { String::new() }
             ),
         );
     }
@@ -537,15 +618,19 @@ fn check_coverage(
             }
             let files: Vec<&str> = files_by_year[&y].iter().copied().collect();
             let mut message = format!("{} {} ({}) has no data for {y}", r.code, r.name, r.prefecture_name);
+            let mut zh = format!("{} {}（{}）没有 {y} 年的数据（未报送）", r.code, r.name, r.prefecture_name);
             if unidentified > 0 {
                 message.push_str(&format!(
                     "; perhaps it is among the {unidentified} row(s) above whose county could not be identified: correct those first"
                 ));
+                zh.push_str(&format!("；可能是上面 {unidentified} 处无法识别县名或代码的行之一，请先改正那些行"));
             }
+            let code: Option<Arc<str>> = Some(Arc::from(r.code.as_str()));
+            let at = Loc::file(&files.join(", "));
             match scope.coverage {
-                Coverage::Error => problems.error("coverage", Loc::file(&files.join(", ")), message),
+                Coverage::Error => problems.push(Severity::Error, "coverage", at, message, zh, code),
                 Coverage::Warn => {
-                    problems.warning("coverage", Loc::file(&files.join(", ")), format!("{message} (未报送)"));
+                    problems.push(Severity::Warning, "coverage", at, format!("{message} (未报送)"), zh, code);
                     missing.push(MissingRow {
                         region_code: r.code.clone(),
                         year: y,

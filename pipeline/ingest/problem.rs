@@ -15,7 +15,7 @@ crate::keyed! {
 
 /// A place in an input file; every part but the file is optional. Rows are 1-based as in Excel.
 /// Parts are shared (`Arc<str>`): a million values point at a few files, sheets and columns.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Loc {
     pub file: Arc<str>,
     pub sheet: Option<Arc<str>>,
@@ -29,6 +29,29 @@ pub struct Loc {
 impl Loc {
     pub fn file(file: &str) -> Loc {
         Loc { file: file.into(), sheet: None, row: None, column: None, header: None }
+    }
+}
+
+/// Places sort as a reader goes through a file: by sheet, row, then column as Excel orders
+/// them (B before AA).
+impl Ord for Loc {
+    fn cmp(&self, other: &Loc) -> std::cmp::Ordering {
+        fn column(l: &Loc) -> Option<(usize, &str)> {
+            l.column.as_deref().map(|c| (c.len(), c))
+        }
+        (&self.file, &self.sheet, self.row, column(self), &self.header).cmp(&(
+            &other.file,
+            &other.sheet,
+            other.row,
+            column(other),
+            &other.header,
+        ))
+    }
+}
+
+impl PartialOrd for Loc {
+    fn partial_cmp(&self, other: &Loc) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -51,13 +74,66 @@ impl fmt::Display for Loc {
     }
 }
 
+pub use crate::text::Lang;
+
+impl Loc {
+    /// The place in Chinese, as a clerk would look for it: 文件 …，工作表 …，第 5 行，C 列（表头）.
+    pub fn zh(&self) -> String {
+        let mut s = format!("{}", self.file);
+        if let Some(sh) = &self.sheet {
+            s.push_str(&format!("，工作表“{sh}”"));
+        }
+        if let Some(r) = self.row {
+            s.push_str(&format!("，第 {r} 行"));
+        }
+        if let Some(c) = &self.column {
+            s.push_str(&format!("，{c} 列"));
+            if let Some(h) = &self.header {
+                s.push_str(&format!("（{h}）"));
+            }
+        }
+        s
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
     pub severity: Severity,
     /// Stable machine-readable kind, e.g. `unknown_county`.
     pub kind: &'static str,
     pub loc: Loc,
+    /// In English, and in Chinese with what to change in the file.
     pub message: String,
+    pub message_zh: String,
+    /// The county the problem is about, when there is one (problem lists go by prefecture).
+    pub region: Option<Arc<str>>,
+    /// The value in question as written, and the review rule it breaks, where there are such.
+    pub value: Option<String>,
+    pub rule: Option<String>,
+}
+
+impl Problem {
+    pub fn new(
+        severity: Severity,
+        kind: &'static str,
+        loc: Loc,
+        message: String,
+        message_zh: String,
+        region: Option<Arc<str>>,
+    ) -> Problem {
+        Problem { severity, kind, loc, message, message_zh, region, value: None, rule: None }
+    }
+
+    /// One line as the terminal shows it, in `lang`.
+    pub fn line(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::Zh => {
+                let level = if self.severity == Severity::Error { "错误" } else { "提示" };
+                format!("{level}：{}：{} [{}]", self.loc.zh(), self.message_zh, self.kind)
+            }
+        }
+    }
 }
 
 impl fmt::Display for Problem {
@@ -71,11 +147,25 @@ impl fmt::Display for Problem {
 pub struct Problems(pub Vec<Problem>);
 
 impl Problems {
-    pub fn error(&mut self, kind: &'static str, loc: Loc, message: impl Into<String>) {
-        self.0.push(Problem { severity: Severity::Error, kind, loc, message: message.into() });
+    pub fn error(&mut self, kind: &'static str, loc: Loc, en: impl Into<String>, zh: impl Into<String>) {
+        self.push(Severity::Error, kind, loc, en.into(), zh.into(), None);
     }
-    pub fn warning(&mut self, kind: &'static str, loc: Loc, message: impl Into<String>) {
-        self.0.push(Problem { severity: Severity::Warning, kind, loc, message: message.into() });
+    pub fn warning(&mut self, kind: &'static str, loc: Loc, en: impl Into<String>, zh: impl Into<String>) {
+        self.push(Severity::Warning, kind, loc, en.into(), zh.into(), None);
+    }
+    pub fn push(
+        &mut self,
+        severity: Severity,
+        kind: &'static str,
+        loc: Loc,
+        message: String,
+        message_zh: String,
+        region: Option<Arc<str>>,
+    ) {
+        self.0.push(Problem::new(severity, kind, loc, message, message_zh, region));
+    }
+    pub fn add(&mut self, p: Problem) {
+        self.0.push(p);
     }
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|p| p.severity == Severity::Error)

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::problem::{Loc, Problems, Severity};
+use super::problem::{Loc, Problem, Problems, Severity};
 use super::table::{Cell, Grid};
 use super::Observation;
 use crate::catalog::{convert, Catalog, Indicator, Kind};
@@ -163,7 +163,9 @@ fn match_indicator<'c>(text: &str, catalog: &'c Catalog) -> Option<(usize, &'c I
     find(&parts.name).map(|(i, ind)| (i, ind, parts.unit))
 }
 
-/// The factor from a given unit to the indicator's; None given means the catalog unit.
+/// A message in English and in Chinese.
+type Msg = (String, String);
+
 /// A number with a unit in the cell (`35家`, `1.2亿元`, `23.5%`): the number and the factor to
 /// the catalog unit when the unit is the column's or converts to the indicator's; else what is
 /// wrong, in words a clerk can act on.
@@ -173,33 +175,55 @@ fn with_unit(
     column_factor: f64,
     ind: &Indicator,
     catalog: &Catalog,
-) -> Result<(f64, f64), String> {
+) -> Result<(f64, f64), Msg> {
     let t = crate::text::to_half_width(text).trim().to_string();
     let split = t.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+' | ' '))).unwrap_or(t.len());
     let (number, unit) = (t[..split].trim(), t[split..].trim());
-    let not_a_number = || format!("\"{text}\" is not a number: type the number only");
+    let not_a_number = || {
+        (
+            format!("\"{text}\" is not a number: type the number only"),
+            format!("“{text}”不是数字：请只填写数字（不要写文字、单位或“约”“左右”等）"),
+        )
+    };
     let CellValue::Number(v) = parse_number(number, false) else { return Err(not_a_number()) };
     if unit.is_empty() || number.is_empty() {
         return Err(not_a_number());
     }
     if unit == "%" {
-        return Err(format!("\"{text}\" has a percent sign, but the column is in {column_unit}: type the number only"));
+        return Err((
+            format!("\"{text}\" has a percent sign, but the column is in {column_unit}: type the number only"),
+            format!("“{text}”带有百分号，但本列单位是{column_unit}：请只填写以{column_unit}计的数字"),
+        ));
     }
     let Some(u) = catalog.unit(unit) else { return Err(not_a_number()) };
     if catalog.unit(column_unit).is_some_and(|c| c.symbol == u.symbol) {
         return Ok((v, column_factor));
     }
     catalog.conversion(unit, &ind.unit).map(|f| (v, f)).map_err(|_| {
-        format!(
-            "\"{text}\" is in {unit}, which is not a unit of {} ({column_unit}): type the number in {column_unit}",
-            ind.name_zh
+        (
+            format!(
+                "\"{text}\" is in {unit}, which is not a unit of {} ({column_unit}): type the number in {column_unit}",
+                ind.name_zh
+            ),
+            format!("“{text}”的单位{unit}不能用于“{}”：请填写以{column_unit}计的数字", ind.name_zh),
         )
     })
 }
 
-fn unit_factor(catalog: &Catalog, ind: &Indicator, unit: Option<&str>) -> Result<(f64, String), String> {
+/// The factor from a given unit to the indicator's; None given means the catalog unit.
+fn unit_factor(catalog: &Catalog, ind: &Indicator, unit: Option<&str>) -> Result<(f64, String), Msg> {
     let unit = unit.map(str::trim).filter(|u| !u.is_empty()).unwrap_or(&ind.unit);
-    catalog.conversion(unit, &ind.unit).map(|f| (f, unit.to_string())).map_err(|e| format!("{e} for {}", ind.code))
+    catalog.conversion(unit, &ind.unit).map(|f| (f, unit.to_string())).map_err(|e| {
+        let zh = match &e {
+            crate::catalog::UnitError::Unknown(u) => {
+                format!("单位“{u}”无法识别：“{}”的单位应为{}，请改为规范的计量单位", ind.name_zh, ind.unit)
+            }
+            crate::catalog::UnitError::Incompatible { given, .. } => {
+                format!("单位“{given}”不能用于“{}”（应为{}或可换算的单位）：请改正表头中的单位", ind.name_zh, ind.unit)
+            }
+        };
+        (format!("{e} for {}", ind.code), zh)
+    })
 }
 
 pub struct SheetContext<'a> {
@@ -304,6 +328,7 @@ fn find_header(
                         "bad_unit",
                         loc(h.data_start, c),
                         format!("the header says \"{given}\" but the unit row says \"{u}\": keep one"),
+                        format!("表头写的单位是“{given}”，计量单位行写的是“{u}”：请保留正确的一个"),
                     );
                 }
                 Some(_) => {}
@@ -400,7 +425,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             match unit_factor(cx.catalog, ind, unit.as_deref()) {
                 Ok((factor, unit)) => Some(Role::Indicator { index, factor, unit: unit.into() }),
                 Err(e) => {
-                    problems.error("bad_unit", loc(Some(h), Some(c)), e);
+                    problems.error("bad_unit", loc(Some(h), Some(c)), e.0, e.1);
                     Some(Role::Bad)
                 }
             }
@@ -412,6 +437,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     "unknown column \"{text}\": not an indicator code, name or alias in {}",
                     cx.catalog.path.display()
                 ),
+                format!("表头“{text}”不是监测指标：请按填报表的指标名称填写表头（名称和单位），或删除此列"),
             );
             Some(Role::Bad)
         };
@@ -431,16 +457,31 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         column_letter(c),
                         cx.catalog.indicators[index].code
                     ),
+                    format!(
+                        "{} 列和 {} 列都是“{}”：请只保留一列",
+                        column_letter(first),
+                        column_letter(c),
+                        cx.catalog.indicators[index].name_zh
+                    ),
                 );
                 *role = Some(Role::Bad);
             }
         }
     }
     let col_of = |want: &Role| roles.iter().position(|r| r.as_ref() == Some(want));
-    for (kind, what) in [(Role::RegionCode, "county code"), (Role::RegionName, "county name"), (Role::Year, "year")] {
+    for (kind, what, zh) in [
+        (Role::RegionCode, "county code", "区划代码"),
+        (Role::RegionName, "county name", "县（市、区）名称"),
+        (Role::Year, "year", "年份"),
+    ] {
         let n = roles.iter().filter(|r| r.as_ref() == Some(&kind)).count();
         if n > 1 {
-            problems.error("duplicate_column", loc(Some(h), None), format!("{n} columns hold the {what}"));
+            problems.error(
+                "duplicate_column",
+                loc(Some(h), None),
+                format!("{n} columns hold the {what}"),
+                format!("有 {n} 列都是{zh}：请只保留一列"),
+            );
         }
     }
     let code_col = col_of(&Role::RegionCode);
@@ -459,29 +500,31 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         .chain(grid.rows[..header.first].iter().flat_map(|row| row.iter().map(Cell::text)))
         .collect::<Vec<_>>()
         .join(" ");
-    let stated: Vec<(&str, i32)> = [
-        ("the title", crate::text::data_year_in(&title)),
-        ("the sheet name", grid.sheet.as_deref().and_then(crate::text::data_year_in)),
-        ("the file name", cx.file_year),
+    let stated: Vec<(&str, &str, i32)> = [
+        ("the title", "表格标题", crate::text::data_year_in(&title)),
+        ("the sheet name", "工作表名称", grid.sheet.as_deref().and_then(crate::text::data_year_in)),
+        ("the file name", "文件名", cx.file_year),
     ]
     .into_iter()
-    .filter_map(|(w, y)| Some((w, y?)))
+    .filter_map(|(w, z, y)| Some((w, z, y?)))
     .collect();
-    if let Some((a, b)) = stated.iter().zip(stated.iter().skip(1)).find(|(a, b)| a.1 != b.1) {
+    if let Some((a, b)) = stated.iter().zip(stated.iter().skip(1)).find(|(a, b)| a.2 != b.2) {
         problems.error(
             "year_conflict",
             loc(Some(h), None),
-            format!("{} says {} but {} says {}: correct the one that is wrong", a.0, a.1, b.0, b.1),
+            format!("{} says {} but {} says {}: correct the one that is wrong", a.0, a.2, b.0, b.2),
+            format!("{}写的是 {} 年，{}写的是 {} 年：请改正错误的一处", a.1, a.2, b.1, b.2),
         );
         return SheetResult::Table { layout: "wide", observations: vec![], rows: 0 };
     }
-    let fixed_year = stated.first().map(|s| s.1);
-    let fixed_from = stated.first().map_or("", |s| s.0);
+    let fixed_year = stated.first().map(|s| s.2);
+    let (fixed_from, fixed_from_zh) = stated.first().map_or(("", ""), |s| (s.0, s.1));
     if year_col.is_none() && fixed_year.is_none() {
         problems.error(
             "no_year",
             loc(Some(h), None),
             "cannot tell the year: add a 年份 column, or put the year in the title, the sheet or the file name",
+            "无法确定数据年份：请增加“年份”列，或在表格标题、工作表名称或文件名中写明年份（如“2023年”）",
         );
         return SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations: vec![], rows: 0 };
     }
@@ -573,7 +616,12 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 };
                 let Some(y) = y else {
                     let t = grid.cell(r, c).text();
-                    problems.error("bad_year", loc(Some(r), Some(c)), format!("\"{t}\" is not a year"));
+                    problems.error(
+                        "bad_year",
+                        loc(Some(r), Some(c)),
+                        format!("\"{t}\" is not a year"),
+                        format!("“{t}”不是年份：请填写四位年份，如 2023"),
+                    );
                     continue;
                 };
                 if fixed_year.is_some_and(|f| f != y) {
@@ -585,10 +633,10 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         };
 
         let Some(region) =
-            resolver.resolve(&code_text, &name_text, year, (code_col, name_col), &mut |severity, col, msg| {
+            resolver.resolve(&code_text, &name_text, year, (code_col, name_col), &mut |severity, col, (en, zh)| {
                 match severity {
-                    Severity::Error => problems.error("unknown_county", loc(Some(r), col), msg),
-                    Severity::Warning => problems.warning("old_code", loc(Some(r), col), msg),
+                    Severity::Error => problems.error("unknown_county", loc(Some(r), col), en, zh),
+                    Severity::Warning => problems.warning("old_code", loc(Some(r), col), en, zh),
                 }
             })
         else {
@@ -598,7 +646,8 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         // A wide row carries a whole county-year: a second row for it is one duplicate, not one per column.
         if !long_layout {
             if let Some(prev) = seen_rows.insert((region.code.clone(), year), r) {
-                problems.error(
+                problems.push(
+                    Severity::Error,
                     "duplicate_county",
                     loc(Some(r), code_col.or(name_col)),
                     format!(
@@ -608,6 +657,14 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         prev + 1,
                         r + 1
                     ),
+                    format!(
+                        "{} {} 的 {year} 年数据填了两行（第 {} 行和第 {} 行）：请删除重复的一行",
+                        region.code,
+                        region.name,
+                        prev + 1,
+                        r + 1
+                    ),
+                    Some(Arc::from(region.code.as_str())),
                 );
                 continue;
             }
@@ -624,7 +681,8 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             let at = loc(Some(r), Some(col));
             // Wide rows were checked as a whole above; a long table repeats per indicator.
             if let Some(prev) = long_layout.then(|| seen.insert((region.code.clone(), year, index), r)).flatten() {
-                problems.error(
+                problems.push(
+                    Severity::Error,
                     "duplicate_county",
                     at.clone(),
                     format!(
@@ -635,6 +693,15 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         prev + 1,
                         r + 1
                     ),
+                    format!(
+                        "{} {} 的 {year} 年“{}”填了两次（第 {} 行和第 {} 行）：请删除重复的一行",
+                        region.code,
+                        region.name,
+                        ind.name_zh,
+                        prev + 1,
+                        r + 1
+                    ),
+                    Some(region_code.clone()),
                 );
                 return;
             }
@@ -649,10 +716,13 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 Cell::Number(v) => Some(*v),
                 Cell::Empty => None,
                 Cell::Date(..) => {
-                    problems.error(
+                    problems.push(
+                        Severity::Error,
                         "not_a_number",
                         at,
                         format!("\"{raw}\" is a date, not a number: format the cell as 数值 and type the value"),
+                        format!("“{raw}”是日期，不是数字：请把单元格格式设为“数值”后重新填写"),
+                        Some(region_code.clone()),
                     );
                     return;
                 }
@@ -664,8 +734,8 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                             factor = f;
                             Some(v)
                         }
-                        Err(why) => {
-                            problems.error("not_a_number", at, why);
+                        Err((en, zh)) => {
+                            problems.push(Severity::Error, "not_a_number", at, en, zh, Some(region_code.clone()));
                             return;
                         }
                     },
@@ -674,25 +744,54 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             let value = value.map(|v| convert(v, factor));
             let mut out_of_range = false;
             if let Some(v) = value {
-                if v < 0.0 && ind.kind == Kind::Count {
-                    problems.error(
-                        "negative_count",
-                        at,
-                        format!("{} is a count and cannot be negative ({raw})", ind.code),
-                    );
+                let [lo, hi] = ind.hard_bounds();
+                if v < lo || v > hi {
+                    let (en, zh) = if ind.kind == Kind::Ratio && hi <= 100.0 && v > hi {
+                        (
+                            format!("{} is a share and cannot be above {hi} % ({raw})", ind.code),
+                            format!(
+                                "“{}”是比重，不能超过 {hi}%（{raw}）：请检查是否填成了小数或把分子分母写反",
+                                ind.name_zh
+                            ),
+                        )
+                    } else if lo == 0.0 && v < 0.0 {
+                        (
+                            format!("{} cannot be negative ({raw})", ind.code),
+                            format!("“{}”不能为负数（{raw}）：请改正", ind.name_zh),
+                        )
+                    } else {
+                        (
+                            format!("{} = {v} is outside its bounds [{lo}, {hi}] ({raw})", ind.code),
+                            format!("“{}”为 {v}，超出允许的取值范围（{lo}～{hi}）：请改正", ind.name_zh),
+                        )
+                    };
+                    problems.add(Problem {
+                        value: Some(raw.to_string()),
+                        rule: Some(format!("取值界限 [{lo}, {hi}]")),
+                        ..Problem::new(Severity::Error, "out_of_bounds", at, en, zh, Some(region_code.clone()))
+                    });
                     return;
                 }
                 if let Some([lo, hi]) = ind.range {
                     if v < lo || v > hi {
                         out_of_range = true;
-                        problems.warning(
+                        problems.add(Problem {
+                            value: Some(raw.to_string()),
+                            rule: Some(format!("合理范围 [{lo}, {hi}]")),
+                            ..Problem::new(
+                            Severity::Warning,
                             "out_of_range",
                             at.clone(),
                             format!(
                                 "{} {} {year}: {} = {v} {} is outside the plausible range [{lo}, {hi}]; kept and flagged",
                                 region.code, region.name, ind.code, ind.unit
                             ),
-                        );
+                            format!(
+                                "{} {} {year} 年“{}”为 {v} {}，超出通常范围（{lo}～{hi}）：已保留并标记，请核实是否填错（例如单位）",
+                                region.code, region.name, ind.name_zh, ind.unit
+                            ),
+                            Some(region_code.clone()),
+                        )});
                     }
                 }
             }
@@ -721,6 +820,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         "unknown indicator \"{ind_text}\": not a code, name or alias in {}",
                         cx.catalog.path.display()
                     ),
+                    format!("“{ind_text}”不是监测指标：请按填报表中的指标名称填写"),
                 );
                 continue;
             };
@@ -731,6 +831,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         "bad_unit",
                         loc(Some(r), unit_col),
                         format!("the indicator says \"{b}\" but the unit column says \"{u}\""),
+                        format!("指标名称中的单位是“{b}”，单位列写的是“{u}”：请保留正确的一个"),
                     );
                     continue;
                 }
@@ -738,7 +839,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             let unit = bracket_unit.or(column_unit);
             match unit_factor(cx.catalog, ind, unit.as_deref()) {
                 Ok((factor, unit)) => push(problems, index, factor, &Arc::from(unit), grid.cell(r, vc), vc),
-                Err(e) => problems.error("bad_unit", loc(Some(r), unit_col.or(Some(ic))), e),
+                Err((en, zh)) => problems.error("bad_unit", loc(Some(r), unit_col.or(Some(ic))), en, zh),
             }
         } else {
             for (c, role) in roles.iter().enumerate() {
@@ -761,6 +862,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         "value \"{}\" in a column without a header: give the column a header or delete the value",
                         cell.text()
                     ),
+                    format!("“{}”所在的列没有表头：请补上表头，或删除这个值", cell.text()),
                 );
             }
         }
@@ -778,6 +880,11 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     String::new()
                 }
             ),
+            format!(
+                "“年份”列写的是 {y} 年，{fixed_from_zh}写的是 {} 年{}：请改正错误的一处",
+                fixed_year.unwrap_or_default(),
+                if year_mismatch.len() > 1 { format!("（共 {} 行）", year_mismatch.len()) } else { String::new() }
+            ),
         );
     }
     if let (Some(&r), Some(c)) = (year_dates.first(), year_col) {
@@ -786,6 +893,11 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             loc(Some(r), Some(c)),
             format!(
                 "{} 年份 cell(s) are dates (here {}); read as their year: format the column as 常规 or 数值",
+                year_dates.len(),
+                grid.cell(r, c).text()
+            ),
+            format!(
+                "“年份”列有 {} 个单元格是日期格式（如 {}）：已按其年份读取；请把该列格式设为“常规”或“数值”",
                 year_dates.len(),
                 grid.cell(r, c).text()
             ),
@@ -800,6 +912,11 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 "summary rows left out (合计, or a prefecture's or province's own row: row {}{}); only counties are read",
                 rows.join(", "),
                 if totals.len() > 5 { format!(" and {} more", totals.len() - 5) } else { String::new() }
+            ),
+            format!(
+                "合计行（或市、省本级行）未读取（第 {} 行{}）：只读取各县（市、区）的数据",
+                rows.join("、"),
+                if totals.len() > 5 { format!(" 等 {} 行", totals.len()) } else { String::new() }
             ),
         );
     }
@@ -822,6 +939,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     "percent_format",
                     loc(Some(h), Some(c)),
                     "every number in this % column is ≤ 1: if the cells are formatted as percentages (23.5% stored as 0.235), enter them as plain numbers",
+                    "这一列（单位 %）的数字都不大于 1：如果单元格设成了百分比格式（23.5% 实际存为 0.235），请改为“数值”格式并填写 23.5",
                 );
             }
         }
@@ -838,7 +956,7 @@ struct Resolver<'r> {
     /// Prefectures of the rows resolved so far in this sheet.
     prefectures: std::collections::HashSet<String>,
     /// Cells resolved before (a long table repeats each county once per indicator).
-    resolved: HashMap<(String, String, i32), (&'r Region, Option<String>, Option<usize>)>,
+    resolved: HashMap<(String, String, i32), (&'r Region, Option<Msg>, Option<usize>)>,
 }
 
 /// A prefecture's name as files write it: 荆门市 → 荆门, 恩施土家族苗族自治州 → 恩施.
@@ -877,7 +995,7 @@ impl<'r> Resolver<'r> {
         Err(candidates)
     }
 
-    fn describe(&self, cell: &str, l: Lookup<'r>, year: i32) -> Result<(&'r Region, Option<String>), String> {
+    fn describe(&self, cell: &str, l: Lookup<'r>, year: i32) -> Result<(&'r Region, Option<Msg>), Msg> {
         let registry = self.registry;
         match l {
             Lookup::Found(r) => Ok((r, None)),
@@ -888,52 +1006,73 @@ impl<'r> Resolver<'r> {
                     |r| r.valid_in(year) && self.scope.contains(registry, r),
                     |r| self.prefectures.contains(&r.prefecture_code) || self.place_text.contains(prefecture_stem(&r.prefecture_name)),
                 );
-                let hint = if near.is_empty() {
-                    String::new()
+                let (hint, hint_zh) = if near.is_empty() {
+                    (String::new(), "请核对区划代码或县（市、区）名称".to_string())
                 } else {
                     let names: Vec<String> =
                         near.iter().map(|r| format!("{} {} ({})", r.code, r.name, r.prefecture_name)).collect();
-                    format!("; did you mean {}?", names.join(", "))
+                    let zh: Vec<String> = near.iter().map(|r| format!("{} {}（{}）", r.code, r.name, r.prefecture_name)).collect();
+                    (format!("; did you mean {}?", names.join(", ")), format!("是否应为 {}？", zh.join("、")))
                 };
-                Err(format!("unknown county \"{cell}\": not in the region registry {}{hint}", registry.path.display()))
+                Err((
+                    format!("unknown county \"{cell}\": not in the region registry {}{hint}", registry.path.display()),
+                    format!("“{cell}”不是 {year} 年的县级行政区划：{hint_zh}"),
+                ))
             }
             Lookup::Ambiguous(rs) => self.narrow(rs).map(|r| (r, None)).map_err(|rs| {
-                format!(
-                    "county name \"{cell}\" is ambiguous in {year}: {}; write the 6-digit code, or name the prefecture in the file name",
-                    rs.iter().map(|r| format!("{} {} ({} {})", r.code, r.name, r.province_name, r.prefecture_name)).collect::<Vec<_>>().join(", ")
+                (
+                    format!(
+                        "county name \"{cell}\" is ambiguous in {year}: {}; write the 6-digit code, or name the prefecture in the file name",
+                        rs.iter().map(|r| format!("{} {} ({} {})", r.code, r.name, r.province_name, r.prefecture_name)).collect::<Vec<_>>().join(", ")
+                    ),
+                    format!(
+                        "名称“{cell}”有重名：{}；请填写 6 位区划代码，或在文件名中写明所属市（州）",
+                        rs.iter().map(|r| format!("{} {}（{}{}）", r.code, r.name, r.province_name, r.prefecture_name)).collect::<Vec<_>>().join("、")
+                    ),
                 )
             }),
             Lookup::NotValid(r) => {
                 // The same unit under its code of that year (an old code after a rename, or a new
                 // code written for an earlier year): stored under that code, with a warning.
                 if let Some(v) = registry.code_in(&r.code, year) {
-                    let note = format!(
-                        "\"{cell}\" is {} {}, which in {year} is {} {}: the value is stored under {}; write {} next time",
-                        r.code, r.name, v.code, v.name, v.code, v.code
+                    let note = (
+                        format!(
+                            "\"{cell}\" is {} {}, which in {year} is {} {}: the value is stored under {}; write {} next time",
+                            r.code, r.name, v.code, v.name, v.code, v.code
+                        ),
+                        format!(
+                            "“{cell}”是 {} {}，{year} 年的区划代码应为 {} {}：已按 {} 保存，下次请填写 {}",
+                            r.code, r.name, v.code, v.name, v.code, v.code
+                        ),
                     );
                     return Ok((v, Some(note)));
                 }
-                let when = match (r.valid_from, r.valid_to) {
-                    (Some(f), Some(t)) => format!("{f}–{t}"),
-                    (Some(f), None) => format!("from {f}"),
-                    (None, Some(t)) => format!("until {t}"),
-                    (None, None) => "always".into(),
+                let (when, when_zh) = match (r.valid_from, r.valid_to) {
+                    (Some(f), Some(t)) => (format!("{f}–{t}"), format!("{f}—{t} 年")),
+                    (Some(f), None) => (format!("from {f}"), format!("{f} 年起")),
+                    (None, Some(t)) => (format!("until {t}"), format!("{t} 年及以前")),
+                    (None, None) => ("always".into(), "各年".into()),
                 };
                 let successors: Vec<String> = r
                     .successors()
                     .filter_map(|s| registry.get(s))
                     .map(|s| format!("{} {}", s.code, s.name))
                     .collect();
-                let hint = match (r.change, r.valid_to) {
-                    (Some(Change::Merged), Some(t)) if year > t => {
-                        format!("; it was merged into {} in {}: report it there", successors.join(", "), t + 1)
-                    }
-                    (Some(Change::Split), Some(t)) if year > t => {
-                        format!("; it was split into {} in {}: report those", successors.join(" and "), t + 1)
-                    }
-                    _ => String::new(),
+                let (hint, hint_zh) = match (r.change, r.valid_to) {
+                    (Some(Change::Merged), Some(t)) if year > t => (
+                        format!("; it was merged into {} in {}: report it there", successors.join(", "), t + 1),
+                        format!("；{} 年已并入 {}，请按后者填报", t + 1, successors.join("、")),
+                    ),
+                    (Some(Change::Split), Some(t)) if year > t => (
+                        format!("; it was split into {} in {}: report those", successors.join(" and "), t + 1),
+                        format!("；{} 年已拆分为 {}，请分别填报", t + 1, successors.join("、")),
+                    ),
+                    _ => (String::new(), String::new()),
                 };
-                Err(format!("{} {} is valid {when}, not in {year}{hint}", r.code, r.name))
+                Err((
+                    format!("{} {} is valid {when}, not in {year}{hint}", r.code, r.name),
+                    format!("{} {} 只在{when_zh}有效，{year} 年不能使用{hint_zh}", r.code, r.name),
+                ))
             }
         }
     }
@@ -946,7 +1085,7 @@ impl<'r> Resolver<'r> {
         name: &str,
         year: i32,
         (code_col, name_col): (Option<usize>, Option<usize>),
-        report: &mut dyn FnMut(Severity, Option<usize>, String),
+        report: &mut dyn FnMut(Severity, Option<usize>, Msg),
     ) -> Option<&'r Region> {
         let key = (code.to_string(), name.to_string(), year);
         if let Some((r, note, at)) = self.resolved.get(&key) {
@@ -965,11 +1104,25 @@ impl<'r> Resolver<'r> {
             .then(|| self.describe(name, self.registry.lookup(name, Some(year)), year));
         let (found, note, at) = match (by_code, by_name) {
             (None, None) => {
-                report(Severity::Error, code_at, "row has values but no county code or name".into());
+                report(
+                    Severity::Error,
+                    code_at,
+                    (
+                        "row has values but no county code or name".into(),
+                        "这一行有数据，但没有区划代码或县（市、区）名称：请补上".into(),
+                    ),
+                );
                 return None;
             }
             (Some(Ok((r, _))), None) if !name.is_empty() && !self.registry.name_matches(name, r) => {
-                report(Severity::Error, name_at, format!("code {code} is {} but the name says {name}", r.name));
+                report(
+                    Severity::Error,
+                    name_at,
+                    (
+                        format!("code {code} is {} but the name says {name}", r.name),
+                        format!("区划代码 {code} 是{}，但名称写的是“{name}”：请核对代码和名称", r.name),
+                    ),
+                );
                 return None;
             }
             (Some(Ok((r, note))), _) => (r, note, code_at),

@@ -145,6 +145,7 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                 "empty_file",
                 at(),
                 "the file is empty: it holds no data at all; ask for it to be sent again",
+                "文件是空的，没有任何内容：请重新报送",
             );
             None
         }
@@ -154,6 +155,7 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                 at(),
                 "is a web page (HTML) with a workbook's name, not a workbook: open it in Excel and save it as \
                  \"Excel 工作簿 (*.xlsx)\"",
+                "这是网页（HTML）文件，只是名字像 Excel 表格：请用 Excel 打开，另存为“Excel 工作簿 (*.xlsx)”后重新报送",
             );
             None
         }
@@ -163,6 +165,7 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                 at(),
                 "is an \"XML 电子表格 2003\" file, which cimon does not read: open it in Excel and save it as \
                  \"Excel 工作簿 (*.xlsx)\"",
+                "这是“XML 电子表格 2003”格式，无法读取：请用 Excel 打开，另存为“Excel 工作簿 (*.xlsx)”后重新报送",
             );
             None
         }
@@ -172,6 +175,7 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                 at(),
                 "is password-protected (加密): open it in Excel, remove the password (文件 → 信息 → 保护工作簿 → \
                  用密码进行加密, clear it), save, and send it again",
+                "文件设置了打开密码：请用 Excel 打开，在“文件 → 信息 → 保护工作簿 → 用密码进行加密”中删除密码，保存后重新报送",
             );
             None
         }
@@ -181,6 +185,7 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                     "workbook_named_as_text",
                     at(),
                     "is a workbook with a text file's name; read as a workbook: rename it to .xlsx",
+                    "这是 Excel 工作簿，但文件名后缀不是 .xlsx；已按工作簿读取，请把后缀改为 .xlsx",
                 );
             }
             let grids = read_workbook(name, bytes, problems)?;
@@ -192,12 +197,18 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                     "text_named_as_workbook",
                     at(),
                     "is text (CSV), not a workbook, though its name says so; read as CSV: rename it to .csv",
+                    "这是文本（CSV）文件，不是 Excel 工作簿；已按 CSV 读取，请把后缀改为 .csv",
                 );
             }
             let (text, encoding) = match decode_text(bytes) {
                 Ok(x) => x,
                 Err(e) => {
-                    problems.error("unreadable", at(), e);
+                    problems.error(
+                        "unreadable",
+                        at(),
+                        e,
+                        "文件编码无法识别（既不是 UTF-8 也不是 GBK）：请另存为 UTF-8 编码的 CSV 或 Excel 工作簿",
+                    );
                     return None;
                 }
             };
@@ -208,13 +219,15 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                     at(),
                     "a text file that is not tab-separated (Excel's \"Unicode 文本\"): not read; save the table as CSV \
                      or as a workbook",
+                    "这是文本文件，但不是制表符分隔的表格：未读取；如有数据，请另存为 CSV 或 Excel 工作簿",
                 );
                 return None;
             }
             match read_csv(&text, delimiter) {
                 Ok(g) => Some((Format::Csv { encoding, delimiter }, vec![g])),
                 Err(e) => {
-                    problems.error("malformed_csv", at(), e);
+                    let zh = csv_zh(&e);
+                    problems.error("malformed_csv", at(), e, zh);
                     None
                 }
             }
@@ -301,6 +314,15 @@ fn sniff_delimiter(text: &str) -> u8 {
         .unwrap_or(b',')
 }
 
+/// A CSV reading error in Chinese.
+fn csv_zh(e: &str) -> String {
+    if e.contains("cut short") {
+        "文件最后一行不完整，文件可能没有传完：请重新报送".into()
+    } else {
+        format!("CSV 格式有误（{e}）：请用 Excel 打开检查后另存为 CSV")
+    }
+}
+
 fn damaged(name: &str, e: impl std::fmt::Display, problems: &mut Problems) {
     problems.error(
         "damaged_workbook",
@@ -309,6 +331,7 @@ fn damaged(name: &str, e: impl std::fmt::Display, problems: &mut Problems) {
             "is a damaged workbook ({e}): the file may be cut short or corrupted; open it in Excel and save it \
              again, or ask for it to be sent again"
         ),
+        "文件已损坏（可能传输不完整）：请用 Excel 打开后重新保存，或请对方重新报送",
     );
 }
 
@@ -326,6 +349,7 @@ fn read_workbook(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<Ve
                     "password_protected",
                     Loc::file(name),
                     "is password-protected: remove the password and save it again",
+                    "文件设置了密码：请删除密码，保存后重新报送",
                 );
                 return None;
             }
@@ -388,7 +412,12 @@ fn read_workbook(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<Ve
 /// A worksheet that is shown: read it. A hidden one or a chart: say so and leave it.
 fn usable(s: &calamine::Sheet, at: &Loc, problems: &mut Problems) -> bool {
     if s.typ != SheetType::WorkSheet {
-        problems.warning("not_a_worksheet", at.clone(), "is a chart or macro sheet, not a table: not read");
+        problems.warning(
+            "not_a_worksheet",
+            at.clone(),
+            "is a chart or macro sheet, not a table: not read",
+            "这是图表或宏工作表，不是数据表：未读取",
+        );
         return false;
     }
     if s.visible != SheetVisible::Visible {
@@ -396,6 +425,7 @@ fn usable(s: &calamine::Sheet, at: &Loc, problems: &mut Problems) -> bool {
             "hidden_sheet",
             at.clone(),
             "is hidden: not read; if it holds data, unhide it (右键工作表标签 → 取消隐藏) and send the file again",
+            "这是隐藏的工作表，未读取：如果其中有要报送的数据，请取消隐藏（右键工作表标签 → 取消隐藏）后重新报送",
         );
         return false;
     }
@@ -450,6 +480,13 @@ fn xlsx_sheet(
                  not calculate; open it in Excel, let it calculate and save, or paste the cells as values",
                 uncomputed.len(),
                 cells.join(", ")
+            ),
+            format!(
+                "有 {} 个公式单元格没有计算结果（{}{}）：文件是由不计算公式的程序生成的，请用 Excel 打开、计算并保存，\
+                 或把这些单元格“选择性粘贴为数值”",
+                uncomputed.len(),
+                cells.join("、"),
+                if uncomputed.len() > 5 { format!(" 等 {} 个", uncomputed.len()) } else { String::new() }
             ),
         );
     }

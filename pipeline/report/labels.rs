@@ -1,27 +1,9 @@
 //! The fixed wording of reports and the workbook per language (`labels.toml`), and the filling of
 //! its `{name}` placeholders: sentences live in the labels, values come from the context.
 
-use serde::Serialize;
-
 use crate::results::Note;
 
-/// Report language: names from the catalog's `name_zh` or `name_en`, labels from `labels.toml`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
-}
-
-impl Lang {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-        }
-    }
-}
+pub use crate::text::Lang;
 
 /// The labels file built into cimon (a copy of `report-templates/labels.toml`).
 pub const BUILTIN: &str = include_str!("../../report-templates/labels.toml");

@@ -55,7 +55,8 @@ impl Run {
     }
 }
 
-/// Run cimon in `cwd` with the given arguments and no CIMON_* variables from the caller's environment.
+/// Run cimon in `cwd` with the given arguments, no CIMON_* variables from the caller's environment
+/// and English messages.
 pub fn cimon(cwd: &Path, args: &[&str]) -> Run {
     cimon_env(cwd, args, &[])
 }
@@ -69,6 +70,8 @@ pub fn cimon_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
             cmd.env_remove(k);
         }
     }
+    // The tests read English messages unless they ask for Chinese (`CIMON_LANG=zh`).
+    cmd.env("CIMON_LANG", "en");
     cmd.envs(env.iter().copied());
     Run::from(cmd.output().expect("cannot start cimon"))
 }
