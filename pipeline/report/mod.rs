@@ -6,6 +6,7 @@
 pub mod context;
 pub mod county;
 pub mod evaluation;
+mod fonts;
 pub mod labels;
 pub mod model;
 pub mod overview;
@@ -197,8 +198,8 @@ pub struct Tools {
 
 impl Tools {
     pub fn load(settings: &ReportSettings) -> Result<Tools, ReportError> {
-        let typst = Typst::find(settings.typst.as_deref(), &settings.fonts)?;
         let templates = Templates::load(settings.templates.as_deref(), settings.lang)?;
+        let typst = Typst::find(settings.typst.as_deref(), &settings.fonts, &templates.text())?;
         Ok(Tools { typst, templates })
     }
 }

@@ -128,6 +128,11 @@ impl Templates {
     }
 
     /// sha256 over every template file: reports depend on it as much as on their data.
+    /// Every template's text, for what it names (the font families).
+    pub fn text(&self) -> String {
+        self.sources.values().map(String::as_str).collect::<Vec<_>>().join("\n")
+    }
+
     pub fn fingerprint(&self) -> String {
         let mut all = String::new();
         for (name, text) in &self.sources {

@@ -59,13 +59,16 @@ pub struct Typst {
     /// The whole `typst --version` line (version and build).
     build: String,
     fonts: Vec<PathBuf>,
+    /// What Typst is given: `fonts` with the collections cut to the faces the templates use.
+    font_paths: Vec<PathBuf>,
     /// Unix time written as the PDFs' creation date.
     timestamp: i64,
 }
 
 impl Typst {
-    /// Use `configured` or the first `typst` on PATH, if it is version 0.15.x; check the fonts.
-    pub fn find(configured: Option<&Path>, fonts: &[PathBuf]) -> Result<Typst, TypstError> {
+    /// Use `configured` or the first `typst` on PATH, if it is version 0.15.x; check the fonts
+    /// and cut their collections to the faces `templates` (their text) name.
+    pub fn find(configured: Option<&Path>, fonts: &[PathBuf], templates: &str) -> Result<Typst, TypstError> {
         let path = match configured {
             Some(p) => p.to_path_buf(),
             None => which("typst").ok_or_else(|| TypstError::NotFound { tried: "not on PATH".into() })?,
@@ -91,7 +94,14 @@ impl Typst {
             let paths = fonts.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             return Err(TypstError::Fonts { paths });
         }
-        Ok(Typst { path, version: found, build: text.trim().to_string(), fonts: fonts.to_vec(), timestamp: 0 })
+        // A cache the next run reuses; without one (no writable temp directory), the fonts as given.
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let cache = std::env::temp_dir().join(format!("cimon-{}", unsafe { libc::getuid() }));
+        let font_paths = match super::fonts::prepare(fonts, templates, &cache) {
+            Ok(Some(dir)) => vec![dir],
+            _ => fonts.to_vec(),
+        };
+        Ok(Typst { path, version: found, build: text.trim().to_string(), fonts: fonts.to_vec(), font_paths, timestamp: 0 })
     }
 
     /// What besides the source decides a PDF's bytes: the typst version, the creation date and
@@ -125,7 +135,7 @@ impl Typst {
         let mut cmd = Command::new(&self.path);
         // `--jobs 1`: Typst's own threads would compete with the other reports rendering in parallel.
         cmd.arg("compile").arg("--root").arg(root).args(COMPILE_ARGS);
-        for f in &self.fonts {
+        for f in &self.font_paths {
             cmd.arg("--font-path").arg(f);
         }
         // A typst left behind by a killed cimon would keep writing into a staging tree.
