@@ -25,11 +25,14 @@ TOML
 echo "typst: $(typst --version); $(nproc) cores; $counties counties"
 /usr/bin/time -f "%e %M" -o "$work/t" "$bin" run --config "$work/cimon.toml" -q
 read -r wall rss < "$work/t"
-python3 - "$work/out/manifest.json" "$wall" "$rss" <<'PY'
-import json, sys
+python3 - "$work/out/manifest.json" "$wall" "$rss" "$work/out/runs" <<'PY'
+import json, os, sys
 m = json.load(open(sys.argv[1]))
 t = m["timings"]
-print(f"full run: {float(sys.argv[2]):.1f} s wall, peak RSS of cimon {int(sys.argv[3]) // 1024} MB")
+record = json.load(open(os.path.join(sys.argv[4], m["run_id"] + ".json")))
+# time's figure is the largest of cimon and the typst processes it waited for (the overview's).
+print(f"full run: {float(sys.argv[2]):.1f} s wall, peak RSS {int(sys.argv[3]) // 1024} MB (largest process), "
+      f"cimon's own {record.get('peak_rss_mb')} MB")
 print("stages: " + ", ".join(f"{k} {t[k]:.1f} s" for k in ["check", "ingest", "compute", "report"]))
 print(f"reports: {m['rows']['reports']} ({m['reports_rendered']} rendered), observations {m['rows']['observations']}")
 PY

@@ -44,6 +44,17 @@ pub struct Manifest {
     pub outputs: Vec<String>,
     pub reports_rendered: usize,
     pub reports_reused: usize,
+    /// cimon's own peak resident memory (VmHWM, without the typst processes), in the run
+    /// record under runs/ (the published copy is written before the run ends).
+    pub peak_rss_mb: Option<u64>,
+}
+
+/// This process's peak resident memory in MB (Linux `VmHWM`).
+pub fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb / 1024)
 }
 
 pub const FILE: &str = "manifest.json";

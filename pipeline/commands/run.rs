@@ -39,6 +39,7 @@ pub fn run(cfg: &Config, quiet: bool, force: bool) -> Result<()> {
         });
     m.finished = manifest::utc_now();
     m.timings.insert("total".into(), started.elapsed().as_secs_f64());
+    m.peak_rss_mb = manifest::peak_rss_mb();
     if let Err(e) = result {
         m.status = "failed".into();
         m.exit_code = crate::exit::code(&e);

@@ -55,7 +55,8 @@ fn families(ttc: &[u8], index: usize) -> Vec<String> {
     let (count, strings) = (u16_at(base + 2).unwrap_or(0) as usize, u16_at(base + 4).unwrap_or(0) as usize);
     for i in 0..count {
         let r = base + 6 + 12 * i;
-        let (Some(platform), Some(id), Some(len), Some(off)) = (u16_at(r), u16_at(r + 6), u16_at(r + 8), u16_at(r + 10))
+        let (Some(platform), Some(id), Some(len), Some(off)) =
+            (u16_at(r), u16_at(r + 6), u16_at(r + 8), u16_at(r + 10))
         else {
             continue;
         };
@@ -132,7 +133,10 @@ pub fn prepare(dirs: &[PathBuf], wanted: &str, cache: &Path) -> std::io::Result<
         let bytes = fs::read(f)?;
         let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or("font");
         if !is_collection(&bytes) {
-            std::os::unix::fs::symlink(fs::canonicalize(f)?, tmp.join(format!("{n:03}-{}", f.file_name().unwrap().to_string_lossy())))?;
+            std::os::unix::fs::symlink(
+                fs::canonicalize(f)?,
+                tmp.join(format!("{n:03}-{}", f.file_name().unwrap().to_string_lossy())),
+            )?;
             continue;
         }
         let faces = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;

@@ -101,7 +101,14 @@ impl Typst {
             Ok(Some(dir)) => vec![dir],
             _ => fonts.to_vec(),
         };
-        Ok(Typst { path, version: found, build: text.trim().to_string(), fonts: fonts.to_vec(), font_paths, timestamp: 0 })
+        Ok(Typst {
+            path,
+            version: found,
+            build: text.trim().to_string(),
+            fonts: fonts.to_vec(),
+            font_paths,
+            timestamp: 0,
+        })
     }
 
     /// What besides the source decides a PDF's bytes: the typst version, the creation date and
