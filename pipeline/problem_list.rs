@@ -128,7 +128,9 @@ fn build(problems: &[Problem], registry: &Registry) -> Result<Workbook, XlsxErro
         (pref[a], p.severity, p.kind == "coverage", &p.loc).cmp(&(pref[b], q.severity, q.kind == "coverage", &q.loc))
     });
     // Sheets in code order; the unplaced last.
-    let mut groups: Vec<(Option<(&str, &str)>, Vec<usize>)> = Vec::new();
+    // (prefecture code and name, the problems' indices).
+    type Group<'a> = (Option<(&'a str, &'a str)>, Vec<usize>);
+    let mut groups: Vec<Group> = Vec::new();
     for i in order {
         match groups.last_mut() {
             Some((k, v)) if *k == pref[i] => v.push(i),
