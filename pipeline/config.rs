@@ -48,6 +48,8 @@ pub struct Config {
     pub evaluation: crate::compute::Evaluation,
     /// The language of ingest errors, warnings and hints (`[input] lang`, `CIMON_LANG`, `--lang`).
     pub messages: crate::text::Lang,
+    /// 审核确认: figures the review need not query again (`[[input.confirmed]]`).
+    pub confirmed: Vec<crate::ingest::Confirmed>,
 }
 
 impl Config {
@@ -114,6 +116,9 @@ struct InputSection {
     dir: Option<PathBuf>,
     /// The language of ingest messages [default: the report's].
     lang: Option<crate::text::Lang>,
+    /// Figures the review queried and the counties confirmed.
+    #[serde(default)]
+    confirmed: Vec<crate::ingest::Confirmed>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,7 +187,7 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
         }
     };
     let file_path = flags.config.clone().or(env_path(ENV_CONFIG)?);
-    let (file, base) = match &file_path {
+    let (mut file, base) = match &file_path {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Io { path: p.clone(), source })?;
             let parsed: FileConfig = toml::from_str(&text)
@@ -194,6 +199,7 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
     // Paths in the file are relative to the file, so a config works from any working directory.
     let from_file = |p: Option<PathBuf>| p.map(|p| base.join(p));
 
+    let confirmed = std::mem::take(&mut file.input.confirmed);
     let input = flags.input.or(from_file(file.input.dir));
     let env_lang = match env(ENV_LANG).as_deref().map(str::trim) {
         None => None,
@@ -304,6 +310,7 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
         scope,
         evaluation,
         messages,
+        confirmed,
     })
 }
 

@@ -33,6 +33,22 @@ pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
         None if from_store && in_store.is_file() => targets::load(&in_store, &catalog, &registry)?,
         None => Vec::new(),
     };
+    // A confirmation must name a county and an indicator that exist.
+    for (n, c) in cfg.confirmed.iter().enumerate() {
+        let known = registry.get(&c.county).is_some() && catalog.indicator(&c.indicator).is_some();
+        if !known {
+            return Err(crate::config::ConfigError::Invalid {
+                path: cfg.file.clone().unwrap_or_default(),
+                message: format!(
+                    "[[input.confirmed]] #{}: county \"{}\" or indicator \"{}\" is not in the registry or the catalog",
+                    n + 1,
+                    c.county,
+                    c.indicator
+                ),
+            }
+            .into());
+        }
+    }
     let scope = Scope::resolve(&cfg.scope, &registry)
         .with_context(|| format!("config file {}", cfg.file.as_deref().unwrap_or(Path::new("(none)")).display()))?;
     Ok(Schemas { catalog, registry, targets, scope })
@@ -63,7 +79,7 @@ pub fn ingest(
     log: &dyn Log,
     limit: Option<usize>,
 ) -> Result<Ingested, Rejected> {
-    match ingest::ingest(files, &schemas.catalog, &schemas.registry, &schemas.scope) {
+    match ingest::ingest(files, &schemas.catalog, &schemas.registry, &schemas.scope, &cfg.confirmed) {
         Ok(ingested) => {
             if !log.quiet() {
                 print_problems(&ingested.warnings, limit, cfg.messages);

@@ -93,9 +93,15 @@ fn a_generated_form_filled_by_a_clerk_ingests_with_no_warning() {
 
 #[test]
 fn the_review_flags_only_the_planted_outlier_on_the_sample_data() {
+    // With the sample's config, which confirms that figure (审核确认), the review is silent.
+    let run = cimon(&repo(), &["validate", "--config", "sample-data/cimon.toml"]);
+    run.success();
+    assert!(!run.stderr.contains("[review_"), "{}", run.stderr);
+
+    // Without the confirmation, it queries exactly the planted outlier.
     let tmp = tempfile::tempdir().unwrap();
     let list = tmp.path().join("问题清单.xlsx");
-    let run = cimon(&repo(), &["validate", "--config", "sample-data/cimon.toml", "--problems", list.to_str().unwrap()]);
+    let run = cimon(&repo(), &["validate", "sample-data/inputs", "--problems", list.to_str().unwrap()]);
     run.success();
     let review: Vec<&str> = run.stderr.lines().filter(|l| l.contains("[review_")).collect();
     // 敦煌市's one-off contract in 2021 (sample-data/README.md) and the fall back in 2022.
@@ -171,4 +177,23 @@ fn a_refused_check_writes_the_problem_list_by_prefecture_in_chinese() {
             ("README.md", "0", "1")
         ]
     );
+}
+
+#[test]
+fn a_confirmation_of_an_unknown_county_is_a_configuration_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("cimon.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[input]\ndir = \"{}\"\n[[input.confirmed]]\ncounty = \"999999\"\nyear = 2021\nindicator = \"tech_contract_value\"\nnote = \"x\"\n",
+            repo().join("sample-data/inputs").display()
+        ),
+    )
+    .unwrap();
+    cimon(&repo(), &["validate", "--config", cfg.to_str().unwrap()]).failure(2).stderr_line(&[
+        "cimon.toml",
+        "[[input.confirmed]] #1",
+        "\"999999\"",
+    ]);
 }

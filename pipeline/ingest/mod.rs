@@ -16,6 +16,7 @@ use crate::regions::Registry;
 use crate::scope::{Coverage, Scope};
 use crate::text::data_year_in;
 pub use problem::{Lang, Loc, Problem, Problems, Severity};
+pub use review::Confirmed;
 use sheet::{read_grid, SheetContext, SheetResult};
 
 /// One input file, read once: its bytes are what is hashed and what is parsed.
@@ -358,6 +359,7 @@ pub fn ingest(
     catalog: &Catalog,
     registry: &Registry,
     scope: &Scope,
+    confirmed: &[Confirmed],
 ) -> Result<Ingested, Rejected> {
     let mut problems = Problems::default();
     let mut sources = Vec::new();
@@ -526,7 +528,7 @@ pub fn ingest(
         merged.sort_by_cached_key(|o| key(o));
     }
 
-    review::review(&merged, catalog, registry, &mut problems);
+    review::review(&merged, catalog, registry, confirmed, &mut problems);
     outside_scope(&merged, registry, scope, &mut problems);
     // A county no row could be identified as may be one of those "missing": say so with them.
     let unidentified =

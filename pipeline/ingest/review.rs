@@ -10,8 +10,54 @@ use super::Observation;
 use crate::catalog::{Catalog, Indicator, Kind};
 use crate::regions::Registry;
 
+/// A figure the review queried and the county confirmed (审核确认, `[[input.confirmed]]` in the
+/// config): no rule queries it again, nor the changes from it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmed {
+    pub county: String,
+    pub year: i32,
+    pub indicator: String,
+    /// Why the figure stands, as the county explained it.
+    pub note: String,
+}
+
 /// Every rule on every county's series; `merged` holds one observation per key.
-pub fn review(merged: &[Observation], catalog: &Catalog, registry: &Registry, problems: &mut Problems) {
+pub fn review(
+    merged: &[Observation],
+    catalog: &Catalog,
+    registry: &Registry,
+    confirmed: &[Confirmed],
+    problems: &mut Problems,
+) {
+    if confirmed.is_empty() {
+        review_all(merged, catalog, registry, problems);
+        return;
+    }
+    let confirmed: std::collections::HashSet<(&str, i32, &str)> =
+        confirmed.iter().map(|c| (c.county.as_str(), c.year, c.indicator.as_str())).collect();
+    let is_confirmed = |o: &Observation| confirmed.contains(&(&*o.region_code, o.year, &*o.indicator));
+    let mut found = Problems::default();
+    review_all(merged, catalog, registry, &mut found);
+    // A confirmed figure's queries are dropped, and so are those of the change from it.
+    type Place<'a> = (&'a str, &'a str, Option<usize>, Option<&'a str>);
+    fn place(l: &crate::ingest::Loc) -> Place<'_> {
+        (&*l.file, l.sheet.as_deref().unwrap_or(""), l.row, l.column.as_deref())
+    }
+    let at: HashMap<Place, &Observation> = merged.iter().map(|o| (place(&o.loc), o)).collect();
+    let by_key: HashMap<(&str, &str, i32), &Observation> =
+        merged.iter().map(|o| ((&*o.region_code, &*o.indicator, o.year), o)).collect();
+    for p in found.0 {
+        let here = at.get(&place(&p.loc)).copied();
+        let before = here.and_then(|o| by_key.get(&(&*o.region_code, &*o.indicator, o.year - 1)).copied());
+        let dropped = here.is_some_and(is_confirmed) || (p.kind == "review_change" && before.is_some_and(is_confirmed));
+        if !dropped {
+            problems.add(p);
+        }
+    }
+}
+
+fn review_all(merged: &[Observation], catalog: &Catalog, registry: &Registry, problems: &mut Problems) {
     let name = |code: &str| registry.get(code).map_or_else(|| code.to_string(), |r| format!("{} {}", code, r.name));
     // Series per county and indicator, in year order.
     let mut series: HashMap<(&str, u16), Vec<&Observation>> = HashMap::new();
@@ -362,7 +408,7 @@ factor = 10000
         let merged: Vec<Observation> =
             rows.iter().enumerate().map(|(n, &(y, i, v))| obs(&catalog, y, i, v, n + 2)).collect();
         let mut problems = Problems::default();
-        review(&merged, &catalog, &registry, &mut problems);
+        review(&merged, &catalog, &registry, &[], &mut problems);
         problems.0
     }
 
@@ -383,6 +429,24 @@ factor = 10000
         assert_eq!(run(&[(2021, "patents", 100.0), (2022, "patents", 30.0)]).len(), 1);
         assert!(run(&[(2021, "patents", 2.0), (2022, "patents", 9.0)]).is_empty());
         assert!(run(&[(2020, "patents", 100.0), (2022, "patents", 900.0)]).is_empty());
+    }
+
+    #[test]
+    fn a_confirmed_figure_and_the_change_from_it_are_not_queried_again() {
+        let catalog = Catalog::parse(CATALOG, std::path::Path::new("test.toml")).unwrap();
+        let registry =
+            Registry::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/regions.csv"))).unwrap();
+        let rows =
+            [(2021, "patents", 100.0), (2022, "patents", 900.0), (2023, "patents", 100.0), (2024, "patents", 400.0)];
+        let merged: Vec<Observation> =
+            rows.iter().enumerate().map(|(n, &(y, i, v))| obs(&catalog, y, i, v, n + 2)).collect();
+        let confirmed =
+            [Confirmed { county: "420802".into(), year: 2022, indicator: "patents".into(), note: "一次性".into() }];
+        let mut problems = Problems::default();
+        review(&merged, &catalog, &registry, &confirmed, &mut problems);
+        // 2022's jump and 2023's fall are confirmed; 2024's 4× is still queried.
+        let years: Vec<Option<usize>> = problems.0.iter().map(|p| p.loc.row).collect();
+        assert_eq!(years, [Some(5)], "{:#?}", problems.0);
     }
 
     #[test]

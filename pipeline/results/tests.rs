@@ -15,7 +15,7 @@ fn sample() -> (tempfile::TempDir, Computed, Catalog, Method, GrowthSettings) {
     let registry = Registry::load(&repo("schemas/regions.csv")).unwrap();
     let targets = crate::targets::load(&repo("sample-data/targets.toml"), &catalog, &registry).unwrap();
     let files = crate::ingest::collect_inputs(&repo("sample-data/inputs"), &[]).unwrap();
-    let ingested = crate::ingest::ingest(&files, &catalog, &registry, &crate::scope::Scope::all()).unwrap();
+    let ingested = crate::ingest::ingest(&files, &catalog, &registry, &crate::scope::Scope::all(), &[]).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let store_dir = tmp.path().join("store");
     std::fs::create_dir_all(&store_dir).unwrap();
