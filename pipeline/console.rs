@@ -71,7 +71,7 @@ pub fn print_problems(problems: &[Problem], limit: Option<usize>, lang: Lang) {
 }
 
 /// The lines `print_problems` prints.
-pub fn problem_lines(problems: &[Problem], limit: Option<usize>, lang: Lang) -> Vec<String> {
+fn problem_lines(problems: &[Problem], limit: Option<usize>, lang: Lang) -> Vec<String> {
     let mut sorted: Vec<&Problem> = problems.iter().collect();
     // Causes before consequences: a county not reported (coverage) often follows from a row
     // above whose county could not be identified.

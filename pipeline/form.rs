@@ -95,10 +95,13 @@ pub fn write(
         });
     }
     let groups: Vec<(String, Vec<&Region>)> = if req.single {
-        let province: Vec<&str> = by.values().flatten().map(|r| r.province_name.as_str()).collect();
-        let mut names: Vec<&str> = province.clone();
-        names.dedup();
-        let title = if names.len() == 1 { names[0].to_string() } else { "各地".to_string() };
+        // Named after the province when all the counties are in one.
+        let provinces: std::collections::BTreeSet<&str> =
+            by.values().flatten().map(|r| r.province_name.as_str()).collect();
+        let title = match provinces.iter().next() {
+            Some(p) if provinces.len() == 1 => p.to_string(),
+            _ => "各地".to_string(),
+        };
         vec![(title, by.values().flatten().copied().collect())]
     } else {
         by.iter().map(|((_, name), v)| (name.to_string(), v.clone())).collect()

@@ -30,6 +30,24 @@ impl Loc {
     pub fn file(file: &str) -> Loc {
         Loc { file: file.into(), sheet: None, row: None, column: None, header: None }
     }
+
+    /// The place in Chinese, as a clerk would look for it: 文件 …，工作表 …，第 5 行，C 列（表头）.
+    pub fn zh(&self) -> String {
+        let mut s = format!("{}", self.file);
+        if let Some(sh) = &self.sheet {
+            s.push_str(&format!("，工作表“{sh}”"));
+        }
+        if let Some(r) = self.row {
+            s.push_str(&format!("，第 {r} 行"));
+        }
+        if let Some(c) = &self.column {
+            s.push_str(&format!("，{c} 列"));
+            if let Some(h) = &self.header {
+                s.push_str(&format!("（{h}）"));
+            }
+        }
+        s
+    }
 }
 
 /// Places sort as a reader goes through a file: by sheet, row, then column as Excel orders
@@ -75,26 +93,6 @@ impl fmt::Display for Loc {
 }
 
 pub use crate::text::Lang;
-
-impl Loc {
-    /// The place in Chinese, as a clerk would look for it: 文件 …，工作表 …，第 5 行，C 列（表头）.
-    pub fn zh(&self) -> String {
-        let mut s = format!("{}", self.file);
-        if let Some(sh) = &self.sheet {
-            s.push_str(&format!("，工作表“{sh}”"));
-        }
-        if let Some(r) = self.row {
-            s.push_str(&format!("，第 {r} 行"));
-        }
-        if let Some(c) = &self.column {
-            s.push_str(&format!("，{c} 列"));
-            if let Some(h) = &self.header {
-                s.push_str(&format!("（{h}）"));
-            }
-        }
-        s
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {

@@ -2,8 +2,7 @@
 //! a drop to zero after non-zero years, and consistency between indicators. Warnings only: a
 //! plausible-looking figure may be right, and the clerk is asked to check it, not refused.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 
 use super::problem::{Problem, Problems, Severity};
 use super::Observation;
@@ -22,7 +21,9 @@ pub struct Confirmed {
     pub note: String,
 }
 
-/// Every rule on every county's series; `merged` holds one observation per key.
+/// Every rule on every county's series. `merged` holds one observation per key, sorted by year,
+/// county and indicator (the merge's order), so each series comes out in year order and a
+/// county's values of one year lie together.
 pub fn review(
     merged: &[Observation],
     catalog: &Catalog,
@@ -30,36 +31,10 @@ pub fn review(
     confirmed: &[Confirmed],
     problems: &mut Problems,
 ) {
-    if confirmed.is_empty() {
-        review_all(merged, catalog, registry, problems);
-        return;
-    }
-    let confirmed: std::collections::HashSet<(&str, i32, &str)> =
+    let name = |code: &str| registry.get(code).map_or_else(|| code.to_string(), |r| format!("{} {}", code, r.name));
+    let confirmed: HashSet<(&str, i32, &str)> =
         confirmed.iter().map(|c| (c.county.as_str(), c.year, c.indicator.as_str())).collect();
     let is_confirmed = |o: &Observation| confirmed.contains(&(&*o.region_code, o.year, &*o.indicator));
-    let mut found = Problems::default();
-    review_all(merged, catalog, registry, &mut found);
-    // A confirmed figure's queries are dropped, and so are those of the change from it.
-    type Place<'a> = (&'a str, &'a str, Option<usize>, Option<&'a str>);
-    fn place(l: &crate::ingest::Loc) -> Place<'_> {
-        (&*l.file, l.sheet.as_deref().unwrap_or(""), l.row, l.column.as_deref())
-    }
-    let at: HashMap<Place, &Observation> = merged.iter().map(|o| (place(&o.loc), o)).collect();
-    let by_key: HashMap<(&str, &str, i32), &Observation> =
-        merged.iter().map(|o| ((&*o.region_code, &*o.indicator, o.year), o)).collect();
-    for p in found.0 {
-        let here = at.get(&place(&p.loc)).copied();
-        let before = here.and_then(|o| by_key.get(&(&*o.region_code, &*o.indicator, o.year - 1)).copied());
-        let dropped = here.is_some_and(is_confirmed) || (p.kind == "review_change" && before.is_some_and(is_confirmed));
-        if !dropped {
-            problems.add(p);
-        }
-    }
-}
-
-fn review_all(merged: &[Observation], catalog: &Catalog, registry: &Registry, problems: &mut Problems) {
-    let name = |code: &str| registry.get(code).map_or_else(|| code.to_string(), |r| format!("{} {}", code, r.name));
-    // Series per county and indicator, in year order.
     let mut series: HashMap<(&str, u16), Vec<&Observation>> = HashMap::new();
     for o in merged {
         series.entry((&o.region_code, o.indicator_index)).or_default().push(o);
@@ -67,18 +42,16 @@ fn review_all(merged: &[Observation], catalog: &Catalog, registry: &Registry, pr
     let mut keys: Vec<&(&str, u16)> = series.keys().collect();
     keys.sort();
     for key in keys {
-        let obs = &series[key];
+        let sorted = &series[key];
         let ind = &catalog.indicators[key.1 as usize];
-        let mut sorted = obs.clone();
-        sorted.sort_by_key(|o| o.year);
-        year_on_year(&sorted, ind, catalog, &name, problems);
+        year_on_year(sorted, ind, catalog, &name, &is_confirmed, problems);
         if let Some(years) = catalog.review.zero_after {
             let floor = catalog.year_on_year(ind).ratio_floor.unwrap_or(0.0);
-            zero_after(&sorted, ind, years, floor, &name, problems);
+            zero_after(sorted, ind, years, floor, &name, &is_confirmed, problems);
         }
     }
     if !catalog.consistency.is_empty() {
-        consistency(merged, catalog, &name, problems);
+        consistency(merged, catalog, &name, &is_confirmed, problems);
     }
 }
 
@@ -94,19 +67,21 @@ fn warn(o: &Observation, kind: &'static str, rule: String, en: String, zh: Strin
     }
 }
 
-/// Consecutive years only: a gap says nothing about one year's change.
+/// Consecutive years only: a gap says nothing about one year's change. A change to or from a
+/// confirmed figure is not queried.
 fn year_on_year(
     series: &[&Observation],
     ind: &Indicator,
     catalog: &Catalog,
     name: &dyn Fn(&str) -> String,
+    confirmed: &dyn Fn(&Observation) -> bool,
     problems: &mut Problems,
 ) {
     let t = catalog.year_on_year(ind);
     for pair in series.windows(2) {
         let (prev, cur) = (pair[0], pair[1]);
         let (Some(a), Some(b)) = (prev.value, cur.value) else { continue };
-        if cur.year != prev.year + 1 {
+        if cur.year != prev.year + 1 || confirmed(prev) || confirmed(cur) {
             continue;
         }
         let county = name(&cur.region_code);
@@ -195,6 +170,7 @@ fn zero_after(
     years: usize,
     floor: f64,
     name: &dyn Fn(&str) -> String,
+    confirmed: &dyn Fn(&Observation) -> bool,
     problems: &mut Problems,
 ) {
     let mut run = 0usize;
@@ -204,7 +180,7 @@ fn zero_after(
         let consecutive = last_year.is_some_and(|y: i32| o.year == y + 1);
         last_year = Some(o.year);
         match o.value {
-            Some(v) if v == 0.0 && consecutive && run >= years && last >= floor => {
+            Some(v) if v == 0.0 && consecutive && run >= years && last >= floor && !confirmed(o) => {
                 problems.add(warn(
                     o,
                     "review_zero",
@@ -234,26 +210,31 @@ fn zero_after(
     }
 }
 
-/// `indicator` ≈ `numerator` / `denominator` × `scale` where a county reported all three.
-fn consistency(merged: &[Observation], catalog: &Catalog, name: &dyn Fn(&str) -> String, problems: &mut Problems) {
-    let index: HashMap<&str, u16> =
-        catalog.indicators.iter().enumerate().map(|(i, ind)| (ind.code.as_str(), i as u16)).collect();
-    let mut cells: HashMap<(i32, &str, u16), &Observation> = HashMap::new();
-    for o in merged {
-        cells.insert((o.year, &o.region_code, o.indicator_index), o);
-    }
-    let mut keys: Vec<(i32, Arc<str>)> = merged.iter().map(|o| (o.year, o.region_code.clone())).collect();
-    keys.dedup();
-    keys.sort();
-    keys.dedup();
+/// `indicator` ≈ `numerator` / `denominator` × `scale` where a county reported all three, none
+/// of them confirmed.
+fn consistency(
+    merged: &[Observation],
+    catalog: &Catalog,
+    name: &dyn Fn(&str) -> String,
+    confirmed: &dyn Fn(&Observation) -> bool,
+    problems: &mut Problems,
+) {
+    let index =
+        |code: &str| catalog.indicators.iter().position(|i| i.code == code).expect("checked by the catalog") as u16;
+    // One county's values of one year, sorted by indicator.
+    let cells: Vec<&[Observation]> =
+        merged.chunk_by(|a, b| a.year == b.year && a.region_code == b.region_code).collect();
     for rule in &catalog.consistency {
-        let (i, n, d) =
-            (index[rule.indicator.as_str()], index[rule.numerator.as_str()], index[rule.denominator.as_str()]);
+        let (i, n, d) = (index(&rule.indicator), index(&rule.numerator), index(&rule.denominator));
         let (ii, ni, di) =
             (&catalog.indicators[i as usize], &catalog.indicators[n as usize], &catalog.indicators[d as usize]);
-        for (year, code) in &keys {
-            let get = |k: u16| cells.get(&(*year, &**code, k)).copied();
+        for cell in &cells {
+            let get = |k: u16| cell.binary_search_by_key(&k, |o| o.indicator_index).ok().map(|at| &cell[at]);
             let (Some(o), Some(on), Some(od)) = (get(i), get(n), get(d)) else { continue };
+            if [o, on, od].into_iter().any(confirmed) {
+                continue;
+            }
+            let (year, code) = (o.year, &*o.region_code);
             let (Some(v), Some(num), Some(den)) = (o.value, on.value, od.value) else { continue };
             if den <= 0.0 {
                 continue;
@@ -405,8 +386,10 @@ factor = 10000
         let catalog = Catalog::parse(CATALOG, std::path::Path::new("test.toml")).unwrap();
         let registry =
             Registry::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/regions.csv"))).unwrap();
-        let merged: Vec<Observation> =
+        let mut merged: Vec<Observation> =
             rows.iter().enumerate().map(|(n, &(y, i, v))| obs(&catalog, y, i, v, n + 2)).collect();
+        // The merge's order.
+        merged.sort_by_key(|o| (o.year, o.indicator_index));
         let mut problems = Problems::default();
         review(&merged, &catalog, &registry, &[], &mut problems);
         problems.0

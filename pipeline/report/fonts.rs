@@ -75,61 +75,40 @@ fn is_collection(bytes: &[u8]) -> bool {
     bytes.starts_with(b"ttcf")
 }
 
-/// Every font file under the configured directories (recursively, sorted).
-fn font_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = dirs.to_vec();
-    while let Some(d) = stack.pop() {
-        if d.is_file() {
-            out.push(d);
-            continue;
-        }
-        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
-            stack.push(e.path());
-        }
-    }
-    out.retain(|p| {
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        matches!(ext.as_str(), "ttf" | "otf" | "ttc" | "otc")
-    });
-    out.sort();
+/// Every font file under the configured directories (recursively, as Typst searches them),
+/// sorted, with its metadata.
+fn font_files(dirs: &[PathBuf]) -> Vec<(PathBuf, fs::Metadata)> {
+    let mut out: Vec<(PathBuf, fs::Metadata)> = dirs
+        .iter()
+        .flat_map(|d| super::typst::font_files(d))
+        .filter(|(p, _)| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            matches!(ext.as_str(), "ttf" | "otf" | "ttc" | "otc")
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
 /// The font directory to give Typst for `dirs`: the collections' faces whose family `wanted`
 /// names (the templates' text) as single files, and every other font file as a link, in a
 /// directory under `cache` named by a hash of the sources. Built once, then reused; another
-/// font or template set gets another directory. None when there is no collection to cut.
-pub fn prepare(dirs: &[PathBuf], wanted: &str, cache: &Path) -> std::io::Result<Option<PathBuf>> {
+/// font or template set gets another directory.
+pub fn prepare(dirs: &[PathBuf], wanted: &str, cache: &Path) -> std::io::Result<PathBuf> {
     let files = font_files(dirs);
-    let mut key = String::new();
-    for f in &files {
-        let m = fs::metadata(f)?;
-        let mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        key.push_str(&format!("{}:{}:{}\n", f.display(), m.len(), mtime.map_or(0, |t| t.as_nanos())));
-    }
+    let mut key: String = files.iter().map(|(p, m)| super::typst::stamp(p, m) + "\n").collect();
     key.push_str(wanted);
-    let mut any_collection = false;
-    for f in &files {
-        let mut head = [0u8; 4];
-        use std::io::Read;
-        if fs::File::open(f).and_then(|mut h| h.read_exact(&mut head)).is_ok() && is_collection(&head) {
-            any_collection = true;
-        }
-    }
-    if !any_collection {
-        return Ok(None);
-    }
-    let dir = cache.join(format!("fonts-{}", &crate::ingest::sha256_hex(key.as_bytes())[..16]));
+    let hash = crate::ingest::sha256_hex(key.as_bytes());
+    let dir = cache.join(format!("fonts-{}", &hash[..16]));
     if dir.join("READY").is_file() {
-        return Ok(Some(dir));
+        return Ok(dir);
     }
     // Built beside its final place and renamed into it, so a concurrent run never sees half.
     fs::create_dir_all(cache)?;
-    let tmp = cache.join(format!(".fonts-{}-{}", std::process::id(), &crate::ingest::sha256_hex(key.as_bytes())[..8]));
+    let tmp = cache.join(format!(".fonts-{}-{}", std::process::id(), &hash[..16]));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp)?;
-    for (n, f) in files.iter().enumerate() {
+    for (n, (f, _)) in files.iter().enumerate() {
         let bytes = fs::read(f)?;
         let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or("font");
         if !is_collection(&bytes) {
@@ -151,11 +130,11 @@ pub fn prepare(dirs: &[PathBuf], wanted: &str, cache: &Path) -> std::io::Result<
     }
     fs::write(tmp.join("READY"), key)?;
     match fs::rename(&tmp, &dir) {
-        Ok(()) => Ok(Some(dir)),
+        Ok(()) => Ok(dir),
         // Another run built it first.
         Err(_) if dir.join("READY").is_file() => {
             let _ = fs::remove_dir_all(&tmp);
-            Ok(Some(dir))
+            Ok(dir)
         }
         Err(e) => Err(e),
     }
@@ -236,7 +215,7 @@ mod tests {
         }
         let cache = tempfile::tempdir().unwrap();
         let wanted = r#"#let sans = ("Noto Sans CJK SC",)"#;
-        let dir = prepare(&[noto.to_path_buf()], wanted, cache.path()).unwrap().unwrap();
+        let dir = prepare(&[noto.to_path_buf()], wanted, cache.path()).unwrap();
         let mut names: Vec<String> = fs::read_dir(&dir)
             .unwrap()
             .flatten()
@@ -247,6 +226,6 @@ mod tests {
         assert_eq!(names.len(), 2, "{names:?}"); // regular and bold
         assert!(names.iter().all(|n| n.contains("NotoSansCJK")), "{names:?}");
         // Built once: the second call finds it.
-        assert_eq!(prepare(&[noto.to_path_buf()], wanted, cache.path()).unwrap().unwrap(), dir);
+        assert_eq!(prepare(&[noto.to_path_buf()], wanted, cache.path()).unwrap(), dir);
     }
 }

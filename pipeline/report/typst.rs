@@ -98,8 +98,8 @@ impl Typst {
         // SAFETY: getuid has no preconditions and cannot fail.
         let cache = std::env::temp_dir().join(format!("cimon-{}", unsafe { libc::getuid() }));
         let font_paths = match super::fonts::prepare(fonts, templates, &cache) {
-            Ok(Some(dir)) => vec![dir],
-            _ => fonts.to_vec(),
+            Ok(dir) => vec![dir],
+            Err(_) => fonts.to_vec(),
         };
         Ok(Typst {
             path,
@@ -117,8 +117,7 @@ impl Typst {
         let mut fonts: Vec<String> = Vec::new();
         for d in &self.fonts {
             for (p, meta) in font_files(d) {
-                let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-                fonts.push(format!("{}:{}:{}", p.display(), meta.len(), mtime.map_or(0, |t| t.as_nanos())));
+                fonts.push(stamp(&p, &meta));
             }
         }
         fonts.sort();
@@ -169,8 +168,14 @@ impl Typst {
     }
 }
 
+/// A font file as the fingerprints know it: path, size and modification time.
+pub(super) fn stamp(path: &Path, meta: &std::fs::Metadata) -> String {
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    format!("{}:{}:{}", path.display(), meta.len(), mtime.map_or(0, |t| t.as_nanos()))
+}
+
 /// Every file under a font directory (Typst searches font paths recursively).
-fn font_files(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+pub(super) fn font_files(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
