@@ -91,14 +91,14 @@ fn missing_store(cause: &(dyn std::error::Error + 'static)) -> bool {
     }
 }
 
-/// The words before the error and the hint: Chinese when the error is an ingest's refusal shown
+/// What goes before the error and the hint: Chinese when the error is an ingest's refusal shown
 /// to clerks in Chinese.
 pub fn prefixes(err: &anyhow::Error) -> (&'static str, &'static str) {
     let zh = err.chain().any(|c| c.downcast_ref::<Rejected>().is_some_and(|r| r.lang == ingest::Lang::Zh));
     if zh {
-        ("错误", "提示")
+        ("错误：", "提示：")
     } else {
-        ("error", "hint")
+        ("error: ", "hint: ")
     }
 }
 

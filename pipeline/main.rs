@@ -12,9 +12,9 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             let (error, hint_word) = cimon::exit::prefixes(&err);
-            eprintln!("{error}: {err:#}");
+            eprintln!("{error}{err:#}");
             if let Some(hint) = cimon::exit::hint(&err) {
-                eprintln!("{hint_word}: {hint}");
+                eprintln!("{hint_word}{hint}");
             }
             std::process::ExitCode::from(cimon::exit::code(&err))
         }

@@ -94,11 +94,21 @@ pub fn ingest(
     }
 }
 
-/// Write the problem list workbook (问题清单) and say where it is.
-pub fn problem_list(path: &Path, problems: &[ingest::Problem], schemas: &Schemas, log: &dyn Log) -> Result<()> {
+/// Write the problem list workbook (问题清单) and say where it is, in the messages' language.
+pub fn problem_list(
+    path: &Path,
+    problems: &[ingest::Problem],
+    cfg: &Config,
+    schemas: &Schemas,
+    log: &dyn Log,
+) -> Result<()> {
     crate::problem_list::write(path, problems, &schemas.registry)?;
     let errors = problems.iter().filter(|p| p.severity == ingest::Severity::Error).count();
-    log.stage(&format!("problem list: {} ({errors} errors, {} warnings)", path.display(), problems.len() - errors));
+    let (warnings, path) = (problems.len() - errors, path.display());
+    log.stage(&match cfg.messages {
+        ingest::Lang::En => format!("problem list: {path} ({errors} errors, {warnings} warnings)"),
+        ingest::Lang::Zh => format!("问题清单：{path}（错误 {errors} 处，提示 {warnings} 条）"),
+    });
     Ok(())
 }
 

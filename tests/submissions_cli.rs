@@ -267,7 +267,7 @@ fn messages_places_and_hints_in_chinese() {
             "选择性粘贴为数值",
         ])
         .stderr_line(&["中的报送文件未通过审核，未写入任何数据", "处错误"])
-        .stderr_line(&["提示: 请按上面列出的", "修改所列文件后重新运行"]);
+        .stderr_line(&["提示：请按上面列出的", "修改所列文件后重新运行"]);
     assert!(!run.stderr.contains("formula cell(s)"), "English in a Chinese run:\n{}", run.stderr);
     assert!(!out.exists());
     // The environment gives the same; a flag beats it.

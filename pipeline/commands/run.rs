@@ -167,7 +167,7 @@ fn run_stages(
         Ok(i) => &i.warnings,
         Err(r) => &r.problems,
     };
-    stages::problem_list(&cfg.out.join(crate::problem_list::FILE), list, schemas, log)?;
+    stages::problem_list(&cfg.out.join(crate::problem_list::FILE), list, cfg, schemas, log)?;
     let ingested = checked.map_err(|rejected| {
         m.warnings = rejected.problems.iter().map(|p| p.to_string()).collect();
         let dir = cfg.input.as_deref().unwrap_or(Path::new(""));

@@ -20,7 +20,7 @@ pub fn run(cfg: &Config, quiet: bool, problems: Option<&Path>) -> Result<()> {
             Ok(i) => &i.warnings,
             Err(r) => &r.problems,
         };
-        stages::problem_list(path, list, &schemas, &console)?;
+        stages::problem_list(path, list, cfg, &schemas, &console)?;
     }
     let ingested =
         checked.map_err(|rejected| anyhow::Error::new(rejected).context(stages::refused(dir, cfg.messages, false)))?;

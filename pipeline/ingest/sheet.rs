@@ -750,7 +750,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         (
                             format!("{} is a share and cannot be above {hi} % ({raw})", ind.code),
                             format!(
-                                "“{}”是比重，不能超过 {hi}%（{raw}）：请检查是否填成了小数或把分子分母写反",
+                                "“{}”是比重，不能超过 {hi}%（{raw}）：请检查是否把分子和分母写反，或填成了其他指标的数值",
                                 ind.name_zh
                             ),
                         )
