@@ -38,4 +38,4 @@ print(f"reports: {m['rows']['reports']} ({m['reports_rendered']} rendered), obse
 PY
 /usr/bin/time -f "%e" -o "$work/t2" "$bin" run --config "$work/cimon.toml" -q
 echo "unchanged re-run: $(cat "$work/t2") s"
-echo "outputs: $(du -sh "$work/out/reports" | cut -f1) of reports, overview $(du -h "$work/out/reports/overview.pdf" | cut -f1), $(pdfinfo "$work/out/reports/overview.pdf" | grep Pages)"
+echo "outputs: $(du -sh "$work/out/reports" | cut -f1) of reports, overview $(du -h "$work/out/reports/overview.pdf" | cut -f1), $(pdfinfo "$work/out/reports/overview.pdf" 2>/dev/null | grep Pages)"

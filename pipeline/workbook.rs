@@ -116,6 +116,11 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
     let Sheets { index, growth, attainment, regional, method, missing, funding, appraisal } = *s;
     let labels = Labels::builtin(Lang::Zh);
     let mut wb = Workbook::new();
+    // Sheets in low-memory mode: rows go to a temporary file as they are written (the national
+    // workbook held ~300 MB of cells otherwise), next to the workbook, not in a shared /tmp.
+    if let Some(dir) = path.parent() {
+        wb.set_tempdir(dir)?;
+    }
     // A fixed date: the same results give the same bytes.
     wb.set_properties(
         &DocProperties::new()
@@ -152,7 +157,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
         ("相对水平", 8.0),
     ];
     headers.extend(dims.iter().map(|g| (g.name_zh.as_str(), 10.0)));
-    let ws = wb.add_worksheet().set_name("指数与排名")?;
+    let ws = wb.add_worksheet_with_low_memory()?.set_name("指数与排名")?;
     let num = |v: Option<u32>| v.map(f64::from);
     sheet(ws, &f, &headers, index.len(), |r, c| {
         let x = &index[r];
@@ -199,7 +204,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
         ("同比", 8.0),
     ];
     headers.extend(span_headers.iter().map(|h| (h.as_str(), 10.0)));
-    let ws = wb.add_worksheet().set_name("指标与增速")?;
+    let ws = wb.add_worksheet_with_low_memory()?.set_name("指标与增速")?;
     sheet(ws, &f, &headers, growth.len(), |r, c| {
         let g = &growth[r];
         let ind = catalog.indicator(&g.indicator);
@@ -237,7 +242,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
         ("状态", 9.0),
         ("说明", 30.0),
     ];
-    let ws = wb.add_worksheet().set_name("目标达成")?;
+    let ws = wb.add_worksheet_with_low_memory()?.set_name("目标达成")?;
     sheet(ws, &f, &headers, attainment.len(), |r, c| {
         let a = &attainment[r];
         match c {
@@ -274,7 +279,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
             ("状态", 9.0),
             ("说明", 30.0),
         ];
-        let ws = wb.add_worksheet().set_name("区域目标")?;
+        let ws = wb.add_worksheet_with_low_memory()?.set_name("区域目标")?;
         sheet(ws, &f, &headers, regional.len(), |r, c| {
             let a = &regional[r];
             match c {
@@ -301,7 +306,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
         let treatment = if imputed { "已按缺失值插补设置补齐" } else { "不参与当年排名" };
         let headers =
             [("年份", 7.0), ("区划代码", 9.0), ("县（市、区）", 16.0), ("所属市（州）", 12.0), ("处理", 24.0)];
-        let ws = wb.add_worksheet().set_name("未报送")?;
+        let ws = wb.add_worksheet_with_low_memory()?.set_name("未报送")?;
         sheet(ws, &f, &headers, missing.len(), |r, c| {
             let m = &missing[r];
             match c {
@@ -337,7 +342,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
             ("90%区间上限", 10.0),
             ("稳健", 6.0),
         ];
-        let ws = wb.add_worksheet().set_name("绩效拨款")?;
+        let ws = wb.add_worksheet_with_low_memory()?.set_name("绩效拨款")?;
         sheet(ws, &f, &headers, funding.len(), |r, c| {
             let x = &funding[r];
             match c {
@@ -378,7 +383,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
             ("梯队", 8.0),
             ("稳健", 6.0),
         ];
-        let ws = wb.add_worksheet().set_name("考评结果")?;
+        let ws = wb.add_worksheet_with_low_memory()?.set_name("考评结果")?;
         sheet(ws, &f, &headers, appraisal.len(), |r, c| {
             let x = &appraisal[r];
             match c {
@@ -406,7 +411,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
     }
 
     // Sheet 4: how the numbers were made.
-    let ws = wb.add_worksheet().set_name("方法说明")?;
+    let ws = wb.add_worksheet_with_low_memory()?.set_name("方法说明")?;
     sheet(ws, &f, &[("设置", 28.0), ("数值", 100.0)], method.len(), |r, c| {
         Cell::Text(Some(if c == 0 { method[r].key.as_str() } else { method[r].value.as_str() }))
     })?;

@@ -300,3 +300,82 @@ fn english_reports_and_kept_sources() {
         .failure(2)
         .stderr_line(&["no index for 2031", "2015–2024"]);
 }
+
+/// Several provinces: the overview ranks every county once, five to a table row (a long ranking),
+/// and each province's rankings by prefecture are a report of their own. `pdftotext -layout`
+/// reads a county's rank, name, prefecture and index on one line only if the five-line cells of
+/// a row stay aligned.
+#[test]
+fn a_national_run_ranks_every_county_once_and_gives_each_province_its_prefectures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nat = tmp.path().join("nat");
+    let n = nat.to_str().unwrap();
+    cimon(&repo(), &["synth", "--kind", "national", "--counties", "100", "--from", "2022", "--to", "2024", "--out", n])
+        .success();
+    let cfg = tmp.path().join("cimon.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[input]\ndir = \"nat/inputs\"\n[schemas]\ncatalog = {:?}\nregions = \"nat/regions.csv\"\n[output]\ndir = \"out\"\n\
+             [report]\nprovince_reports = \"always\"\n",
+            repo().join("schemas/indicators.toml")
+        ),
+    )
+    .unwrap();
+    cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q"]).success();
+    let out = tmp.path().join("out");
+    let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
+    let latest: Vec<&IndexRow> = index.iter().filter(|r| r.year == 2024 && r.rank.is_some()).collect();
+    assert!(latest.len() > 80, "a long ranking: {}", latest.len());
+    let mut provinces: Vec<&str> = latest.iter().map(|r| r.province_name.as_str()).collect();
+    provinces.sort();
+    provinces.dedup();
+    assert!(provinces.len() >= 2, "{provinces:?}");
+
+    let reports = files(&out.join("reports"));
+    for p in &provinces {
+        assert!(reports.contains(&format!("overview-{p}.pdf")), "{p}: {reports:?}");
+    }
+    assert_eq!(reports.len(), 1 + provinces.len() + latest.len(), "{reports:?}");
+
+    // One line per county: rank, name, prefecture, index — in the national ranking.
+    let line = |text: &str, rank: u32, r: &IndexRow, prefecture: bool| {
+        let mut want = vec![rank.to_string(), r.region_name.clone()];
+        if prefecture {
+            want.push(r.prefecture_name.clone());
+        }
+        want.push(fmt_num(r.index, Some(1)));
+        text.lines().any(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            w.windows(want.len()).any(|x| x.iter().zip(&want).all(|(a, b)| a == b))
+        })
+    };
+    let overview = pdftotext(&out.join("reports/overview.pdf"));
+    for r in &latest {
+        assert!(
+            line(&overview, r.rank.unwrap(), r, true),
+            "{} {} not on one line:\n{overview}",
+            r.rank.unwrap(),
+            r.region_name
+        );
+    }
+    // The overview names the provinces' reports and has no section per prefecture.
+    for p in &provinces {
+        assert!(overview.contains(&format!("overview-{p}.pdf")), "{p}");
+    }
+    assert!(!overview.contains("分地区情况"), "{overview}");
+    // Each province's report ranks its counties within their prefectures.
+    for p in &provinces {
+        let text = pdftotext(&out.join(format!("reports/overview-{p}.pdf")));
+        assert!(text.contains(&format!("{p}县域创新能力监测分地区报告")), "{text}");
+        for r in latest.iter().filter(|r| r.province_name == *p) {
+            assert!(text.contains(&r.prefecture_name), "{p}: {}", r.prefecture_name);
+            assert!(
+                line(&text, r.rank_prefecture.unwrap(), r, false),
+                "{p}: {} {}:\n{text}",
+                r.rank_prefecture.unwrap(),
+                r.region_name
+            );
+        }
+    }
+}

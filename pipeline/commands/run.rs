@@ -88,6 +88,7 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
         "sensitivity": cfg.sensitivity,
         "lang": cfg.report.lang,
         "year": cfg.report.year,
+        "province_reports": cfg.report.province_reports,
     });
     m.config_hash = ingest::sha256_hex(settings.to_string().as_bytes());
     // The report year is not known yet; the typst fingerprint without the date is enough here.

@@ -360,12 +360,17 @@ pub fn build(
     registry: &Registry,
     targets: &[Target],
     scope: &Scope,
-    lang: Lang,
+    settings: &super::ReportSettings,
 ) -> Contexts {
-    let y = Year::new(t, catalog, registry, targets, scope, lang);
+    let y = Year::new(t, catalog, registry, targets, scope, settings.lang);
     let counties = super::county::reports(&y);
-    let overview = super::overview::overview(&y, &counties);
-    Contexts { meta: meta(&y), counties, overview }
+    let mut overview = super::overview::overview(&y, &counties);
+    let provinces = if settings.province_reports.split(overview.rows.len()) {
+        super::overview::split_provinces(&mut overview)
+    } else {
+        Vec::new()
+    };
+    Contexts { meta: meta(&y), counties, overview, provinces }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use context::Tables;
 pub use labels::Lang;
-use model::{Contexts, CountyReport, Meta, Overview};
+use model::{Contexts, CountyReport, Meta, Overview, ProvinceReport};
 use template::Templates;
 use typst::Typst;
 
@@ -50,6 +50,35 @@ pub struct ReportSettings {
     pub jobs: Option<usize>,
     /// Keep the generated `.typ` sources next to the PDFs.
     pub keep_sources: bool,
+    /// When each province's rankings by prefecture are a report of their own.
+    pub province_reports: ProvinceReports,
+}
+
+/// `[report] province_reports`: where the sections per prefecture go when the counties span
+/// several provinces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProvinceReports {
+    /// One report per province above `ProvinceReports::AUTO_ABOVE` counties, else in the overview.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ProvinceReports {
+    /// Counties above which `auto` splits: Typst's memory grows with table cells, and a national
+    /// overview with every prefecture's table took 1.3 GB (2,755 counties); at 500 it stays
+    /// well under 700 MB either way.
+    pub const AUTO_ABOVE: usize = 500;
+
+    pub fn split(self, counties: usize) -> bool {
+        match self {
+            ProvinceReports::Auto => counties > Self::AUTO_ABOVE,
+            ProvinceReports::Always => true,
+            ProvinceReports::Never => false,
+        }
+    }
 }
 
 impl Default for ReportSettings {
@@ -62,6 +91,7 @@ impl Default for ReportSettings {
             year: None,
             jobs: None,
             keep_sources: false,
+            province_reports: ProvinceReports::Auto,
         }
     }
 }
@@ -119,6 +149,7 @@ struct Job<'a> {
 enum View<'a> {
     County(&'a CountyReport),
     Overview(&'a Overview),
+    Province(&'a ProvinceReport),
 }
 
 #[derive(Serialize)]
@@ -126,6 +157,13 @@ struct CountyView<'a> {
     meta: &'a Meta,
     #[serde(flatten)]
     report: &'a CountyReport,
+}
+
+#[derive(Serialize)]
+struct ProvinceView<'a> {
+    meta: &'a Meta,
+    #[serde(flatten)]
+    province: &'a ProvinceReport,
 }
 
 #[derive(Serialize)]
@@ -137,9 +175,16 @@ struct OverviewView<'a> {
 
 /// A county's file stem: `420802-东宝区`, safe on every file system.
 pub fn file_stem(code: &str, name: &str) -> String {
-    let clean: String =
-        name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() || c == ':' { '_' } else { c }).collect();
-    format!("{code}-{clean}")
+    format!("{code}-{}", safe_name(name))
+}
+
+/// A province report's file stem: `overview-湖北省`.
+pub fn province_stem(name: &str) -> String {
+    format!("{OVERVIEW_FILE}-{}", safe_name(name))
+}
+
+fn safe_name(name: &str) -> String {
+    name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() || c == ':' { '_' } else { c }).collect()
 }
 
 /// Everything `render` needs besides the settings.
@@ -218,8 +263,8 @@ pub fn render_into(
         return Err(ReportError::NoResults { path: inputs.results.to_path_buf() });
     }
     let tables = Tables::load(inputs.results, inputs.store, settings.year)?;
-    let Contexts { meta, counties, overview } =
-        context::build(&tables, inputs.catalog, inputs.registry, inputs.targets, inputs.scope, settings.lang);
+    let Contexts { meta, counties, overview, provinces } =
+        context::build(&tables, inputs.catalog, inputs.registry, inputs.targets, inputs.scope, settings);
     drop(tables);
     typst.set_timestamp(creation_timestamp(meta.year, std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()));
 
@@ -229,6 +274,14 @@ pub fn render_into(
         template: template::OVERVIEW,
         view: View::Overview(&overview),
     }];
+    for p in &provinces {
+        jobs.push(Job {
+            stem: p.stem.clone(),
+            label: p.stem.clone(),
+            template: template::PROVINCE,
+            view: View::Province(p),
+        });
+    }
     for c in &counties {
         jobs.push(Job {
             stem: file_stem(&c.county.code, &c.county.name),
@@ -384,6 +437,7 @@ fn render_one(job: &Job<'_>, cx: &RenderCx<'_>, keep_sources: bool) -> Result<Do
     let source = match job.view {
         View::County(report) => templates.render(job.template, &CountyView { meta, report }),
         View::Overview(overview) => templates.render(job.template, &OverviewView { meta, overview }),
+        View::Province(province) => templates.render(job.template, &ProvinceView { meta, province }),
     }
     .map_err(|e| Failure::Template(e.to_string()))?;
     let hash = crate::ingest::sha256_hex(format!("{}\0{source}", cx.salt).as_bytes());
@@ -447,5 +501,16 @@ mod tests {
     fn file_stems_keep_code_and_name() {
         assert_eq!(file_stem("420802", "东宝区"), "420802-东宝区");
         assert_eq!(file_stem("1", "a/b"), "1-a_b");
+        assert_eq!(province_stem("湖北省"), "overview-湖北省");
+    }
+
+    #[test]
+    fn province_reports_split_a_national_run_only_by_default() {
+        let above = ProvinceReports::AUTO_ABOVE;
+        assert!(!ProvinceReports::Auto.split(above) && ProvinceReports::Auto.split(above + 1));
+        assert!(ProvinceReports::Always.split(25) && !ProvinceReports::Never.split(3000));
+        let s: ReportSettings = toml::from_str("province_reports = \"always\"").unwrap();
+        assert_eq!(s.province_reports, ProvinceReports::Always);
+        assert!(toml::from_str::<ReportSettings>("province_reports = \"yes\"").is_err());
     }
 }

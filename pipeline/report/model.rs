@@ -298,8 +298,10 @@ pub struct Overview {
     pub regional: Vec<RegionalLine>,
     /// Sections per prefecture (empty when there is only one).
     pub prefectures: Vec<AreaSection>,
-    /// Sections per province (empty when there is only one).
+    /// Sections per province (empty when there is only one), and the file of each one's
+    /// `ProvinceReport` (same order).
     pub provinces: Vec<AreaSection>,
+    pub province_reports: Vec<String>,
     /// Sections per peer group (empty without `[scope] peer_groups`).
     pub peer_groups: Vec<AreaSection>,
     /// Counties of the scope that sent nothing for the report year (未报送), and what was done:
@@ -313,6 +315,20 @@ pub struct Overview {
     /// 绩效拨款 and 考评 of the report year (None: not configured or not computed for it).
     pub funding: Option<FundingSection>,
     pub appraisal: Option<AppraisalSection>,
+}
+
+/// A province's rankings by prefecture: a PDF of its own when the scope spans several provinces.
+/// In one national overview they made ~300 pages, and Typst's memory grows with table cells
+/// (1.3 GB for it at 2,844 counties).
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvinceReport {
+    /// The file stem, `overview-湖北省`.
+    #[serde(skip)]
+    pub stem: String,
+    pub name: String,
+    pub counties: usize,
+    pub average: Option<f64>,
+    pub prefectures: Vec<AreaSection>,
 }
 
 /// One county's allocation (万元).
@@ -495,4 +511,5 @@ pub struct Contexts {
     pub meta: Meta,
     pub counties: Vec<CountyReport>,
     pub overview: Overview,
+    pub provinces: Vec<ProvinceReport>,
 }

@@ -35,6 +35,7 @@ pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
         regional: regional(y),
         prefectures: sections(&rows, |r| (r.place.prefecture_code.clone(), r.place.prefecture.clone())),
         provinces: sections(&rows, |r| (r.place.province.clone(), r.place.province.clone())),
+        province_reports: Vec::new(),
         peer_groups: if y.group_name.is_some() {
             let grouped: Vec<RankLine> = rows.iter().filter(|r| r.standing.peer_group.is_some()).cloned().collect();
             let mut s = sections(&grouped, |r| {
@@ -65,6 +66,34 @@ pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
         audit: audit(y),
         rows,
     }
+}
+
+/// With several provinces, the sections per prefecture leave the overview for one report per
+/// province (`[report] province_reports`); the overview names their files.
+pub fn split_provinces(overview: &mut Overview) -> Vec<ProvinceReport> {
+    if overview.provinces.is_empty() {
+        return Vec::new();
+    }
+    let mut prefectures = std::mem::take(&mut overview.prefectures);
+    let reports: Vec<ProvinceReport> = overview
+        .provinces
+        .iter()
+        .map(|p| {
+            let (mine, rest) = std::mem::take(&mut prefectures)
+                .into_iter()
+                .partition(|a: &AreaSection| a.rows[0].place.province == p.name);
+            prefectures = rest;
+            ProvinceReport {
+                stem: super::province_stem(&p.name),
+                name: p.name.clone(),
+                counties: p.rows.len(),
+                average: p.average,
+                prefectures: mine,
+            }
+        })
+        .collect();
+    overview.province_reports = reports.iter().map(|r| format!("{}.pdf", r.stem)).collect();
+    reports
 }
 
 /// For each target that applies to some county: counts per status and the lagging counties.

@@ -15,12 +15,15 @@ use super::labels::{fill, Labels, Lang};
 
 pub const COUNTY: &str = "county.typ.j2";
 pub const OVERVIEW: &str = "overview.typ.j2";
+pub const PROVINCE: &str = "province.typ.j2";
 pub const LABELS: &str = "labels.toml";
 
 /// The templates in `report-templates/`, compiled in: `cimon report` works from any directory.
 const BUILTIN: &[(&str, &str)] = &[
     (COUNTY, include_str!("../../report-templates/county.typ.j2")),
     (OVERVIEW, include_str!("../../report-templates/overview.typ.j2")),
+    (PROVINCE, include_str!("../../report-templates/province.typ.j2")),
+    ("rankings.typ.j2", include_str!("../../report-templates/rankings.typ.j2")),
     ("style.typ.j2", include_str!("../../report-templates/style.typ.j2")),
     ("appendix.typ.j2", include_str!("../../report-templates/appendix.typ.j2")),
     ("targets.typ.j2", include_str!("../../report-templates/targets.typ.j2")),
@@ -73,7 +76,7 @@ impl Templates {
             }
         }
         let origin = dir.map_or_else(|| "built-in templates".to_string(), |d| d.display().to_string());
-        for name in [COUNTY, OVERVIEW, LABELS] {
+        for name in [COUNTY, OVERVIEW, PROVINCE, LABELS] {
             if !sources.contains_key(name) {
                 return Err(TemplateError::Missing { dir: origin, name });
             }
