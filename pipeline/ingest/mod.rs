@@ -328,7 +328,12 @@ fn read_file(
                     );
                 }
                 layouts.insert(layout);
-                obs.extend(observations);
+                // Moved, not copied, for the usual one sheet: fresh pages are what ingest waits on.
+                if obs.is_empty() {
+                    obs = observations;
+                } else {
+                    obs.extend(observations);
+                }
             }
         }
     }
@@ -365,6 +370,12 @@ pub fn ingest(
     let mut sources = Vec::new();
     let mut base: Vec<Observation> = Vec::new();
     let mut revised: Vec<Observation> = Vec::new();
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if std::env::var_os("CIMON_TIMINGS").is_some() {
+            eprintln!("timing: ingest {what} {:.3}s", t0.elapsed().as_secs_f64());
+        }
+    };
 
     // Files are parsed in parallel (each on its own, into its own problems) and merged in order.
     use rayon::prelude::*;
@@ -381,6 +392,7 @@ pub fn ingest(
         }
         sources.push(source);
     }
+    lap("files parsed");
 
     // Merge the regular files: the same value twice is fine, two different values are a conflict.
     // Keys are (year, region, indicator) as one integer whose order is the codes' order, so a
@@ -461,6 +473,7 @@ pub fn ingest(
     });
     drop(keep);
     let mut merged = base;
+    lap("merged");
 
     // Apply revisions, recording each change.
     let mut revisions = Vec::new();
@@ -529,12 +542,14 @@ pub fn ingest(
     }
 
     review::review(&merged, catalog, registry, confirmed, &mut problems);
+    lap("reviewed");
     outside_scope(&merged, registry, scope, &mut problems);
     // A county no row could be identified as may be one of those "missing": say so with them.
     let unidentified =
         problems.0.iter().filter(|p| p.kind == "unknown_county" && p.severity == Severity::Error).count();
     let missing = check_coverage(&merged, registry, scope, unidentified, &mut problems);
 
+    lap("coverage");
     let all = std::mem::take(&mut problems.0);
     if all.iter().any(|p| p.severity == Severity::Error) {
         return Err(Rejected { problems: all, lang: Lang::default() });

@@ -41,14 +41,27 @@ pub fn review(
     }
     let mut keys: Vec<&(&str, u16)> = series.keys().collect();
     keys.sort();
-    for key in keys {
-        let sorted = &series[key];
-        let ind = &catalog.indicators[key.1 as usize];
-        year_on_year(sorted, ind, catalog, &name, &is_confirmed, problems);
-        if let Some(years) = catalog.review.zero_after {
-            let floor = catalog.year_on_year(ind).ratio_floor.unwrap_or(0.0);
-            zero_after(sorted, ind, years, floor, &name, &is_confirmed, problems);
-        }
+    // The series on every core, in chunks whose problems are appended in key order: the same
+    // list as one pass.
+    use rayon::prelude::*;
+    let found: Vec<Problems> = keys
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut found = Problems::default();
+            for key in chunk {
+                let sorted = &series[*key];
+                let ind = &catalog.indicators[key.1 as usize];
+                year_on_year(sorted, ind, catalog, &name, &is_confirmed, &mut found);
+                if let Some(years) = catalog.review.zero_after {
+                    let floor = catalog.year_on_year(ind).ratio_floor.unwrap_or(0.0);
+                    zero_after(sorted, ind, years, floor, &name, &is_confirmed, &mut found);
+                }
+            }
+            found
+        })
+        .collect();
+    for f in found {
+        problems.0.extend(f.0);
     }
     if !catalog.consistency.is_empty() {
         consistency(merged, catalog, &name, &is_confirmed, problems);
@@ -84,11 +97,13 @@ fn year_on_year(
         if cur.year != prev.year + 1 || confirmed(prev) || confirmed(cur) {
             continue;
         }
-        let county = name(&cur.region_code);
-        let before = format!("{} 年 {} {}（{}）", prev.year, fmt(a), ind.unit, prev.loc.zh());
+        // Worded only for a pair that is queried: a million pairs pass at national scale.
+        let county = || name(&cur.region_code);
+        let before = || format!("{} 年 {} {}（{}）", prev.year, fmt(a), ind.unit, prev.loc.zh());
         if ind.kind == Kind::Ratio {
             let Some(max) = t.max_points else { continue };
             if (b - a).abs() > max {
+                let (county, before) = (county(), before());
                 problems.add(warn(
                     cur,
                     "review_change",
@@ -125,6 +140,7 @@ fn year_on_year(
         }
         let ratio = b / a;
         if ratio > max || ratio < 1.0 / max {
+            let (county, before) = (county(), before());
             let (en_move, zh_move) = if ratio > 1.0 {
                 (format!("{:.1} times", ratio), format!("是{before}的 {:.1} 倍", ratio))
             } else {

@@ -843,11 +843,8 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             }
         } else {
             for (c, role) in roles.iter().enumerate() {
-                match role {
-                    Some(Role::Indicator { index, factor, unit }) => {
-                        push(problems, *index, *factor, unit, grid.cell(r, c), c)
-                    }
-                    _ => {}
+                if let Some(Role::Indicator { index, factor, unit }) = role {
+                    push(problems, *index, *factor, unit, grid.cell(r, c), c)
                 }
             }
         }

@@ -56,7 +56,7 @@ pub fn overview(y: &Year<'_>, counties: &[CountyReport]) -> Overview {
         } else {
             Vec::new()
         },
-        missing: y.t.missing.iter().map(|m| y.place(&y.registry.current_code(&m.region_code).to_string())).collect(),
+        missing: y.t.missing.iter().map(|m| y.place(y.registry.current_code(&m.region_code))).collect(),
         missing_treatment: if y.t.method.iter().any(|m| m.key == "compute.imputation" && m.value != "none") {
             "imputed"
         } else {

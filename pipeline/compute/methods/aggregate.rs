@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn scores_equal_but_for_the_last_bit_share_a_rank() {
-        let (a, b) = (33.979999999999997_f64, 33.980000000000004_f64);
+        let (a, b) = (33.98_f64, 33.980000000000004_f64);
         assert_ne!(a, b, "the two floats differ");
         assert_eq!(rank_desc_min(&[Some(a), Some(b), Some(50.0), Some(33.97)]), [Some(2), Some(2), Some(1), Some(4)]);
         assert_eq!(
