@@ -291,6 +291,8 @@ fn observation_frame(
             Some(piece)
         })
         .collect();
+    let width = batch.iter().map(|o| o.loc.col as usize + 1).max().unwrap_or(0);
+    let letters: Vec<Arc<str>> = (0..width).map(|c| Arc::from(crate::text::column_letter(c))).collect();
     let cols = vec![
         tables::arc_column("region_code", batch.iter().map(|o| Some(&o.region_code))),
         tables::arc_column("indicator", batch.iter().map(|o| Some(&o.indicator))),
@@ -300,12 +302,12 @@ fn observation_frame(
         tables::arc_column("raw_unit", batch.iter().map(|o| Some(&o.raw_unit))),
         Column::new("out_of_range".into(), batch.iter().map(|o| o.out_of_range).collect::<Vec<_>>()),
         Column::new("revised".into(), batch.iter().map(|o| o.revised).collect::<Vec<_>>()),
-        tables::arc_column("source_file", batch.iter().map(|o| Some(&o.loc.file))),
-        tables::arc_column("source_sha256", batch.iter().map(|o| Some(sha.get(&*o.loc.file).unwrap_or(&empty)))),
-        tables::arc_column("source_sheet", batch.iter().map(|o| o.loc.sheet.as_ref())),
-        Column::new("source_row".into(), batch.iter().map(|o| o.loc.row.map(|r| r as u32)).collect::<Vec<_>>()),
-        tables::arc_column("source_column", batch.iter().map(|o| o.loc.column.as_ref())),
-        tables::arc_column("source_header", batch.iter().map(|o| o.loc.header.as_ref())),
+        tables::arc_column("source_file", batch.iter().map(|o| Some(o.loc.file()))),
+        tables::arc_column("source_sha256", batch.iter().map(|o| Some(sha.get(&**o.loc.file()).unwrap_or(&empty)))),
+        tables::arc_column("source_sheet", batch.iter().map(|o| o.loc.place.sheet.as_ref())),
+        Column::new("source_row".into(), batch.iter().map(|o| Some(o.loc.row)).collect::<Vec<_>>()),
+        tables::arc_column("source_column", batch.iter().map(|o| Some(&letters[o.loc.col as usize]))),
+        tables::arc_column("source_header", batch.iter().map(|o| o.loc.place.header.as_ref())),
     ];
     DataFrame::new(batch.len(), cols)
 }

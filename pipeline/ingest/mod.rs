@@ -15,7 +15,7 @@ use crate::catalog::Catalog;
 use crate::regions::Registry;
 use crate::scope::{Coverage, Scope};
 use crate::text::data_year_in;
-pub use problem::{Lang, Loc, Problem, Problems, Severity};
+pub use problem::{CellLoc, Lang, Loc, Place, Problem, Problems, Severity};
 pub use review::Confirmed;
 use sheet::{read_grid, SheetContext, SheetResult};
 
@@ -52,7 +52,7 @@ pub struct Observation {
     pub raw_value: Raw,
     /// The unit the file used.
     pub raw_unit: Arc<str>,
-    pub loc: Loc,
+    pub loc: CellLoc,
     pub out_of_range: bool,
     /// Replaced by a revision file.
     pub revised: bool,
@@ -428,10 +428,10 @@ pub fn ingest(
         // The same value from another file is a harmless copy; within one file (two sheets,
         // say) a county-year twice is a mistake even when the values agree.
         keep[i] = false;
-        if same_value(prev.value, o.value) && prev.loc.file != o.loc.file {
+        if same_value(prev.value, o.value) && prev.loc.file() != o.loc.file() {
             continue;
         }
-        let (kind, what, what_zh) = if prev.loc.file == o.loc.file {
+        let (kind, what, what_zh) = if prev.loc.file() == o.loc.file() {
             ("duplicate_county", "appears twice in this file", "在同一文件中出现两次")
         } else {
             ("conflict", "has a different value in another file", "与另一文件中的数值不一致")
@@ -439,7 +439,7 @@ pub fn ingest(
         problems.push(
             Severity::Error,
             kind,
-            o.loc.clone(),
+            o.loc.loc(),
             format!(
                 "{} {} {}: {what}: {} here, {} at {}",
                 o.region_code,
@@ -493,7 +493,7 @@ pub fn ingest(
                 problems.push(
                     Severity::Error,
                     "conflict",
-                    o.loc.clone(),
+                    o.loc.loc(),
                     format!(
                         "{} {} {}: two revisions disagree: {} here, {} at {first}",
                         o.region_code,
@@ -516,7 +516,7 @@ pub fn ingest(
             }
             continue;
         }
-        by_revision.insert(k, o.loc.clone());
+        by_revision.insert(k, o.loc.loc());
         let old = pos.map(|p| &merged[p]);
         if old.is_some_and(|p| same_value(p.value, o.value)) {
             continue;
@@ -527,8 +527,8 @@ pub fn ingest(
             indicator: o.indicator.to_string(),
             old_value: old.and_then(|p| p.value),
             new_value: o.value,
-            old_source: old.map(|p| p.loc.clone()),
-            new_source: o.loc.clone(),
+            old_source: old.map(|p| p.loc.loc()),
+            new_source: o.loc.loc(),
         });
         let o = Observation { revised: true, ..o };
         match pos {
@@ -567,7 +567,7 @@ fn outside_scope(merged: &[Observation], registry: &Registry, scope: &Scope, pro
         }
         last = Some(&*o.region_code);
         if registry.get(&o.region_code).is_some_and(|r| !scope.contains(registry, r)) {
-            by_file.entry(&o.loc.file).or_default().insert(&o.region_code);
+            by_file.entry(&o.loc.file()).or_default().insert(&o.region_code);
         }
     }
     for (file, codes) in by_file {
@@ -611,9 +611,9 @@ fn check_coverage(
     let mut last: Option<(i32, &str)> = None;
     let mut last_file: Option<(i32, &str)> = None;
     for o in merged {
-        if last_file != Some((o.year, &*o.loc.file)) {
-            last_file = Some((o.year, &*o.loc.file));
-            files_by_year.entry(o.year).or_default().insert(&*o.loc.file);
+        if last_file != Some((o.year, &*o.loc.file())) {
+            last_file = Some((o.year, &*o.loc.file()));
+            files_by_year.entry(o.year).or_default().insert(&*o.loc.file());
         }
         if last == Some((o.year, &*o.region_code)) {
             continue;

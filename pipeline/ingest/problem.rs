@@ -26,6 +26,50 @@ pub struct Loc {
     pub header: Option<Arc<str>>,
 }
 
+/// Where an observation's cell is, compactly: the parts a sheet column shares, and the cell's
+/// row and column in the file. 16 bytes instead of `Loc`'s 80, for a million observations at
+/// national scale; `loc()` gives the full location for messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellLoc {
+    pub place: Arc<Place>,
+    /// 1-based, as the sheet shows it.
+    pub row: u32,
+    /// 0-based column index (A = 0).
+    pub col: u32,
+}
+
+/// The file, sheet and column header a column of cells shares.
+#[derive(Debug, PartialEq)]
+pub struct Place {
+    pub file: Arc<str>,
+    pub sheet: Option<Arc<str>>,
+    pub header: Option<Arc<str>>,
+}
+
+impl CellLoc {
+    pub fn loc(&self) -> Loc {
+        Loc {
+            file: self.place.file.clone(),
+            sheet: self.place.sheet.clone(),
+            row: Some(self.row as usize),
+            column: Some(Arc::from(crate::text::column_letter(self.col as usize))),
+            header: self.place.header.clone(),
+        }
+    }
+    pub fn file(&self) -> &Arc<str> {
+        &self.place.file
+    }
+    pub fn zh(&self) -> String {
+        self.loc().zh()
+    }
+}
+
+impl std::fmt::Display for CellLoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.loc().fmt(f)
+    }
+}
+
 impl Loc {
     pub fn file(file: &str) -> Loc {
         Loc { file: file.into(), sheet: None, row: None, column: None, header: None }

@@ -76,7 +76,7 @@ fn warn(o: &Observation, kind: &'static str, rule: String, en: String, zh: Strin
     Problem {
         value: Some(o.raw_value.text().into_owned()),
         rule: Some(rule),
-        ..Problem::new(Severity::Warning, kind, o.loc.clone(), en, zh, Some(o.region_code.clone()))
+        ..Problem::new(Severity::Warning, kind, o.loc.loc(), en, zh, Some(o.region_code.clone()))
     }
 }
 
@@ -306,7 +306,8 @@ fn consistency(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{Loc, Raw};
+    use crate::ingest::{CellLoc, Place, Raw};
+    use std::sync::Arc;
 
     const CATALOG: &str = r#"
 [index]
@@ -392,7 +393,11 @@ factor = 10000
             value: Some(value),
             raw_value: Raw::Number(value),
             raw_unit: "".into(),
-            loc: Loc { row: Some(row), column: Some("C".into()), ..Loc::file(&format!("{year}年.xlsx")) },
+            loc: CellLoc {
+                place: Arc::new(Place { file: format!("{year}年.xlsx").into(), sheet: None, header: None }),
+                row: row as u32,
+                col: 2,
+            },
             out_of_range: false,
             revised: false,
         }

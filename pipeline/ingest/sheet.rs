@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::problem::{Loc, Problem, Problems, Severity};
+use super::problem::{CellLoc, Loc, Place, Problem, Problems, Severity};
 use super::table::{Cell, Grid};
 use super::Observation;
 use crate::catalog::{convert, Catalog, Indicator, Kind};
@@ -404,6 +404,16 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
     let width = width.max(headers.len());
     let header_arcs: Vec<Option<Arc<str>>> =
         (0..width).map(|c| headers.get(c).filter(|t| !t.is_empty()).map(|t| Arc::from(t.as_str()))).collect();
+    // An observation's place: one per column of the table, shared by its cells.
+    let places: Vec<Arc<Place>> = (0..width)
+        .map(|c| {
+            Arc::new(Place { file: file.clone(), sheet: sheet.clone(), header: header_arcs.get(c).cloned().flatten() })
+        })
+        .collect();
+    let cell_loc = |row: usize, col: usize| {
+        let (file_row, file_col) = if grid.transposed { (col, row) } else { (row, col) };
+        CellLoc { place: places[col].clone(), row: file_row as u32 + 1, col: file_col as u32 }
+    };
     let loc = |row: Option<usize>, col: Option<usize>| {
         let header = col.and_then(|c| header_arcs.get(c).cloned().flatten());
         let (row, col) = if grid.transposed { (col, row) } else { (row, col) };
@@ -678,13 +688,14 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         cell: &Cell,
                         col: usize| {
             let ind = &cx.catalog.indicators[index];
-            let at = loc(Some(r), Some(col));
+            // Built only for a message: most cells have none.
+            let at = || loc(Some(r), Some(col));
             // Wide rows were checked as a whole above; a long table repeats per indicator.
             if let Some(prev) = long_layout.then(|| seen.insert((region.code.clone(), year, index), r)).flatten() {
                 problems.push(
                     Severity::Error,
                     "duplicate_county",
-                    at.clone(),
+                    at(),
                     format!(
                         "{} {} appears twice for {year} {}: rows {} and {}",
                         region.code,
@@ -719,7 +730,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     problems.push(
                         Severity::Error,
                         "not_a_number",
-                        at,
+                        at(),
                         format!("\"{raw}\" is a date, not a number: format the cell as 数值 and type the value"),
                         format!("“{raw}”是日期，不是数字：请把单元格格式设为“数值”后重新填写"),
                         Some(region_code.clone()),
@@ -735,7 +746,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                             Some(v)
                         }
                         Err((en, zh)) => {
-                            problems.push(Severity::Error, "not_a_number", at, en, zh, Some(region_code.clone()));
+                            problems.push(Severity::Error, "not_a_number", at(), en, zh, Some(region_code.clone()));
                             return;
                         }
                     },
@@ -768,7 +779,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     problems.add(Problem {
                         value: Some(raw.to_string()),
                         rule: Some(format!("取值界限 [{lo}, {hi}]")),
-                        ..Problem::new(Severity::Error, "out_of_bounds", at, en, zh, Some(region_code.clone()))
+                        ..Problem::new(Severity::Error, "out_of_bounds", at(), en, zh, Some(region_code.clone()))
                     });
                     return;
                 }
@@ -781,7 +792,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                             ..Problem::new(
                             Severity::Warning,
                             "out_of_range",
-                            at.clone(),
+                            at(),
                             format!(
                                 "{} {} {year}: {} = {v} {} is outside the plausible range [{lo}, {hi}]; kept and flagged",
                                 region.code, region.name, ind.code, ind.unit
@@ -803,7 +814,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 value,
                 raw_value,
                 raw_unit: unit.clone(),
-                loc: at,
+                loc: cell_loc(r, col),
                 out_of_range,
                 revised: false,
             });
