@@ -322,19 +322,24 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
     let sha: std::collections::HashMap<&str, Arc<str>> =
         data.sources.iter().map(|s| (s.file.as_str(), Arc::from(s.sha256.as_str()))).collect();
     // One file per year (the observations are sorted by year), built column by column from the
-    // observations in batches: no row copies of a million values.
+    // observations in batches: no row copies of a million values. The years on every core, in
+    // batches of 16,384 rows: 65,536 took the peak from 330 to 500–545 MB with two writers.
     let mut start = 0;
+    let mut per_year = Vec::with_capacity(years.len());
     for &y in &years {
         let n = data.observations[start..].iter().take_while(|o| o.year == y).count();
-        let rows = &data.observations[start..start + n];
+        per_year.push((y, &data.observations[start..start + n]));
         start += n;
-        let frames = rows.chunks(tables::BATCH).map(|batch| observation_frame(batch, &units, &sha));
+    }
+    use rayon::prelude::*;
+    per_year.par_iter().try_for_each(|(y, rows)| {
+        let frames = rows.chunks(tables::BATCH / 4).map(|batch| observation_frame(batch, &units, &sha));
         tables::write_frames::<ObservationRow>(
             &dir.join(format!("observations/year={y}/part-0.parquet")),
             frames,
             &meta,
-        )?;
-    }
+        )
+    })?;
 
     let regions: Vec<RegionRow> = registry
         .regions
