@@ -567,7 +567,7 @@ fn outside_scope(merged: &[Observation], registry: &Registry, scope: &Scope, pro
         }
         last = Some(&*o.region_code);
         if registry.get(&o.region_code).is_some_and(|r| !scope.contains(registry, r)) {
-            by_file.entry(&o.loc.file()).or_default().insert(&o.region_code);
+            by_file.entry(o.loc.file()).or_default().insert(&o.region_code);
         }
     }
     for (file, codes) in by_file {
@@ -611,9 +611,9 @@ fn check_coverage(
     let mut last: Option<(i32, &str)> = None;
     let mut last_file: Option<(i32, &str)> = None;
     for o in merged {
-        if last_file != Some((o.year, &*o.loc.file())) {
-            last_file = Some((o.year, &*o.loc.file()));
-            files_by_year.entry(o.year).or_default().insert(&*o.loc.file());
+        if last_file != Some((o.year, o.loc.file())) {
+            last_file = Some((o.year, o.loc.file()));
+            files_by_year.entry(o.year).or_default().insert(o.loc.file());
         }
         if last == Some((o.year, &*o.region_code)) {
             continue;

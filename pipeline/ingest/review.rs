@@ -35,7 +35,8 @@ pub fn review(
     let confirmed: HashSet<(&str, i32, &str)> =
         confirmed.iter().map(|c| (c.county.as_str(), c.year, c.indicator.as_str())).collect();
     let is_confirmed = |o: &Observation| confirmed.contains(&(&*o.region_code, o.year, &*o.indicator));
-    let mut series: HashMap<(&str, u16), Vec<&Observation>> = HashMap::new();
+    // A fast hash: a million observations go through it, and the keys are sorted below.
+    let mut series: HashMap<(&str, u16), Vec<&Observation>, foldhash::fast::FixedState> = HashMap::default();
     for o in merged {
         series.entry((&o.region_code, o.indicator_index)).or_default().push(o);
     }
