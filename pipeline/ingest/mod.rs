@@ -80,6 +80,13 @@ impl Raw {
     }
 }
 
+/// The cell as written, formatted only when a message prints it.
+impl std::fmt::Display for Raw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
 /// A value replaced by a revision file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Revision {

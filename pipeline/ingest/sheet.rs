@@ -720,8 +720,8 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 Cell::Number(v) => super::Raw::Number(*v),
                 other => super::Raw::Text(other.text().into()),
             };
-            let raw = raw_value.text();
-            let percent_column = cx.catalog.unit(unit).is_some_and(|u| u.family == "share" && u.factor == 1.0);
+            // Formatted only for a message (a million numeric cells at national scale).
+            let raw = &raw_value;
             let mut factor = factor;
             let value = match cell {
                 Cell::Number(v) => Some(*v),
@@ -737,20 +737,23 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     );
                     return;
                 }
-                Cell::Text(t) => match parse_number(t, percent_column) {
-                    CellValue::Number(v) => Some(v),
-                    CellValue::Missing => None,
-                    CellValue::NotANumber => match with_unit(t, unit, factor, ind, cx.catalog) {
-                        Ok((v, f)) => {
-                            factor = f;
-                            Some(v)
-                        }
-                        Err((en, zh)) => {
-                            problems.push(Severity::Error, "not_a_number", at(), en, zh, Some(region_code.clone()));
-                            return;
-                        }
-                    },
-                },
+                Cell::Text(t) => {
+                    match parse_number(t, cx.catalog.unit(unit).is_some_and(|u| u.family == "share" && u.factor == 1.0))
+                    {
+                        CellValue::Number(v) => Some(v),
+                        CellValue::Missing => None,
+                        CellValue::NotANumber => match with_unit(t, unit, factor, ind, cx.catalog) {
+                            Ok((v, f)) => {
+                                factor = f;
+                                Some(v)
+                            }
+                            Err((en, zh)) => {
+                                problems.push(Severity::Error, "not_a_number", at(), en, zh, Some(region_code.clone()));
+                                return;
+                            }
+                        },
+                    }
+                }
             };
             let value = value.map(|v| convert(v, factor));
             let mut out_of_range = false;
