@@ -323,7 +323,9 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
         data.sources.iter().map(|s| (s.file.as_str(), Arc::from(s.sha256.as_str()))).collect();
     // One file per year (the observations are sorted by year), built column by column from the
     // observations in batches: no row copies of a million values. The years on every core, in
-    // batches of 16,384 rows: 65,536 took the peak from 330 to 500–545 MB with two writers.
+    // batches (row groups) of 16,384 rows: 65,536 took the peak from 330 to 500–545 MB with two
+    // writers.
+    const YEAR_BATCH: usize = 1 << 14;
     let mut start = 0;
     let mut per_year = Vec::with_capacity(years.len());
     for &y in &years {
@@ -333,7 +335,7 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
     }
     use rayon::prelude::*;
     per_year.par_iter().try_for_each(|(y, rows)| {
-        let frames = rows.chunks(tables::BATCH / 4).map(|batch| observation_frame(batch, &units, &sha));
+        let frames = rows.chunks(YEAR_BATCH).map(|batch| observation_frame(batch, &units, &sha));
         tables::write_frames::<ObservationRow>(
             &dir.join(format!("observations/year={y}/part-0.parquet")),
             frames,
