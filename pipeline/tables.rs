@@ -368,7 +368,7 @@ macro_rules! table {
     (@name $field:ident) => { stringify!($field) };
 }
 
-/// A zstd Parquet writer with cimon's footer metadata (versions, and `meta`).
+/// A zstd Parquet writer with cimon's footer metadata (versions, and `meta`), encoding on the calling thread.
 fn parquet_writer(path: &Path, meta: &[(String, String)]) -> Result<ParquetWriter<File>, StoreError> {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).map_err(io(p))?;
@@ -382,7 +382,11 @@ fn parquet_writer(path: &Path, meta: &[(String, String)]) -> Result<ParquetWrite
     Ok(ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(3).map_err(pl(path))?)))
         .with_statistics(StatisticsOptions::default())
-        .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv))))
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
+        // Columns encoded on the calling thread: the callers write several files at once, and
+        // polars' own pool nested under them encoded a whole row group's columns at once (slower,
+        // and 170 MB more at national scale; BENCHMARKS.md).
+        .set_parallel(false))
 }
 
 /// Write one frame as a table file.

@@ -10,11 +10,7 @@ pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     // Validation reads only the inputs: a refused ingest leaves no trace in the output directory,
     // not even the lock.
     let t0 = std::time::Instant::now();
-    let lap = |what: &str| {
-        if std::env::var_os("CIMON_TIMINGS").is_some() {
-            eprintln!("timing: {what} {:.3}s", t0.elapsed().as_secs_f64());
-        }
-    };
+    let lap = |what: &str| crate::console::timing(what, t0);
     let schemas = stages::load_schemas(cfg, false)?;
     lap("schemas");
     let dir = cfg.input_dir()?;

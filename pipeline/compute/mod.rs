@@ -220,11 +220,7 @@ pub fn compute(
     evaluation: &Evaluation,
 ) -> Result<Computed, ComputeError> {
     let t0 = std::time::Instant::now();
-    let lap = |what: &str| {
-        if std::env::var_os("CIMON_TIMINGS").is_some() {
-            eprintln!("timing: {what} {:.3}s", t0.elapsed().as_secs_f64());
-        }
-    };
+    let lap = |what: &str| crate::console::timing(what, t0);
     let panel = load_panel(store_dir, registry, catalog, scope)?;
     let missing: Vec<crate::ingest::MissingRow> = crate::tables::read(store_dir)?;
     lap("load");
@@ -597,9 +593,7 @@ pub fn write(
 
 /// With `CIMON_TIMINGS` set, print the time since the computation started.
 fn timing(c: &Computed, what: &str) {
-    if std::env::var_os("CIMON_TIMINGS").is_some() {
-        eprintln!("timing: {what} {:.3}s", c.started.elapsed().as_secs_f64());
-    }
+    crate::console::timing(what, c.started)
 }
 
 /// Counts for the commands' summary lines.

@@ -378,11 +378,7 @@ pub fn ingest(
     let mut base: Vec<Observation> = Vec::new();
     let mut revised: Vec<Observation> = Vec::new();
     let t0 = std::time::Instant::now();
-    let lap = |what: &str| {
-        if std::env::var_os("CIMON_TIMINGS").is_some() {
-            eprintln!("timing: ingest {what} {:.3}s", t0.elapsed().as_secs_f64());
-        }
-    };
+    let lap = |what: &str| crate::console::timing(&format!("ingest {what}"), t0);
 
     // Files are parsed in parallel (each on its own, into its own problems) and merged in order.
     use rayon::prelude::*;

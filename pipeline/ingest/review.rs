@@ -35,6 +35,29 @@ pub fn review(
     let confirmed: HashSet<(&str, i32, &str)> =
         confirmed.iter().map(|c| (c.county.as_str(), c.year, c.indicator.as_str())).collect();
     let is_confirmed = |o: &Observation| confirmed.contains(&(&*o.region_code, o.year, &*o.indicator));
+    // The year-on-year rules and the consistency rules side by side; their problems are appended
+    // in that order, as one pass would.
+    let (series, checked) = rayon::join(
+        || series_rules(merged, catalog, &name, &is_confirmed),
+        || {
+            let mut found = Problems::default();
+            if !catalog.consistency.is_empty() {
+                consistency(merged, catalog, &name, &is_confirmed, &mut found);
+            }
+            found
+        },
+    );
+    problems.0.extend(series.0);
+    problems.0.extend(checked.0);
+}
+
+/// Year on year and zero-after on every county's series.
+fn series_rules(
+    merged: &[Observation],
+    catalog: &Catalog,
+    name: &(dyn Fn(&str) -> String + Sync),
+    is_confirmed: &(dyn Fn(&Observation) -> bool + Sync),
+) -> Problems {
     // A fast hash: a million observations go through it, and the keys are sorted below.
     let mut series: HashMap<(&str, u16), Vec<&Observation>, foldhash::fast::FixedState> = HashMap::default();
     for o in merged {
@@ -61,12 +84,11 @@ pub fn review(
             found
         })
         .collect();
+    let mut all = Problems::default();
     for f in found {
-        problems.0.extend(f.0);
+        all.0.extend(f.0);
     }
-    if !catalog.consistency.is_empty() {
-        consistency(merged, catalog, &name, &is_confirmed, problems);
-    }
+    all
 }
 
 fn fmt(v: f64) -> String {
