@@ -192,6 +192,31 @@ fn csv_cut_short_values_without_a_header_and_a_header_only_file() {
     ]);
 }
 
+/// The same in a workbook: a number two columns right of the last header is located, not dropped.
+#[test]
+fn a_value_right_of_the_last_header_in_a_workbook_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("in");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("2023年").unwrap();
+    for (c, h) in ["区划代码", "县(市、区)", "专利授权量(件)"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, c) in COUNTIES.iter().enumerate() {
+        ws.write_string(1 + i as u32, 0, c.0).unwrap();
+        ws.write_number(1 + i as u32, 2, c.2).unwrap();
+    }
+    ws.write_number(3, 4, 999.0).unwrap();
+    wb.save(dir.join("2023年_荆门市.xlsx")).unwrap();
+    validate(&dir).failure(3).stderr_line(&[
+        "2023年_荆门市.xlsx, sheet 2023年, row 4, column E",
+        "value \"999\" in a column without a header",
+        "[unknown_column]",
+    ]);
+}
+
 #[test]
 fn two_places_that_say_different_years_are_an_error_naming_both() {
     let tmp = tempfile::tempdir().unwrap();
