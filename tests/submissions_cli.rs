@@ -165,9 +165,7 @@ fn a_hidden_sheet_is_named_and_a_stray_cell_at_the_last_row_costs_nothing() {
 /// Text files written at test time: cut short, values right of the last header, a header only.
 #[test]
 fn csv_cut_short_values_without_a_header_and_a_header_only_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("in");
-    std::fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir) = inputs(&[]);
     let header = "区划代码,县(市、区),专利授权量(件)\n";
     let rows: String = COUNTIES.iter().map(|c| format!("{},,{}\n", c.0, c.2)).collect();
     let first_three: String = rows.lines().take(3).map(|l| format!("{l}\n")).collect();
@@ -195,9 +193,7 @@ fn csv_cut_short_values_without_a_header_and_a_header_only_file() {
 /// The same in a workbook: a number two columns right of the last header is located, not dropped.
 #[test]
 fn a_value_right_of_the_last_header_in_a_workbook_is_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("in");
-    std::fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir) = inputs(&[]);
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("2023年").unwrap();
@@ -219,9 +215,7 @@ fn a_value_right_of_the_last_header_in_a_workbook_is_an_error() {
 
 #[test]
 fn two_places_that_say_different_years_are_an_error_naming_both() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("in");
-    std::fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir) = inputs(&[]);
     let body: String = COUNTIES.iter().map(|c| format!("{},,{}\n", c.0, c.2)).collect();
     std::fs::write(
         dir.join("2024年_荆门市.csv"),
@@ -246,9 +240,7 @@ fn two_places_that_say_different_years_are_an_error_naming_both() {
 
 #[test]
 fn units_in_cells_that_do_not_fit_are_refused_in_words() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("in");
-    std::fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir) = inputs(&[]);
     let mut body: String = COUNTIES.iter().skip(2).map(|c| format!("{},,{},{}\n", c.0, c.1 * 10000.0, c.2)).collect();
     body.push_str("420802,,12.5%,2087\n420804,,52000,1650台\n");
     std::fs::write(
@@ -322,9 +314,7 @@ fn a_hundred_thousand_bad_cells_print_a_short_summary() {
         .take(2_000)
         .collect();
     assert_eq!((codes.len(), counties.len()), (50, 2_000));
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("in");
-    std::fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir) = inputs(&[]);
     let mut csv = format!("区划代码,{}\n", codes.join(","));
     for c in &counties {
         csv.push_str(c);

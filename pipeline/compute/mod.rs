@@ -581,7 +581,7 @@ pub fn write(
     match crate::results::write_into(&staging, c, catalog, method, growth) {
         Ok(names) => {
             store::publish_dir(&staging, out_dir)?;
-            timing(c, "written and published");
+            crate::console::timing("written and published", c.started);
             Ok(names)
         }
         Err(e) => {
@@ -589,11 +589,6 @@ pub fn write(
             Err(e)
         }
     }
-}
-
-/// With `CIMON_TIMINGS` set, print the time since the computation started.
-fn timing(c: &Computed, what: &str) {
-    crate::console::timing(what, c.started)
 }
 
 /// Counts for the commands' summary lines.

@@ -75,20 +75,16 @@ fn series_rules(
             for key in chunk {
                 let sorted = &series[*key];
                 let ind = &catalog.indicators[key.1 as usize];
-                year_on_year(sorted, ind, catalog, &name, &is_confirmed, &mut found);
+                year_on_year(sorted, ind, catalog, name, is_confirmed, &mut found);
                 if let Some(years) = catalog.review.zero_after {
                     let floor = catalog.year_on_year(ind).ratio_floor.unwrap_or(0.0);
-                    zero_after(sorted, ind, years, floor, &name, &is_confirmed, &mut found);
+                    zero_after(sorted, ind, years, floor, name, is_confirmed, &mut found);
                 }
             }
             found
         })
         .collect();
-    let mut all = Problems::default();
-    for f in found {
-        all.0.extend(f.0);
-    }
-    all
+    Problems(found.into_iter().flat_map(|f| f.0).collect())
 }
 
 fn fmt(v: f64) -> String {

@@ -476,14 +476,8 @@ pub fn write_into(
         .map(|job| {
             let t = std::time::Instant::now();
             let r = job();
-            if std::env::var_os("CIMON_TIMINGS").is_some() {
-                if let Ok(name) = &r {
-                    eprintln!(
-                        "timing: wrote {name} in {:.3}s (at {:.3}s)",
-                        t.elapsed().as_secs_f64(),
-                        t0.elapsed().as_secs_f64()
-                    );
-                }
+            if let Ok(name) = &r {
+                crate::console::timing(&format!("wrote {name} in {:.3}s, at", t.elapsed().as_secs_f64()), t0);
             }
             r
         })
