@@ -126,7 +126,7 @@ fn the_review_flags_only_the_planted_outlier_on_the_sample_data() {
         (&*flagged[0][3], &*flagged[0][4], &*flagged[0][10], &*flagged[0][11]),
         ("620982", "敦煌市", "286,500", "同比变化不超过 3 倍")
     );
-    assert!(flagged[0][12].contains("是2020 年 13684.6 万元"), "{}", flagged[0][12]);
+    assert!(flagged[0][12].contains("是 2020 年 13684.6 万元"), "{}", flagged[0][12]);
 }
 
 #[test]

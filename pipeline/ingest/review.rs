@@ -141,7 +141,7 @@ fn year_on_year(
                         fmt(max)
                     ),
                     format!(
-                        "{county} {} 年“{}”为 {} {}，比{before}变化 {} 个百分点，超过审核阈值 {} 个百分点：请核实",
+                        "{county} {} 年“{}”为 {} {}，比 {before}变化 {} 个百分点，超过审核阈值 {} 个百分点：请核实",
                         cur.year,
                         ind.name_zh,
                         fmt(b),
@@ -161,11 +161,11 @@ fn year_on_year(
         if ratio > max || ratio < 1.0 / max {
             let (county, before) = (county(), before());
             let (en_move, zh_move) = if ratio > 1.0 {
-                (format!("{:.1} times", ratio), format!("是{before}的 {:.1} 倍", ratio))
+                (format!("{:.1} times", ratio), format!("是 {before}的 {:.1} 倍", ratio))
             } else {
                 (
                     format!("a {:.0}% fall from", (1.0 - ratio) * 100.0),
-                    format!("比{before}下降 {:.0}%", (1.0 - ratio) * 100.0),
+                    format!("比 {before}下降 {:.0}%", (1.0 - ratio) * 100.0),
                 )
             };
             problems.add(warn(
@@ -445,7 +445,7 @@ factor = 10000
             "{}",
             p[0].message
         );
-        assert!(p[0].message_zh.contains("是2022 年 290 件"), "{}", p[0].message_zh);
+        assert!(p[0].message_zh.contains("是 2022 年 290 件"), "{}", p[0].message_zh);
         assert_eq!(p[0].rule.as_deref(), Some("同比变化不超过 3 倍"));
         assert_eq!(p[0].value.as_deref(), Some("900"));
         // A fall to under a third, too; small counts and a gap in the years are not compared.
