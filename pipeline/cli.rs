@@ -87,6 +87,9 @@ pub struct InputArgs {
     /// Validate: also write every error and warning into this workbook (问题清单), one sheet per prefecture
     #[arg(long, value_name = "FILE.xlsx")]
     pub problems: Option<PathBuf>,
+    /// Accept a store that drops years or prefecture-years the published store holds [default: [input] allow_loss]
+    #[arg(long)]
+    pub allow_loss: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -122,18 +125,22 @@ pub struct RunArgs {
     /// Run every stage even if nothing changed since the last run
     #[arg(long)]
     pub force: bool,
+    /// Accept a store that drops years or prefecture-years the published store holds [default: [input] allow_loss]
+    #[arg(long)]
+    pub allow_loss: bool,
 }
 
 impl InputArgs {
     pub fn config(&self) -> Result<Config, ConfigError> {
-        let extra = Overrides { messages: self.lang.map(LangArg::lang), ..Overrides::default() };
+        let extra =
+            Overrides { messages: self.lang.map(LangArg::lang), allow_loss: self.allow_loss, ..Overrides::default() };
         self.common.config_with(self.input.clone(), extra)
     }
 }
 
 impl RunArgs {
     pub fn config(&self) -> Result<Config, ConfigError> {
-        self.report.config_with_input(self.input.clone())
+        self.report.config_with_input(self.input.clone(), self.allow_loss)
     }
 }
 
@@ -154,10 +161,10 @@ impl LangArg {
 
 impl ReportArgs {
     pub fn config(&self) -> Result<Config, ConfigError> {
-        self.config_with_input(None)
+        self.config_with_input(None, false)
     }
 
-    fn config_with_input(&self, input: Option<PathBuf>) -> Result<Config, ConfigError> {
+    fn config_with_input(&self, input: Option<PathBuf>, allow_loss: bool) -> Result<Config, ConfigError> {
         let extra = Overrides {
             templates: self.templates.clone(),
             lang: self.lang.map(LangArg::lang),
@@ -165,6 +172,7 @@ impl ReportArgs {
             year: self.year,
             jobs: self.jobs,
             keep_sources: self.keep_sources,
+            allow_loss,
             ..Overrides::default()
         };
         self.common.config_with(input, extra)

@@ -21,6 +21,8 @@ pub struct Overrides {
     pub year: Option<i32>,
     pub jobs: Option<usize>,
     pub keep_sources: bool,
+    /// `--allow-loss`: a new store may hold less than the published one.
+    pub allow_loss: bool,
 }
 
 /// The configuration every stage reads. Paths are as the user gave them, resolved against the config file's directory.
@@ -50,6 +52,9 @@ pub struct Config {
     pub messages: crate::text::Lang,
     /// 审核确认: figures the review need not query again (`[[input.confirmed]]`).
     pub confirmed: Vec<crate::ingest::Confirmed>,
+    /// A new store may drop years or prefecture-years the published one holds (`[input]
+    /// allow_loss`, `--allow-loss`); otherwise such an ingest is refused.
+    pub allow_loss: bool,
 }
 
 impl Config {
@@ -119,6 +124,9 @@ struct InputSection {
     /// Figures the review queried and the counties confirmed.
     #[serde(default)]
     confirmed: Vec<crate::ingest::Confirmed>,
+    /// Let a new store drop years or prefecture-years the published store holds.
+    #[serde(default)]
+    allow_loss: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -311,6 +319,7 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
         evaluation,
         messages,
         confirmed,
+        allow_loss: flags.allow_loss || file.input.allow_loss,
     })
 }
 

@@ -79,7 +79,9 @@ pub fn ingest(
     log: &dyn Log,
     limit: Option<usize>,
 ) -> Result<Ingested, Rejected> {
-    match ingest::ingest(files, &schemas.catalog, &schemas.registry, &schemas.scope, &cfg.confirmed) {
+    let checked = ingest::ingest(files, &schemas.catalog, &schemas.registry, &schemas.scope, &cfg.confirmed)
+        .and_then(|ingested| keeps_published(cfg, schemas, ingested));
+    match checked {
         Ok(ingested) => {
             if !log.quiet() {
                 print_problems(&ingested.warnings, limit, cfg.messages);
@@ -92,6 +94,71 @@ pub fn ingest(
             Err(rejected)
         }
     }
+}
+
+/// The new store must not silently drop what the published one holds: whole years, or every
+/// county of a prefecture in a year it keeps, refuse the ingest unless `allow_loss` says so.
+fn keeps_published(cfg: &Config, schemas: &Schemas, ingested: Ingested) -> Result<Ingested, Rejected> {
+    if cfg.allow_loss {
+        return Ok(ingested);
+    }
+    let store = cfg.store_dir();
+    let refuse = |en: String, zh: String, mut problems: Vec<ingest::Problem>| {
+        let at = ingest::Loc::file(&store.display().to_string());
+        problems.push(ingest::Problem::new(ingest::Severity::Error, "store_loss", at, en, zh, None));
+        Rejected { problems, lang: cfg.messages }
+    };
+    let how = "put their files back into the input directory (every year's files are ingested together), or, to drop \
+               them on purpose, run again with --allow-loss (or set [input] allow_loss = true in the config)";
+    let how_zh =
+        "请把这些数据的报送文件放回报送目录（各年的文件需一起导入）；如确需删除，请加 --allow-loss 参数重新运行\
+                  （或在配置文件中设置 [input] allow_loss = true）";
+    let held = match store::held(&store) {
+        Ok(Some(h)) => h,
+        Ok(None) => return Ok(ingested),
+        Err(e) => {
+            let e = format!("{:#}", anyhow::Error::new(e));
+            return Err(refuse(
+                format!("cannot read the published store to check that the new one keeps it ({e}): {how}"),
+                format!("无法读取已发布的数据，不能确认本次导入不会丢失数据（{e}）：{how_zh}"),
+                ingested.warnings,
+            ));
+        }
+    };
+    let loss = store::loss(&held, &ingested, &schemas.registry);
+    if loss.is_empty() {
+        return Ok(ingested);
+    }
+    let years: Vec<String> = loss.years.iter().map(i32::to_string).collect();
+    let places = |zh: bool| -> String {
+        let mut v: Vec<String> = loss
+            .prefecture_years
+            .iter()
+            .take(10)
+            .map(|(y, code, name)| if zh { format!("{name}（{code}）{y} 年") } else { format!("{name} ({code}) {y}") })
+            .collect();
+        if loss.prefecture_years.len() > 10 {
+            v.push(if zh {
+                format!("等共 {} 处", loss.prefecture_years.len())
+            } else {
+                format!("and {} more", loss.prefecture_years.len() - 10)
+            });
+        }
+        v.join(if zh { "、" } else { ", " })
+    };
+    let (what, what_zh) = match (years.is_empty(), loss.prefecture_years.is_empty()) {
+        (false, true) => (format!("the years {}", years.join(", ")), format!(" {} 年的全部数据", years.join("、"))),
+        (true, false) => (format!("every county of {}", places(false)), format!("{}的全部数据", places(true))),
+        _ => (
+            format!("the years {}, and every county of {}", years.join(", "), places(false)),
+            format!(" {} 年的全部数据，以及{}的全部数据", years.join("、"), places(true)),
+        ),
+    };
+    Err(refuse(
+        format!("the input files lack {what}, which the published store holds: the new store would lose them; {how}"),
+        format!("已发布的数据中有{what_zh}，本次报送目录中没有：导入后这些数据将丢失。{how_zh}"),
+        ingested.warnings,
+    ))
 }
 
 /// Write the problem list workbook (问题清单) and say where it is, in the messages' language.

@@ -1,7 +1,7 @@
 //! The Parquet store: its tables (declared as rows), writing a whole store, atomic publishing of
 //! a directory, and the observation scan.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -448,6 +448,94 @@ pub fn year_values(store: &Path, year: i32) -> Result<HashMap<(String, String), 
         .zip(values.iter())
         .filter_map(|((c, i), v)| Some(((c?.to_string(), i?.to_string()), v)))
         .collect())
+}
+
+/// What a published store holds, as far as losing it matters: its years, and its county-years.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Held {
+    pub years: BTreeSet<i32>,
+    /// Empty for a store of an older table format (its years are known from its partitions).
+    pub counties: BTreeSet<(i32, String)>,
+}
+
+/// What the store in `dir` holds; None when there is no store.
+pub fn held(dir: &Path) -> Result<Option<Held>, StoreError> {
+    let obs = dir.join("observations");
+    if !obs.is_dir() {
+        return Ok(None);
+    }
+    let mut held = Held::default();
+    for e in std::fs::read_dir(&obs).map_err(io(&obs))?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(y) = name.strip_prefix("year=").and_then(|y| y.parse().ok()) {
+            held.years.insert(y);
+        }
+    }
+    if held.years.is_empty() {
+        return Ok(Some(held));
+    }
+    let frame = match scan_observations(dir) {
+        Ok(lf) => lf.select([col("year"), col("region_code")]).unique(None, UniqueKeepStrategy::Any).collect(),
+        // A store of an older format is being rebuilt: its years are all that can be compared.
+        Err(StoreError::Version { .. }) => return Ok(Some(held)),
+        Err(e) => return Err(e),
+    }
+    .map_err(pl(dir))?;
+    let years = frame.column("year").and_then(|c| c.i32().cloned()).map_err(pl(dir))?;
+    let codes = frame.column("region_code").and_then(|c| c.str().cloned()).map_err(pl(dir))?;
+    for (y, c) in years.iter().zip(codes.iter()) {
+        if let (Some(y), Some(c)) = (y, c) {
+            held.counties.insert((y, c.to_string()));
+        }
+    }
+    Ok(Some(held))
+}
+
+/// What a new store would lose of a published one: whole years, and the prefectures of the
+/// years it keeps that it would hold no county of.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loss {
+    pub years: Vec<i32>,
+    /// (year, prefecture code, prefecture name)
+    pub prefecture_years: Vec<(i32, String, String)>,
+}
+
+impl Loss {
+    pub fn is_empty(&self) -> bool {
+        self.years.is_empty() && self.prefecture_years.is_empty()
+    }
+}
+
+pub fn loss(published: &Held, new: &Ingested, registry: &Registry) -> Loss {
+    let prefecture = |code: &str| -> (String, String) {
+        match registry.get(code) {
+            Some(r) => (r.prefecture_code.clone(), r.prefecture_name.clone()),
+            None => (format!("{}00", &code[..code.len().min(4)]), String::new()),
+        }
+    };
+    let mut kept_years = BTreeSet::new();
+    let mut kept: BTreeSet<(i32, String)> = BTreeSet::new();
+    let mut last: Option<(i32, &str)> = None;
+    for o in &new.observations {
+        if last == Some((o.year, &*o.region_code)) {
+            continue;
+        }
+        last = Some((o.year, &*o.region_code));
+        kept_years.insert(o.year);
+        kept.insert((o.year, prefecture(&o.region_code).0));
+    }
+    let years: Vec<i32> = published.years.difference(&kept_years).copied().collect();
+    let mut lost: BTreeMap<(i32, String), String> = BTreeMap::new();
+    for (y, code) in &published.counties {
+        if !kept_years.contains(y) {
+            continue;
+        }
+        let (p, name) = prefecture(code);
+        if !kept.contains(&(*y, p.clone())) {
+            lost.insert((*y, p), name);
+        }
+    }
+    Loss { years, prefecture_years: lost.into_iter().map(|((y, p), n)| (y, p, n)).collect() }
 }
 
 /// The one reader of the observation table: all years, with `year` from the partition path.

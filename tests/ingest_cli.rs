@@ -611,27 +611,86 @@ fn summary_rows_skipped_and_header_and_unit_errors_located() {
         ]);
 }
 
-/// Percent-formatted workbook cells (23.5% stored as 0.235) are flagged, not silently taken.
+/// Percent-formatted cells (Excel shows 38.9%, keeps 0.389) are stored as the sheet shows them, in
+/// XLSX, XLS and ODS alike, and said once per column.
 #[test]
-fn percent_formatted_cells_are_flagged() {
-    let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("in");
-    std::fs::create_dir_all(&input).unwrap();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("2023年").unwrap();
-    let pct = rust_xlsxwriter::Format::new().set_num_format("0.0%");
-    ws.write_string(0, 0, "区划代码").unwrap();
-    ws.write_string(0, 1, "有研发活动的规上工业企业占比(%)").unwrap();
-    for (i, code) in ["420802", "420804", "420882", "420822", "420881"].iter().enumerate() {
-        ws.write_string(1 + i as u32, 0, *code).unwrap();
-        ws.write_number_with_format(1 + i as u32, 1, 0.2 + i as f64 * 0.05, &pct).unwrap();
+fn percent_formatted_cells_are_stored_as_shown() {
+    for ext in ["xlsx", "xls", "ods"] {
+        let name = format!("2023年_荆门市_百分比.{ext}");
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("in");
+        std::fs::create_dir_all(&input).unwrap();
+        std::fs::copy(repo().join("tests/fixtures/submissions").join(&name), input.join(&name)).unwrap();
+        let out = tmp.path().join("out");
+        let run = cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        run.success().stderr_line(&[&name, "row 3, column D", "5 cell(s) are formatted as percentages (here 38.9%)"]);
+        assert_eq!(run.stderr.matches("[percent_cells]").count(), 1, "once per column\n{}", run.stderr);
+        let df = observations(&out.join("store"));
+        for (code, share) in [("420802", 38.9), ("420804", 35.1), ("420822", 27.4), ("420881", 31.6), ("420882", 29.8)]
+        {
+            let o = obs(&df, code, 2023, "rd_active_ent_share").unwrap();
+            assert_eq!((o.value, o.raw_value.as_str()), (Some(share), format!("{share}%").as_str()), "{ext} {code}");
+        }
     }
-    wb.save(input.join("荆门.xlsx")).unwrap();
-    let regions = repo().join("tests/fixtures/regions.csv");
-    cimon(&repo(), &["validate", input.to_str().unwrap(), "--regions", regions.to_str().unwrap()])
-        .success()
-        .stderr_line(&["warning: 荆门.xlsx, sheet 2023年, row 1, column B", "formatted as percentages"]);
+}
+
+/// A % column that mixes percent-formatted cells with plain numbers: fine when both are on the
+/// scale the sheet shows, an error naming the cells when the plain ones look like fractions; a
+/// percentage in a column of counts is an error.
+#[test]
+fn mixed_percent_columns_are_read_only_when_they_agree() {
+    let write = |dir: &Path, cells: &[(f64, bool)], header: &str| {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("2023年").unwrap();
+        let pct = rust_xlsxwriter::Format::new().set_num_format("0.0%");
+        ws.write_string(0, 0, "区划代码").unwrap();
+        ws.write_string(0, 1, header).unwrap();
+        for (i, (code, (v, percent))) in JINGMEN.iter().zip(cells).enumerate() {
+            let row = 1 + i as u32;
+            ws.write_string(row, 0, *code).unwrap();
+            if *percent {
+                ws.write_number_with_format(row, 1, *v, &pct).unwrap();
+            } else {
+                ws.write_number(row, 1, *v).unwrap();
+            }
+        }
+        wb.save(dir.join("荆门.xlsx")).unwrap();
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let share = "有研发活动的规上工业企业占比(%)";
+    // 20% and 25% formatted, 30, 35 and 40 typed: one scale.
+    let agree = tmp.path().join("agree");
+    write(&agree, &[(0.2, true), (0.25, true), (30.0, false), (35.0, false), (40.0, false)], share);
+    let out = tmp.path().join("out");
+    cimon(&repo(), &["ingest", agree.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).success();
+    let df = observations(&out.join("store"));
+    let values: Vec<Option<f64>> =
+        JINGMEN.iter().map(|c| obs(&df, c, 2023, "rd_active_ent_share").unwrap().value).collect();
+    assert_eq!(values, [Some(20.0), Some(25.0), Some(30.0), Some(35.0), Some(40.0)]);
+    // 20% and 25% formatted, 0.3, 0.35 and 0.4 typed: the plain ones look like fractions.
+    let mixed = tmp.path().join("mixed");
+    write(&mixed, &[(0.2, true), (0.25, true), (0.3, false), (0.35, false), (0.4, false)], share);
+    cimon(&repo(), &["validate", mixed.to_str().unwrap()]).failure(3).stderr_line(&[
+        "荆门.xlsx, sheet 2023年, row 4, column B",
+        "mixes cells formatted as percentages (B2 shows 20%, 2 like it) with plain numbers (B4 is 0.3, 3 like it)",
+        "[percent_mixed]",
+    ]);
+    // A percentage where a count belongs.
+    let count = tmp.path().join("count");
+    write(&count, &[(0.2, true), (25.0, false), (30.0, false), (35.0, false), (40.0, false)], "专利授权量(件)");
+    cimon(&repo(), &["validate", count.to_str().unwrap()])
+        .failure(3)
+        .stderr_line(&["row 2, column B", "formatted as a percentage (20%), but the column is in 件"]);
+    // Plain numbers all ≤ 1 in a % column: nothing says which was meant, so it is flagged.
+    let fractions = tmp.path().join("fractions");
+    write(&fractions, &[(0.2, false), (0.25, false), (0.3, false), (0.35, false), (0.4, false)], share);
+    cimon(&repo(), &["validate", fractions.to_str().unwrap()]).success().stderr_line(&[
+        "column B",
+        "every number in this % column is ≤ 1",
+        "[percent_format]",
+    ]);
 }
 
 /// A file with 示例数据 in a title or note row is recorded as synthetic; reports then carry a notice.
@@ -654,4 +713,95 @@ fn synthetic_files_are_recorded_as_such() {
     let src: Vec<cimon::store::SourceRow> = cimon::tables::read(&out.join("store")).unwrap();
     let pairs: Vec<(&str, bool)> = src.iter().map(|s| (s.file.as_str(), s.synthetic)).collect();
     assert_eq!(pairs, vec![("a_2022.csv", false), ("b_2023.csv", true)]);
+}
+
+const JINGMEN: [&str; 5] = ["420802", "420804", "420882", "420822", "420881"];
+const BAISHAN: [&str; 6] = ["220602", "220605", "220621", "220622", "220623", "220681"];
+
+/// A prefecture's file without a year column: two indicators per county.
+fn prefecture_csv(codes: &[&str], base: u32) -> String {
+    let rows: String =
+        codes.iter().enumerate().map(|(i, c)| format!("{c},{},{}\n", base + i as u32, base * 10)).collect();
+    format!("示例数据\n代码,专利授权量(件),技术合同成交额(万元)\n{rows}")
+}
+
+/// Inputs that hold no table, or would drop years or prefecture-years of the published store,
+/// are refused and the store is left as it was, unless the user says the loss is meant.
+#[test]
+fn an_ingest_never_silently_drops_the_published_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let input = tmp.path().join("in");
+    for y in [2022, 2023] {
+        std::fs::create_dir_all(input.join(y.to_string())).unwrap();
+        std::fs::write(input.join(format!("{y}/荆门市.csv")), prefecture_csv(&JINGMEN, 100)).unwrap();
+        std::fs::write(input.join(format!("{y}/白山市.csv")), prefecture_csv(&BAISHAN, 200)).unwrap();
+    }
+    let i = input.to_str().unwrap();
+    cimon(&repo(), &["ingest", i, "--out", o, "-q"]).success();
+    let published = snapshot(&out.join("store"));
+
+    // Only a note: no table at all.
+    let notes = tmp.path().join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    std::fs::write(notes.join("说明.txt"), "本目录存放各县报送的数据文件。\n").unwrap();
+    cimon(&repo(), &["ingest", notes.to_str().unwrap(), "--out", o]).failure(3).stderr_line(&[
+        "说明.txt",
+        "none of the 1 input file(s) holds a table",
+        "[no_tables]",
+    ]);
+    // A share that is not mounted: an empty folder.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    cimon(&repo(), &["ingest", empty.to_str().unwrap(), "--out", o]).failure(2).stderr_line(&["no CSV or workbook"]);
+    assert_eq!(snapshot(&out.join("store")), published);
+
+    // 2022's folder missing: the year would be lost.
+    let moved = tmp.path().join("2022-aside");
+    std::fs::rename(input.join("2022"), &moved).unwrap();
+    cimon(&repo(), &["ingest", i, "--out", o])
+        .failure(3)
+        .stderr_line(&["the input files lack the years 2022, which the published store holds", "--allow-loss"]);
+    assert_eq!(snapshot(&out.join("store")), published);
+    std::fs::rename(&moved, input.join("2022")).unwrap();
+
+    // 白山市's 2023 file missing: a prefecture-year would be lost; named in Chinese for the clerk.
+    std::fs::remove_file(input.join("2023/白山市.csv")).unwrap();
+    common::cimon_env(&repo(), &["ingest", i, "--out", o], &[("CIMON_LANG", "zh")])
+        .failure(3)
+        .stderr_line(&["已发布的数据中有白山市（220600）2023 年的全部数据", "--allow-loss"]);
+    assert_eq!(snapshot(&out.join("store")), published);
+
+    // Meant: the flag, or the config key.
+    let config = tmp.path().join("cimon.toml");
+    std::fs::write(&config, "[input]\nallow_loss = true\n").unwrap();
+    cimon(&repo(), &["ingest", i, "--out", o, "-q", "--config", config.to_str().unwrap()]).success();
+    let df = observations(&out.join("store"));
+    assert!(obs(&df, "220602", 2023, "patent_grants").is_none() && obs(&df, "220602", 2022, "patent_grants").is_some());
+    std::fs::remove_dir_all(input.join("2023")).unwrap();
+    cimon(&repo(), &["ingest", i, "--out", o, "-q", "--allow-loss"]).success();
+    assert!(obs(&observations(&out.join("store")), "420802", 2023, "patent_grants").is_none());
+}
+
+/// A year given only by the nearest folder's name is taken, and one that disagrees with the
+/// file name is an error naming both.
+#[test]
+fn the_year_of_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(input.join("报送/2023")).unwrap();
+    std::fs::write(input.join("报送/2023/荆门市.csv"), prefecture_csv(&JINGMEN, 100)).unwrap();
+    let out = tmp.path().join("out");
+    cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).success();
+    let o = obs(&observations(&out.join("store")), "420804", 2023, "patent_grants").unwrap();
+    assert_eq!((o.value, o.file.as_str()), (Some(101.0), "报送/2023/荆门市.csv"));
+
+    std::fs::create_dir_all(input.join("2022")).unwrap();
+    std::fs::write(input.join("2022/2021年_白山市.csv"), prefecture_csv(&BAISHAN, 1)).unwrap();
+    cimon(&repo(), &["validate", input.to_str().unwrap()]).failure(3).stderr_line(&[
+        "2022/2021年_白山市.csv",
+        "the file name says 2021 but the folder name says 2022",
+        "[year_conflict]",
+    ]);
 }

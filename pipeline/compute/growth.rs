@@ -126,6 +126,7 @@ mod tests {
                 vec![Some(100.0), Some(110.0), Some(0.0), Some(121.0)],
                 vec![Some(1.0), None, Some(1.6), Some(2.0)],
             ],
+            valid: vec![true; 4],
         };
         let m = growth(&panel, &catalog, &[Span::Years(3), Span::Since(2020)]);
         assert_eq!(m.iter().map(|m| m.span.column()).collect::<Vec<_>>(), ["yoy", "avg_3y", "since_2020"]);

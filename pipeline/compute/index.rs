@@ -159,6 +159,9 @@ pub struct Panel {
     pub indicators: Vec<String>,
     /// One column per indicator.
     pub values: Vec<Vec<Option<f64>>>,
+    /// Per row: the unit exists that year under the registry (its code, or one it continues
+    /// from, is valid). Imputation fills only these rows, so only these can be scored and ranked.
+    pub valid: Vec<bool>,
 }
 
 impl Panel {
@@ -346,6 +349,13 @@ fn prepare(
                 let filled = methods::group_mean_impute(&raw[r.clone()], &groups).map_err(method_err(code))?;
                 col[r].copy_from_slice(&filled);
             }
+        }
+    }
+    // Imputation fills gaps inside a unit's existence, never before it began or after it was
+    // split or merged away (邢台县 after 2019).
+    for (v, &valid) in col.iter_mut().zip(&panel.valid) {
+        if !valid {
+            *v = None;
         }
     }
     let imp_flags: Vec<bool> = raw.iter().zip(&col).map(|(a, b)| a.is_none() && b.is_some()).collect();
@@ -661,6 +671,7 @@ factor = 1
                 y.to_vec(),
                 vec![Some(0.0), Some(50.0), Some(100.0)],
             ],
+            valid: vec![true; 3],
         };
         (panel, Catalog::parse(CATALOG, Path::new("test.toml")).unwrap())
     }

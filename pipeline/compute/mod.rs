@@ -157,7 +157,17 @@ pub fn build_panel(
             cols[ki][year_pos[(y - first_year) as usize] * n + u] = v;
         }
     }
-    Ok(Panel { units, years: year_list, indicators, values: cols })
+    // A unit exists in a year when its code, or a code it continues (renames only), is valid then.
+    let mut valid = vec![false; n * year_list.len()];
+    for r in &registry.regions {
+        let Some(&u) = code_idx.get(r.code.as_str()) else { continue };
+        for (yi, &y) in year_list.iter().enumerate() {
+            if r.valid_in(y) {
+                valid[yi * n + u] = true;
+            }
+        }
+    }
+    Ok(Panel { units, years: year_list, indicators, values: cols, valid })
 }
 
 /// The panel restricted to the scored indicators, in catalog order.
@@ -170,6 +180,7 @@ pub fn scored(panel: &Panel, catalog: &Catalog) -> Panel {
         years: panel.years.clone(),
         indicators: keep.iter().map(|&k| panel.indicators[k].clone()).collect(),
         values: keep.iter().map(|&k| panel.values[k].clone()).collect(),
+        valid: panel.valid.clone(),
     }
 }
 
@@ -606,5 +617,134 @@ pub fn summary(c: &Computed) -> Summary {
         years: c.scored.years.len(),
         indicators: c.scored.indicators.len(),
         targets: c.attainment.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regions::{Change, Region};
+
+    const CATALOG: &str = r#"
+[index]
+code = "i"
+name_zh = "指数"
+name_en = "Index"
+
+[[groups]]
+code = "a"
+name_zh = "甲"
+name_en = "A"
+parent = "i"
+
+[[indicators]]
+code = "x"
+name_zh = "x"
+name_en = "x"
+unit = "个"
+kind = "count"
+group = "a"
+
+[[indicators]]
+code = "y"
+name_zh = "y"
+name_en = "y"
+unit = "个"
+kind = "count"
+group = "a"
+
+[[units]]
+symbol = "个"
+family = "units"
+factor = 1
+"#;
+
+    fn region(code: &str, name: &str, to: Option<i32>, successor: Option<&str>, change: Option<Change>) -> Region {
+        Region {
+            code: code.into(),
+            name: name.into(),
+            kind: "县".into(),
+            prefecture_code: "130500".into(),
+            prefecture_name: "邢台市".into(),
+            province_code: "130000".into(),
+            province_name: "河北省".into(),
+            valid_from: None,
+            valid_to: to,
+            successor: successor.map(str::to_string),
+            change,
+            former_names: None,
+        }
+    }
+
+    /// 邢台县 130521 was split in 2020 into 襄都区 and 信都区; 任县 130526 became 任泽区 130505.
+    fn registry() -> Registry {
+        let mut renamed_to = region("130505", "任泽区", None, None, None);
+        renamed_to.valid_from = Some(2020);
+        let regions = vec![
+            region("130502", "襄都区", None, None, None),
+            region("130503", "信都区", None, None, None),
+            renamed_to,
+            region("130521", "邢台县", Some(2019), Some("130502;130503"), Some(Change::Split)),
+            region("130522", "临城县", None, None, None),
+            region("130526", "任县", Some(2019), Some("130505"), Some(Change::Renamed)),
+        ];
+        Registry::new(Path::new("regions.csv"), regions).unwrap()
+    }
+
+    /// Observations 2018–2021: every unit every year it exists, but 临城县 sends nothing in 2021
+    /// (未报送) and 任县's series goes on under 任泽区's code.
+    fn observations() -> DataFrame {
+        let mut rows: Vec<(&str, i32, &str, f64)> = Vec::new();
+        for (code, base, years) in [
+            ("130502", 5.0, 2018..=2021),
+            ("130503", 40.0, 2018..=2021),
+            ("130521", 30.0, 2018..=2019),
+            ("130522", 10.0, 2018..=2020),
+            ("130526", 20.0, 2018..=2019),
+            ("130505", 22.0, 2020..=2021),
+        ] {
+            for y in years {
+                rows.push((code, y, "x", base + f64::from(y - 2018)));
+                rows.push((code, y, "y", base * 2.0 - f64::from(y - 2018)));
+            }
+        }
+        df!(
+            "region_code" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "year" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "indicator" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            "value" => rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn imputation_never_scores_a_unit_outside_its_existence() {
+        let catalog = Catalog::parse(CATALOG, Path::new("catalog.toml")).unwrap();
+        let registry = registry();
+        let panel = build_panel(&observations(), &registry, &catalog, &Scope::all()).unwrap();
+        let codes: Vec<&str> = panel.units.iter().map(|u| u.code.as_str()).collect();
+        assert_eq!(codes, ["130502", "130503", "130505", "130521", "130522"], "任县 continues as 任泽区");
+        let u = |c: &str| codes.iter().position(|x| *x == c).unwrap();
+        let y = |year: i32| panel.years.iter().position(|&x| x == year).unwrap();
+        assert!(panel.valid[panel.row(y(2019), u("130521"))] && !panel.valid[panel.row(y(2020), u("130521"))]);
+        assert!(panel.valid[panel.row(y(2018), u("130505"))], "任泽区 exists in 2018 as 任县");
+        for imputation in
+            [index::Imputation::Locf, index::Imputation::Linear, index::Imputation::GroupMean, index::Imputation::None]
+        {
+            let method = Method { imputation, outliers: index::Outliers::None, ..Method::default() };
+            let r = index::compute(&panel, &catalog, &method).unwrap();
+            for year in [2020, 2021] {
+                let row = panel.row(y(year), u("130521"));
+                assert_eq!((r.scores["i"][row], r.rank[row]), (None, None), "{imputation:?}: 邢台县 in {year}");
+                assert!(r.imputed.iter().all(|col| col[row].is_none()), "{imputation:?}: nothing imputed");
+            }
+            // 2020: four units exist and reported; their ranks are 1..4.
+            let mut ranks: Vec<u32> = (0..codes.len()).filter_map(|i| r.rank[panel.row(y(2020), i)]).collect();
+            ranks.sort();
+            assert_eq!(ranks, [1, 2, 3, 4], "{imputation:?}");
+            // 临城县 2021 is inside its existence: imputed (except with none).
+            let gap = panel.row(y(2021), u("130522"));
+            assert_eq!(r.rank[gap].is_some(), imputation != index::Imputation::None, "{imputation:?}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The ingest stage: input files → validated observations with provenance, revisions and warnings.
 
+mod formats;
 pub mod problem;
 mod review;
 mod sheet;
@@ -302,8 +303,11 @@ fn read_file(
     }
     let sha = sha256_hex(&f.bytes);
     let Some((format, grids)) = table::read(&f.name, &f.bytes, &mut problems) else { return (problems, None) };
-    let base_name = f.name.rsplit('/').next().unwrap_or(&f.name);
-    let cx = SheetContext { file: &f.name, file_year: data_year_in(base_name), catalog, registry, scope };
+    let mut parts = f.name.rsplit('/');
+    let base_name = parts.next().unwrap_or(&f.name);
+    // `2023/荆门市.csv`: the nearest folder that names a year.
+    let folder_year = parts.find_map(data_year_in);
+    let cx = SheetContext { file: &f.name, file_year: data_year_in(base_name), folder_year, catalog, registry, scope };
     let mut layouts = BTreeSet::new();
     let mut obs = Vec::new();
     for grid in &grids {
@@ -544,6 +548,9 @@ pub fn ingest(
         merged.sort_by_cached_key(|o| key(o));
     }
 
+    if merged.is_empty() && !problems.0.iter().any(|p| p.severity == Severity::Error) {
+        nothing_to_store(files, &sources, &mut problems);
+    }
     review::review(&merged, catalog, registry, confirmed, &mut problems);
     lap("reviewed");
     outside_scope(&merged, registry, scope, &mut problems);
@@ -558,6 +565,42 @@ pub fn ingest(
         return Err(Rejected { problems: all, lang: Lang::default() });
     }
     Ok(Ingested { observations: merged, revisions, warnings: all, sources, missing })
+}
+
+/// Inputs that hold no value at all would make an empty store in place of the published one: an
+/// error, whether no file held a table (only a 说明.txt; a share that is not mounted) or the
+/// tables were empty.
+fn nothing_to_store(files: &[InputFile], sources: &[SourceInfo], problems: &mut Problems) {
+    let names: Vec<&str> = files.iter().take(5).map(|f| f.name.as_str()).collect();
+    let more = if files.len() > 5 { format!(" and {} more", files.len() - 5) } else { String::new() };
+    let (en, zh) = if sources.is_empty() {
+        (
+            format!(
+                "none of the {} input file(s) holds a table ({}{more}): put the data files (CSV or workbooks) into the \
+                 input directory; if it should hold them, check that it is the right directory and that a network \
+                 share is mounted",
+                files.len(),
+                names.join(", ")
+            ),
+            format!(
+                "报送目录中的 {} 个文件（{}{}）都不是数据表：请把报送的数据文件（CSV 或 Excel 工作簿）放入报送目录；\
+                 如果文件本应在其中，请检查目录是否正确、网络共享目录是否已连接",
+                files.len(),
+                names.join("、"),
+                if files.len() > 5 { " 等" } else { "" }
+            ),
+        )
+    } else {
+        (
+            format!(
+                "the input files hold no values ({}{more}): every table is empty; fill in the data, or check that these \
+                 are the right files",
+                names.join(", ")
+            ),
+            format!("报送文件中没有任何数据（{}{}）：表格都是空的，请填报数据，或检查是否放错了文件", names.join("、"), if files.len() > 5 { " 等" } else { "" }),
+        )
+    };
+    problems.error(if sources.is_empty() { "no_tables" } else { "no_data" }, Loc::file(&names.join(", ")), en, zh);
 }
 
 /// One warning per file that holds counties outside the evaluation scope: stored, not scored.

@@ -230,6 +230,8 @@ pub struct SheetContext<'a> {
     pub file: &'a str,
     /// The file name without directories, searched for a year when no column or sheet name gives one.
     pub file_year: Option<i32>,
+    /// The year the nearest folder's name states (`2023/荆门市.csv`), when nothing closer gives one.
+    pub folder_year: Option<i32>,
     pub catalog: &'a Catalog,
     pub registry: &'a Registry,
     pub scope: &'a Scope,
@@ -514,6 +516,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         ("the title", "表格标题", crate::text::data_year_in(&title)),
         ("the sheet name", "工作表名称", grid.sheet.as_deref().and_then(crate::text::data_year_in)),
         ("the file name", "文件名", cx.file_year),
+        ("the folder name", "文件夹名称", cx.folder_year),
     ]
     .into_iter()
     .filter_map(|(w, z, y)| Some((w, z, y?)))
@@ -533,8 +536,8 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         problems.error(
             "no_year",
             loc(Some(h), None),
-            "cannot tell the year: add a 年份 column, or put the year in the title, the sheet or the file name",
-            "无法确定数据年份：请增加“年份”列，或在表格标题、工作表名称或文件名中写明年份（如“2023年”）",
+            "cannot tell the year: add a 年份 column, or put the year in the title, the sheet, the file or the folder name",
+            "无法确定数据年份：请增加“年份”列，或在表格标题、工作表名称、文件名或文件夹名称中写明年份（如“2023年”）",
         );
         return SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations: vec![], rows: 0 };
     }
@@ -568,6 +571,10 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         if long_layout { 1 } else { roles.iter().filter(|r| matches!(r, Some(Role::Indicator { .. }))).count() };
     let mut observations = Vec::with_capacity(grid.rows.len().saturating_sub(header.data_start) * per_row);
     let indicator_codes: Vec<Arc<str>> = cx.catalog.indicators.iter().map(|i| Arc::from(i.code.as_str())).collect();
+    // Percent-formatted cells: per column and indicator, each number as (percent?, value read, row),
+    // kept only when the sheet has any, to tell a column read as shown from one that mixes.
+    let has_percent = grid.rows.iter().flatten().any(|c| matches!(c, Cell::Percent(_)));
+    let mut percent_cols = NumberCells::default();
     // (region, year, indicator) → row, to catch a county twice in one sheet.
     let mut seen: HashMap<(String, i32, usize), usize> = HashMap::new();
     let mut seen_rows: HashMap<(String, i32), usize> = HashMap::new();
@@ -724,7 +731,38 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             let raw = &raw_value;
             let mut factor = factor;
             let value = match cell {
-                Cell::Number(v) => Some(*v),
+                Cell::Number(v) => {
+                    if has_percent {
+                        percent_cols.entry((col, index)).or_default().push((false, *v, r));
+                    }
+                    Some(*v)
+                }
+                // What the sheet shows (2.69 for a cell showing 2.69%), which is what the clerk typed.
+                Cell::Percent(v) => {
+                    let shown = super::formats::shown_percent(*v);
+                    percent_cols.entry((col, index)).or_default().push((true, shown, r));
+                    let percent_column = cx.catalog.unit(unit).is_some_and(|u| u.family == "share" && u.factor == 1.0);
+                    if !percent_column {
+                        match cx.catalog.conversion("%", &ind.unit) {
+                            Ok(f) => factor = f,
+                            Err(_) => {
+                                problems.push(
+                                    Severity::Error,
+                                    "not_a_number",
+                                    at(),
+                                    format!(
+                                        "the cell is formatted as a percentage ({raw}), but the column is in {unit}: \
+                                         format it as 数值 and type the number in {unit}"
+                                    ),
+                                    format!("单元格设成了百分比格式（显示为 {raw}），但本列单位是{unit}：请把单元格格式改为“数值”，填写以{unit}计的数字"),
+                                    Some(region_code.clone()),
+                                );
+                                return;
+                            }
+                        }
+                    }
+                    Some(shown)
+                }
                 Cell::Empty => None,
                 Cell::Date(..) => {
                     problems.push(
@@ -931,11 +969,15 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             ),
         );
     }
-    // Excel cells formatted as percentages store 23.5% as 0.235, and calamine does not expose the
-    // format: flag a % column whose numbers are all ≤ 1 instead of silently taking them.
+    percent_notes(&percent_cols, &loc, problems);
+    // Plain numbers in a % column of a workbook, all ≤ 1, look like shares typed as fractions
+    // (0.235 for 23.5%): flagged, since nothing in the file says which was meant.
     if grid.sheet.is_some() && !long_layout {
         for (c, role) in roles.iter().enumerate() {
             let Some(Role::Indicator { unit, .. }) = role else { continue };
+            if percent_cols.keys().any(|k| k.0 == c) {
+                continue;
+            }
             if cx.catalog.unit(unit).is_none_or(|u| u.family != "share" || u.factor != 1.0) {
                 continue;
             }
@@ -956,6 +998,69 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
         }
     }
     SheetResult::Table { layout: if long_layout { "long" } else { "wide" }, observations, rows: data_rows }
+}
+
+/// The numbers of a column per indicator (a long table's value column holds several): each as
+/// (formatted as a percentage, value read, row).
+type NumberCells = std::collections::BTreeMap<(usize, usize), Vec<(bool, f64, usize)>>;
+
+/// Percent-formatted cells are read as the sheet shows them, said once per column; a column
+/// that mixes them with plain numbers on another scale (2.69% beside 0.031) is an error naming both.
+fn percent_notes(columns: &NumberCells, loc: &dyn Fn(Option<usize>, Option<usize>) -> Loc, problems: &mut Problems) {
+    let median = |v: Vec<f64>| -> Option<f64> {
+        let mut v: Vec<f64> = v.into_iter().map(f64::abs).filter(|x| *x > 0.0).collect();
+        v.sort_by(f64::total_cmp);
+        (!v.is_empty()).then(|| v[v.len() / 2])
+    };
+    let name = |r: usize, c: usize| {
+        let l = loc(Some(r), Some(c));
+        format!("{}{}", l.column.as_deref().unwrap_or(""), l.row.unwrap_or(0))
+    };
+    for (&(c, _), cells) in columns {
+        let percent: Vec<&(bool, f64, usize)> = cells.iter().filter(|x| x.0).collect();
+        let Some(&&(_, shown, first)) = percent.first() else { continue };
+        let plain: Vec<&(bool, f64, usize)> = cells.iter().filter(|x| !x.0).collect();
+        let scale = median(percent.iter().map(|x| x.1).collect()).zip(median(plain.iter().map(|x| x.1).collect()));
+        if let (Some((p, q)), Some(&&(_, number, at))) = (scale, plain.first()) {
+            if !(0.1..10.0).contains(&(p / q)) {
+                let shows = crate::ingest::table::format_number(shown);
+                let (pc, qc) = (name(first, c), name(at, c));
+                problems.error(
+                    "percent_mixed",
+                    loc(Some(at), Some(c)),
+                    format!(
+                        "the column mixes cells formatted as percentages ({pc} shows {shows}%, {} like it) with plain \
+                         numbers ({qc} is {number}, {} like it) on another scale: format the whole column alike (all \
+                         数值, or all 百分比) and check the values",
+                        percent.len(),
+                        plain.len()
+                    ),
+                    format!(
+                        "本列既有百分比格式的单元格（{pc} 显示为 {shows}%，共 {} 个），又有普通数字（{qc} 为 {number}，共 {} 个），\
+                         两者的数量级不一致：请把整列设为同一种格式（全部“数值”或全部“百分比”），并核对数值",
+                        percent.len(),
+                        plain.len()
+                    ),
+                );
+                continue;
+            }
+        }
+        let shows = crate::ingest::table::format_number(shown);
+        let stored = crate::ingest::table::format_number(shown / 100.0);
+        problems.warning(
+            "percent_cells",
+            loc(Some(first), Some(c)),
+            format!(
+                "{} cell(s) are formatted as percentages (here {shows}%): stored as the sheet shows them ({shows}), not \
+                 as Excel keeps them ({stored})",
+                percent.len()
+            ),
+            format!(
+                "本列有 {} 个单元格设为百分比格式（如 {shows}%）：已按表中显示的数值保存（{shows}），而不是 Excel 内部存储的 {stored}",
+                percent.len()
+            ),
+        );
+    }
 }
 
 /// Resolves a row's county cells within a sheet.

@@ -15,6 +15,8 @@ pub enum Cell {
     Empty,
     Text(String),
     Number(f64),
+    /// A number formatted as a percentage, as stored (0.0269 for a cell that shows 2.69%).
+    Percent(f64),
     /// A cell Excel formats as a date: (year, month, day).
     Date(i32, u8, u8),
 }
@@ -24,7 +26,7 @@ impl Cell {
         match self {
             Cell::Empty => true,
             Cell::Text(s) => s.trim().is_empty(),
-            Cell::Number(_) | Cell::Date(..) => false,
+            Cell::Number(_) | Cell::Percent(_) | Cell::Date(..) => false,
         }
     }
 
@@ -34,6 +36,7 @@ impl Cell {
             Cell::Empty => String::new(),
             Cell::Text(s) => s.trim().to_string(),
             Cell::Number(v) => format_number(*v),
+            Cell::Percent(v) => format!("{}%", format_number(super::formats::shown_percent(*v))),
             Cell::Date(y, m, d) => format!("{y}-{m:02}-{d:02}"),
         }
     }
@@ -223,6 +226,14 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                 );
                 return None;
             }
+            if lower.ends_with(".txt") {
+                problems.warning(
+                    "text_as_table",
+                    at(),
+                    format!("a text file, read as a tab-separated table ({encoding}, as Excel saves \"Unicode 文本\")"),
+                    "这是文本文件，已按制表符分隔的表格读取（Excel“Unicode 文本”格式）；建议报送 Excel 工作簿或 CSV",
+                );
+            }
             match read_csv(&text, delimiter) {
                 Ok(g) => Some((Format::Csv { encoding, delimiter }, vec![g])),
                 Err(e) => {
@@ -364,7 +375,10 @@ fn read_workbook(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<Ve
             if !usable(&s, &sheet_loc(&s.name), problems) {
                 continue;
             }
-            match xlsx_sheet(&mut wb, &s.name, &sheet_loc(&s.name), problems) {
+            match xlsx_sheet(&mut wb, &s.name, &sheet_loc(&s.name), problems).and_then(|mut g| {
+                mark_percent_xlsx(&mut wb, &mut g)?;
+                Ok(g)
+            }) {
                 Ok(g) => grids.push(g),
                 Err(e) => {
                     damaged(name, format!("sheet {}: {e}", s.name), problems);
@@ -382,8 +396,19 @@ fn read_workbook(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<Ve
         }
     };
     let sheets = wb.sheets_metadata().to_vec();
+    // calamine reads no number formats of these: the percent cells come from the file's records.
+    let percent = if ods { super::formats::ods_percent_cells(bytes) } else { super::formats::xls_percent_cells(bytes) };
+    let percent = percent.unwrap_or_else(|e| {
+        problems.warning(
+            "cell_formats",
+            Loc::file(name),
+            format!("its cell formats could not be read ({e}): numbers formatted as percentages are taken as stored (23.5% as 0.235)"),
+            "无法读取单元格格式：设为百分比格式的数字将按存储值读取（23.5% 读作 0.235），请把这些单元格改为“数值”格式",
+        );
+        Vec::new()
+    });
     let mut grids = Vec::new();
-    for s in sheets {
+    for (i, s) in sheets.into_iter().enumerate() {
         if !usable(&s, &sheet_loc(&s.name), problems) {
             continue;
         }
@@ -404,9 +429,46 @@ fn read_workbook(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<Ve
                 rows.push(cells);
             }
         }
-        grids.push(Grid { sheet: Some(s.name), rows, transposed: false, preamble: Vec::new() });
+        let mut grid = Grid { sheet: Some(s.name), rows, transposed: false, preamble: Vec::new() };
+        mark_percent(&mut grid, percent.get(i).into_iter().flatten().copied());
+        grids.push(grid);
     }
     Some(grids)
+}
+
+/// Numbers at these places become percent cells.
+fn mark_percent(grid: &mut Grid, cells: impl Iterator<Item = (u32, u32)>) {
+    for (r, c) in cells {
+        if let Some(cell) = grid.rows.get_mut(r as usize).and_then(|row| row.get_mut(c as usize)) {
+            if let Cell::Number(v) = *cell {
+                *cell = Cell::Percent(v);
+            }
+        }
+    }
+}
+
+/// The percent cells of an XLSX sheet, from its cells' styles: a second pass over the sheet,
+/// only when the workbook has a percent format at all.
+fn mark_percent_xlsx(wb: &mut calamine::Xlsx<Cursor<&[u8]>>, grid: &mut Grid) -> Result<(), calamine::XlsxError> {
+    let Some(sheet) = grid.sheet.clone() else { return Ok(()) };
+    let mut reader = wb.worksheet_cells_reader(&sheet)?;
+    let percent: Vec<bool> = reader
+        .styles()
+        .iter()
+        .map(|s| s.number_format.as_ref().is_some_and(|f| super::formats::is_percent_format(&f.format_code)))
+        .collect();
+    if !percent.contains(&true) {
+        return Ok(());
+    }
+    let mut cells = Vec::new();
+    while let Some((r, c, style)) = reader.next_style_id()? {
+        if percent.get(style).copied().unwrap_or(false) {
+            cells.push((r, c));
+        }
+    }
+    drop(reader);
+    mark_percent(grid, cells.into_iter());
+    Ok(())
 }
 
 /// A worksheet that is shown: read it. A hidden one or a chart: say so and leave it.

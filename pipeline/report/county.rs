@@ -184,6 +184,7 @@ pub fn summary(r: &IndexRow, targets: &[TargetLine], indicators: &[IndicatorLine
         missed: count(&[Status::Missed]),
         attention_more: needing.saturating_sub(ATTENTION),
         missing_indicators: scored.saturating_sub(r.indicators_present as usize),
+        imputed_indicators: indicators.iter().filter(|i| i.scored && i.imputed).count(),
     }
 }
 

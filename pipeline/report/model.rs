@@ -217,8 +217,10 @@ pub struct CountySummary {
     pub missed: usize,
     /// Lagging and missed targets beyond those the summary names.
     pub attention_more: usize,
-    /// Scored indicators without a value this year (the index uses the others).
+    /// Scored indicators the county reported no value for this year.
     pub missing_indicators: usize,
+    /// Of those, the ones the index took an imputed value for (`[compute] imputation`).
+    pub imputed_indicators: usize,
 }
 
 /// Everything the county template sees besides `meta`.

@@ -38,7 +38,7 @@ pub fn index_rows(c: &Computed, catalog: &Catalog) -> Vec<IndexRow> {
                 casted_tier: r.casted_tier[i].map(u32::from),
                 ratio_to_average: r.ratio_to_average[i],
                 ratio_group: r.ratio_group[i],
-                indicators_present: r.normalised.iter().filter(|col| col[i].is_some()).count() as u32,
+                indicators_present: p.values.iter().filter(|col| col[i].is_some()).count() as u32,
                 scores: Wide(groups.iter().map(|(g, s)| (g.clone(), s[i])).collect()),
             }
         })

@@ -168,7 +168,13 @@ mod tests {
     ) -> (Panel, IndexResult, Vec<Interval>) {
         let unit =
             Unit { code: "420802".into(), name: "东宝区".into(), province_code: "420000".into(), ..Unit::default() };
-        let panel = Panel { units: vec![unit], years: vec![2021, 2022, 2023], indicators: vec![], values: vec![] };
+        let panel = Panel {
+            units: vec![unit],
+            years: vec![2021, 2022, 2023],
+            indicators: vec![],
+            values: vec![],
+            valid: vec![true; 3],
+        };
         let index = IndexResult {
             rank: ranks.map(Some).to_vec(),
             rank_province: ranks.map(Some).to_vec(),
