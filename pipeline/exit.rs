@@ -15,12 +15,17 @@ pub const DATA: u8 = 3;
 pub const EXTERNAL: u8 = 4;
 /// Another run holds the output directory's lock.
 pub const LOCKED: u8 = 5;
+/// An internal check of the computed results failed (a bug); nothing was published.
+pub const INVARIANT: u8 = 6;
 
 /// The exit code for an error.
 pub fn code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.is::<Rejected>() {
             return DATA;
+        }
+        if broken_invariant(cause) {
+            return INVARIANT;
         }
         if cause.is::<config::ConfigError>()
             || cause.is::<catalog::CatalogError>()
@@ -35,7 +40,11 @@ pub fn code(err: &anyhow::Error) -> u8 {
             || cause.is::<crate::form::FormError>()
             || matches!(
                 cause.downcast_ref::<compute::ComputeError>(),
-                Some(compute::ComputeError::UnknownRegions { .. } | compute::ComputeError::Evaluation(_))
+                Some(
+                    compute::ComputeError::UnknownRegions { .. }
+                        | compute::ComputeError::OutsideValidity { .. }
+                        | compute::ComputeError::Evaluation(_)
+                )
             )
             || user_must_rebuild(cause)
         {
@@ -59,6 +68,12 @@ pub fn code(err: &anyhow::Error) -> u8 {
         }
     }
     INTERNAL
+}
+
+/// A broken invariant of compute (a `ComputeError` shows it transparently).
+fn broken_invariant(cause: &(dyn std::error::Error + 'static)) -> bool {
+    cause.is::<compute::invariants::Broken>()
+        || matches!(cause.downcast_ref::<compute::ComputeError>(), Some(compute::ComputeError::Invariant(_)))
 }
 
 /// A store error the user fixes by running a command: no store yet, or one of an older format.
@@ -102,8 +117,35 @@ pub fn prefixes(err: &anyhow::Error) -> (&'static str, &'static str) {
     }
 }
 
+/// What to do about a failed write or read of the disk: the error's OS code, from an
+/// `io::Error` in the chain or from the text a library wrapped it in (`(os error 28)`).
+fn disk_hint(err: &anyhow::Error) -> Option<String> {
+    let code = err.chain().find_map(|c| {
+        c.downcast_ref::<std::io::Error>().and_then(std::io::Error::raw_os_error).or_else(|| {
+            let text = c.to_string();
+            let at = text.find("(os error ")? + "(os error ".len();
+            text[at..].split(')').next()?.parse().ok()
+        })
+    })?;
+    let unchanged = "the published outputs are unchanged";
+    Some(match code {
+        libc::ENOSPC | libc::EDQUOT => format!(
+            "the disk is full: free space on the disk of the output directory (df -h) and run again; {unchanged}"
+        ),
+        libc::EROFS | libc::EACCES | libc::EPERM => format!(
+            "the file system refused access to the path named above (read-only, or not the user's): make it \
+             writable for the user that runs cimon, or give another --out; {unchanged}"
+        ),
+        libc::EIO => format!("the disk reported an I/O error: check the disk (dmesg) and run again; {unchanged}"),
+        _ => return None,
+    })
+}
+
 /// A one-line suggestion printed under the error, when there is an obvious next step.
 pub fn hint(err: &anyhow::Error) -> Option<String> {
+    if let Some(h) = disk_hint(err) {
+        return Some(h);
+    }
     for cause in err.chain() {
         if let Some(r) = cause.downcast_ref::<Rejected>() {
             return Some(match r.lang {
@@ -143,7 +185,16 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
         if missing_store(cause) {
             return Some("run `cimon ingest INPUT_DIR --out DIR` (then `cimon compute`) with the same --out".into());
         }
-        if let Some(compute::ComputeError::UnknownRegions { .. }) = cause.downcast_ref::<compute::ComputeError>() {
+        if broken_invariant(cause) {
+            return Some(
+                "this is a bug in cimon, not in the data: the published outputs are unchanged; send this message and \
+                 the run record (OUT/runs/) to the maintainers"
+                    .into(),
+            );
+        }
+        if let Some(compute::ComputeError::UnknownRegions { .. } | compute::ComputeError::OutsideValidity { .. }) =
+            cause.downcast_ref::<compute::ComputeError>()
+        {
             return Some("pass the registry the store was ingested with (--regions), or ingest again".into());
         }
         if let Some(catalog::CatalogError::Io { .. }) = cause.downcast_ref::<catalog::CatalogError>() {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod console;
 pub mod divisions;
 pub mod exit;
+pub mod faults;
 pub mod form;
 pub mod ingest;
 pub mod lock;

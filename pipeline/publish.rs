@@ -70,6 +70,7 @@ pub fn publish(root: &Path, out: &Path, run_id: &str) -> Result<()> {
     }
     std::fs::File::open(root.join(manifest::FILE))?.sync_all()?;
     let ready = root.join(READY);
+    crate::faults::io("publish")?;
     std::fs::write(&ready, run_id)?;
     std::fs::File::open(&ready)?.sync_all()?;
     std::fs::File::open(root)?.sync_all()?;

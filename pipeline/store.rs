@@ -311,6 +311,7 @@ fn observation_frame(
 }
 
 fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Registry) -> Result<Written, StoreError> {
+    crate::faults::io("store").map_err(io(dir))?;
     let mut years: Vec<i32> = data.observations.iter().map(|o| o.year).collect();
     years.dedup();
     let meta = [("cimon.catalog".to_string(), catalog.path.display().to_string())];

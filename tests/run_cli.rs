@@ -3,73 +3,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use calamine::{Data, Reader};
 use cimon::results::{AttainmentRow, IndexRow};
 use cimon::tables::read;
-use common::{cimon, copy_dir, repo, snapshot};
-
-/// A copy of the sample data with a config whose output directory is `out` beside it.
-fn sample() -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    copy_dir(&repo().join("sample-data"), &data);
-    let schemas = repo().join("schemas");
-    let config = std::fs::read_to_string(data.join("cimon.toml"))
-        .unwrap()
-        .replace("\"../schemas/", &format!("\"{}/", schemas.display()));
-    std::fs::write(data.join("cimon.toml"), config).unwrap();
-    let cfg = data.join("cimon.toml");
-    let out = tmp.path().join("out");
-    (tmp, cfg, out)
-}
+use common::{cimon, published, repo, sample, spawn_run, staging, wait_for};
 
 fn manifest(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap()
-}
-
-/// The published outputs, byte for byte (the run log and run records excluded: they grow).
-fn published(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut all = Vec::new();
-    for tree in ["store", "results", "reports"] {
-        all.extend(snapshot(&out.join(tree)).into_iter().map(|(p, b)| (Path::new(tree).join(p), b)));
-    }
-    all.push(("manifest.json".into(), std::fs::read(out.join("manifest.json")).unwrap()));
-    all
-}
-
-fn spawn_run(cfg: &Path, extra: &[&str]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cimon"));
-    cmd.current_dir(repo()).args(["run", "--config", cfg.to_str().unwrap(), "-q"]).args(extra);
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CIMON_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("CIMON_LANG", "en");
-    cmd.spawn().unwrap()
-}
-
-/// Wait until `cond` holds (polling), at most 60 s.
-fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    let t = Instant::now();
-    while !cond() {
-        assert!(t.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// The staging tree of a running `cimon run`.
-fn staging(out: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(out)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".run-")) && p.is_dir())
 }
 
 #[test]

@@ -127,8 +127,9 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
     let outcome = run_stages(cfg, schemas, &tools, &files, targets_text.as_deref(), &root, log, m);
     let outcome = outcome.and_then(|()| {
         let t = Instant::now();
+        let staged = |what: &str| format!("cannot write {what} into the staging tree {}", root.display());
         for tree in TREES {
-            std::fs::write(root.join(tree).join(publish::RUN_ID), &m.run_id)?;
+            std::fs::write(root.join(tree).join(publish::RUN_ID), &m.run_id).with_context(|| staged("the run id"))?;
         }
         m.status = "published".into();
         m.outputs = publish::list_outputs(&root);
@@ -137,8 +138,9 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
         m.timings.insert("publish".into(), 0.0);
         m.timings.insert("total".into(), t0.elapsed().as_secs_f64());
         m.finished = manifest::utc_now();
-        std::fs::write(root.join(manifest::FILE), m.to_json())?;
-        publish::publish(&root, &cfg.out, &m.run_id)?;
+        std::fs::write(root.join(manifest::FILE), m.to_json()).with_context(|| staged("the manifest"))?;
+        publish::publish(&root, &cfg.out, &m.run_id)
+            .with_context(|| format!("cannot publish the run into {}", cfg.out.display()))?;
         m.timings.insert("publish".into(), t.elapsed().as_secs_f64());
         log.stage(&format!("published {}", cfg.out.display()));
         Ok(())
@@ -176,7 +178,8 @@ fn run_stages(
     })?;
     let store_dir = root.join("store");
     std::fs::create_dir_all(&store_dir)?;
-    let written = store::write_into(&store_dir, &ingested, &schemas.catalog, &schemas.registry, targets_text)?;
+    let written = store::write_into(&store_dir, &ingested, &schemas.catalog, &schemas.registry, targets_text)
+        .with_context(|| format!("cannot write the new store (staged in {})", root.display()))?;
     m.warnings = ingested.warnings.iter().map(|p| p.to_string()).collect();
     m.rows.insert("observations".into(), ingested.observations.len() as u64);
     m.rows.insert("revisions".into(), ingested.revisions.len() as u64);
@@ -197,7 +200,8 @@ fn run_stages(
     let computed = stages::compute(cfg, schemas, &store_dir)?;
     let results_dir = root.join("results");
     std::fs::create_dir_all(&results_dir)?;
-    results::write_into(&results_dir, &computed, &schemas.catalog, &cfg.method, &cfg.growth)?;
+    results::write_into(&results_dir, &computed, &schemas.catalog, &cfg.method, &cfg.growth)
+        .with_context(|| format!("cannot write the results (staged in {})", root.display()))?;
     let s = compute::summary(&computed);
     m.rows.insert("index".into(), (s.counties * s.years) as u64);
     m.rows.insert("attainment".into(), s.targets as u64);

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod funding;
 pub mod growth;
 pub mod index;
+pub mod invariants;
 pub mod methods;
 pub mod sensitivity;
 
@@ -53,6 +54,10 @@ pub enum ComputeError {
     Evaluation(String),
     #[error("region codes {} are in the store {} but not in the registry {}: compute with the registry the store was ingested with", codes.join(", "), store.display(), registry.display())]
     UnknownRegions { codes: Vec<String>, store: std::path::PathBuf, registry: std::path::PathBuf },
+    #[error("the store {} holds values of {code} for {year}, when the registry {} has no code of that county: compute with the registry the store was ingested with", store.display(), registry.display())]
+    OutsideValidity { code: String, year: i32, store: std::path::PathBuf, registry: std::path::PathBuf },
+    #[error(transparent)]
+    Invariant(#[from] invariants::Broken),
 }
 
 /// The store's observations as a dense panel of every catalog indicator, counties under the
@@ -76,7 +81,19 @@ pub fn load_panel(
             registry: registry.path.clone(),
         });
     }
-    build_panel(&obs, registry, catalog, scope).map_err(pl)
+    let panel = build_panel(&obs, registry, catalog, scope).map_err(pl)?;
+    // Ingest stores a value only under a code valid in its year; another registry may disagree.
+    for row in (0..panel.rows()).filter(|&r| !panel.valid[r]) {
+        if panel.values.iter().any(|c| c[row].is_some()) {
+            return Err(ComputeError::OutsideValidity {
+                code: panel.units[row % panel.units.len()].code.clone(),
+                year: panel.years[row / panel.units.len()],
+                store: store_dir.to_owned(),
+                registry: registry.path.clone(),
+            });
+        }
+    }
+    Ok(panel)
 }
 
 /// Region codes of the observations that the registry does not know, sorted.
@@ -287,6 +304,22 @@ pub fn compute(
     let (att, years, regional) =
         judge_targets(targets, registry, catalog, &panel, &scored_panel, &index, sensitivity.as_ref());
     lap("attainment");
+    let mut index = index;
+    if crate::faults::active("invariant") {
+        // A test's stand-in for a bug: one county ranked twice over.
+        if let Some(r) = index.rank.iter_mut().flatten().next() {
+            *r += 1;
+        }
+    }
+    invariants::check(&invariants::Subject {
+        panel: &scored_panel,
+        index: &index,
+        index_code,
+        registry,
+        intervals: sensitivity.as_ref().map(|a| a.intervals.as_slice()),
+        funding: evaluation.funding.as_ref().map(|f| (f.budget, funding.iter().map(|r| r.amount).collect())),
+    })?;
+    lap("invariants");
     lap("computed");
     Ok(Computed {
         panel,

@@ -52,6 +52,9 @@ pub struct ReportSettings {
     pub keep_sources: bool,
     /// When each province's rankings by prefecture are a report of their own.
     pub province_reports: ProvinceReports,
+    /// Seconds one report may take to compile before typst is stopped (a hung typst must not
+    /// hold a cron run, and its lock, for ever).
+    pub timeout: u64,
 }
 
 /// `[report] province_reports`: where the sections per prefecture go when the counties span
@@ -91,6 +94,7 @@ impl Default for ReportSettings {
             jobs: None,
             keep_sources: false,
             province_reports: ProvinceReports::Auto,
+            timeout: 600,
         }
     }
 }
@@ -243,7 +247,8 @@ pub struct Tools {
 impl Tools {
     pub fn load(settings: &ReportSettings) -> Result<Tools, ReportError> {
         let templates = Templates::load(settings.templates.as_deref(), settings.lang)?;
-        let typst = Typst::find(settings.typst.as_deref(), &settings.fonts, &templates.text())?;
+        let mut typst = Typst::find(settings.typst.as_deref(), &settings.fonts, &templates.text())?;
+        typst.set_timeout(std::time::Duration::from_secs(settings.timeout));
         Ok(Tools { typst, templates })
     }
 }
@@ -299,7 +304,16 @@ pub fn render_into(
         .num_threads(threads)
         .build()
         .map_err(|e| ReportError::Io { path: staging.to_path_buf(), source: std::io::Error::other(e) })?;
-    let ctx = RenderCx { meta: &meta, templates, typst: &typst, dir: staging, previous: &previous, salt: &salt };
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    let ctx = RenderCx {
+        meta: &meta,
+        templates,
+        typst: &typst,
+        dir: staging,
+        previous: &previous,
+        salt: &salt,
+        stopped: &stopped,
+    };
     let results: Vec<Result<Done, Failure>> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
@@ -403,6 +417,8 @@ struct RenderCx<'a> {
     previous: &'a (Cache, PathBuf),
     /// Typst version and fonts, part of every hash.
     salt: &'a str,
+    /// Set when typst hung on a report: the others are not tried (each would hang as long).
+    stopped: &'a std::sync::atomic::AtomicBool,
 }
 
 struct Done {
@@ -458,18 +474,28 @@ fn render_one(job: &Job<'_>, cx: &RenderCx<'_>, keep_sources: bool) -> Result<Do
         }
         return Ok(Done { hash, reused: true });
     }
+    if cx.stopped.load(Ordering::Relaxed) {
+        return Err(Failure::Typst("not compiled: typst hung on an earlier report and was stopped".into()));
+    }
     if !keep_sources {
-        std::fs::write(&typ, &source).map_err(io(&typ))?;
+        crate::faults::io("reports").and_then(|()| std::fs::write(&typ, &source)).map_err(io(&typ))?;
     }
     let outcome = cx.typst.compile(&typ, &pdf, cx.dir).map_err(|e| Failure::Io(e.into()))?;
     if !keep_sources {
         let _ = std::fs::remove_file(&typ);
     }
     if let Err(f) = outcome {
+        if f.timed_out {
+            cx.stopped.store(true, Ordering::Relaxed);
+        }
         // Typst writes nothing on failure; remove anything partial all the same.
         let _ = std::fs::remove_file(&pdf);
         let lines: Vec<&str> = source.lines().collect();
-        let mut msg = String::from("typst failed");
+        let mut msg = match (f.diagnostics.is_empty(), f.how.starts_with("exited")) {
+            (true, _) => format!("typst {}, printing nothing", f.how),
+            (false, true) => String::from("typst failed"),
+            (false, false) => format!("typst {}", f.how),
+        };
         for d in &f.diagnostics {
             msg.push_str(&format!("\n    {}", d.message));
             if let Some(n) = d.line {

@@ -41,11 +41,15 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-/// A failed compile: the diagnostics, and stderr as printed.
+/// A failed compile: the diagnostics, stderr as printed, and how typst ended.
 #[derive(Debug, Clone)]
 pub struct CompileFailure {
     pub diagnostics: Vec<Diagnostic>,
     pub stderr: String,
+    /// `exited with status 1`, `was killed by signal 11 (it crashed)`, `took longer than 600 s …`.
+    pub how: String,
+    /// Stopped after `[report] timeout`.
+    pub timed_out: bool,
 }
 
 /// Flags of every compile besides paths and the date (part of the reuse key).
@@ -63,6 +67,8 @@ pub struct Typst {
     font_paths: Vec<PathBuf>,
     /// Unix time written as the PDFs' creation date.
     timestamp: i64,
+    /// How long one compile may take before it is stopped.
+    timeout: std::time::Duration,
 }
 
 impl Typst {
@@ -108,6 +114,7 @@ impl Typst {
             fonts: fonts.to_vec(),
             font_paths,
             timestamp: 0,
+            timeout: std::time::Duration::from_secs(600),
         })
     }
 
@@ -136,6 +143,10 @@ impl Typst {
         self.timestamp = t;
     }
 
+    pub fn set_timeout(&mut self, t: std::time::Duration) {
+        self.timeout = t;
+    }
+
     /// Compile `input` (under `root`) to `output`. Typst writes the PDF only on success.
     pub fn compile(&self, input: &Path, output: &Path, root: &Path) -> Result<Result<(), CompileFailure>, TypstError> {
         let mut cmd = Command::new(&self.path);
@@ -159,12 +170,47 @@ impl Typst {
             .arg(output)
             .env_remove("SOURCE_DATE_EPOCH")
             .env_remove("TYPST_FONT_PATHS");
-        let out = cmd.output().map_err(|source| TypstError::Spawn { path: self.path.clone(), source })?;
-        if out.status.success() {
-            return Ok(Ok(()));
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        Ok(Err(CompileFailure { diagnostics: parse_diagnostics(&stderr), stderr }))
+        let spawn = |source| TypstError::Spawn { path: self.path.clone(), source };
+        let mut child =
+            cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().map_err(spawn)?;
+        // stderr is read on its own thread, so a chatty typst never blocks on a full pipe.
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let reader = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut pipe, &mut text);
+            text
+        });
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(1);
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(spawn)? {
+                break Some(status);
+            }
+            if started.elapsed() > self.timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(20));
+        };
+        let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+        let how = match status {
+            Some(s) if s.success() => return Ok(Ok(())),
+            None => format!(
+                "took longer than {} s on this report and was stopped ([report] timeout in the config)",
+                self.timeout.as_secs()
+            ),
+            Some(s) => {
+                use std::os::unix::process::ExitStatusExt;
+                match (s.code(), s.signal()) {
+                    (_, Some(sig)) => format!("was killed by signal {sig} (it crashed)"),
+                    (Some(code), _) => format!("exited with status {code}"),
+                    _ => "failed".to_string(),
+                }
+            }
+        };
+        Ok(Err(CompileFailure { diagnostics: parse_diagnostics(&stderr), stderr, how, timed_out: status.is_none() }))
     }
 }
 

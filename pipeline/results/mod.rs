@@ -421,6 +421,7 @@ pub fn write_into(
     method: &Method,
     growth: &GrowthSettings,
 ) -> Result<Vec<String>, StoreError> {
+    crate::faults::io("results").map_err(tables::io(dir))?;
     let description = build::method_rows(method, growth, catalog, &c.evaluation);
     let kv: Vec<(&str, &str)> = description.iter().map(|m| (m.key.as_str(), m.value.as_str())).collect();
     let meta = vec![("cimon.method".to_string(), serde_json::to_string(&kv).expect("strings serialise"))];
@@ -455,6 +456,7 @@ pub fn write_into(
             // Indicators with growth for the latest year only: Excel's row limit at national scale.
             let latest: Vec<GrowthRow> = build::growth_rows(c, catalog, c.panel.years.last().copied()).collect();
             let book = dir.join(crate::workbook::FILE);
+            crate::faults::io("workbook").map_err(tables::io(&book))?;
             let sheets = crate::workbook::Sheets {
                 index: &index,
                 growth: &latest,

@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -104,4 +105,64 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, to.join(e.file_name())).unwrap();
         }
     }
+}
+
+/// A copy of the sample data with a config whose output directory is `out` beside it.
+pub fn sample() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cfg, out) = sample_in(tmp.path());
+    (tmp, cfg, out)
+}
+
+/// The sample data in `root/data` with its config, and the output directory `root/out`.
+pub fn sample_in(root: &Path) -> (PathBuf, PathBuf) {
+    let data = root.join("data");
+    copy_dir(&repo().join("sample-data"), &data);
+    let schemas = repo().join("schemas");
+    let config = std::fs::read_to_string(data.join("cimon.toml"))
+        .unwrap()
+        .replace("\"../schemas/", &format!("\"{}/", schemas.display()));
+    std::fs::write(data.join("cimon.toml"), config).unwrap();
+    (data.join("cimon.toml"), root.join("out"))
+}
+
+/// The published outputs, byte for byte (the run log and run records excluded: they grow).
+pub fn published(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut all = Vec::new();
+    for tree in ["store", "results", "reports"] {
+        all.extend(snapshot(&out.join(tree)).into_iter().map(|(p, b)| (Path::new(tree).join(p), b)));
+    }
+    all.push(("manifest.json".into(), std::fs::read(out.join("manifest.json")).unwrap()));
+    all
+}
+
+pub fn spawn_run(cfg: &Path, extra: &[&str]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cimon"));
+    cmd.current_dir(repo()).args(["run", "--config", cfg.to_str().unwrap(), "-q"]).args(extra);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CIMON_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("CIMON_LANG", "en");
+    cmd.spawn().unwrap()
+}
+
+/// Wait until `cond` holds (polling), at most 60 s.
+pub fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The staging tree of a running `cimon run`.
+pub fn staging(out: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(out)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".run-")) && p.is_dir())
 }
