@@ -236,7 +236,7 @@ pub fn allocate(f: &FundingSettings, counties: &[Standing]) -> Result<(Vec<Share
     let wanted: Vec<f64> = (0..n).map(|i| base[i] + award[i] + parts[i].iter().sum::<f64>() + leftover).collect();
     let exact =
         clamp(&wanted, &(0..n).map(|i| wanted[i] - base[i] - award[i]).collect::<Vec<_>>(), floor, cap, f.budget);
-    let amount = round(&exact, f.round_to, f.budget, counties);
+    let amount = round(&exact, f.round_to, f.budget, cap, counties);
     let shares = (0..n)
         .map(|i| Share {
             base: base[i],
@@ -269,8 +269,12 @@ fn clamp(wanted: &[f64], variable: &[f64], floor: f64, cap: f64, budget: f64) ->
         while scaled(hi) < budget && hi < 1e12 {
             hi *= 2.0;
         }
-        let k = bisect(0.0, hi, |k| scaled(k) < budget);
-        return (0..wanted.len()).map(|i| bound(firm[i] + k * variable[i])).collect();
+        // Unless the counties not at their cap have no variable amount to scale (a measure of 0):
+        // then no factor reaches the budget, and the shift below shares out the rest.
+        if scaled(hi) >= budget - 1e-9 * budget.abs().max(1.0) {
+            let k = bisect(0.0, hi, |k| scaled(k) < budget);
+            return (0..wanted.len()).map(|i| bound(firm[i] + k * variable[i])).collect();
+        }
     }
     let shifted = |t: f64| total(&|i| bound(wanted[i] + t));
     let span = budget + cap.min(budget) + wanted.iter().fold(0.0f64, |m, x| m.max(x.abs()));
@@ -292,8 +296,8 @@ fn bisect(mut lo: f64, mut hi: f64, below: impl Fn(f64) -> bool) -> f64 {
 }
 
 /// Largest remainder: whole units of `unit`, the leftover units to the largest fractions
-/// (ties: the better-ranked county, then the earlier in the list).
-fn round(exact: &[f64], unit: f64, budget: f64, counties: &[Standing]) -> Vec<f64> {
+/// (ties: the better-ranked county, then the earlier in the list), never above the cap.
+fn round(exact: &[f64], unit: f64, budget: f64, cap: f64, counties: &[Standing]) -> Vec<f64> {
     let total = (budget / unit).round() as i64;
     let units: Vec<f64> = exact.iter().map(|x| x / unit).collect();
     let mut whole: Vec<i64> = units.iter().map(|u| (u + 1e-9).floor() as i64).collect();
@@ -307,8 +311,18 @@ fn round(exact: &[f64], unit: f64, budget: f64, counties: &[Standing]) -> Vec<f6
             .then(counties[a].rank.unwrap_or(u32::MAX).cmp(&counties[b].rank.unwrap_or(u32::MAX)))
             .then(a.cmp(&b))
     });
-    for &i in order.iter().take(left.max(0) as usize) {
-        whole[i] += 1;
+    let mut left = left.max(0);
+    while left > 0 {
+        let before = left;
+        for &i in &order {
+            if left > 0 && (whole[i] + 1) as f64 * unit <= cap + 1e-9 * unit {
+                whole[i] += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break;
+        }
     }
     whole.iter().map(|&w| w as f64 * unit).collect()
 }
@@ -479,6 +493,22 @@ mod tests {
             let sum = x.base + x.tier_award + x.parts.iter().sum::<f64>() + x.adjustment;
             assert!((sum - x.amount).abs() < 1e-9, "the columns add up to the amount");
         }
+    }
+
+    /// Found by the generated panels: two counties at their cap and the third with no share of
+    /// the parts (index 0). Its share cannot scale, so the rest goes to it all the same; the
+    /// amounts add up to the budget and none is above the cap.
+    #[test]
+    fn what_capped_counties_cannot_take_goes_to_those_without_a_share() {
+        let f = FundingSettings {
+            base: 10.0,
+            tier_awards: [("1".to_string(), 20.0)].into(),
+            cap: Some(400.0),
+            parts: vec![part(PartKind::Index, 1.0)],
+            ..settings(1000.0)
+        };
+        let c = vec![county(100.0, 1, 1, (0.0, 1)), county(100.0, 1, 1, (0.0, 1)), county(0.0, 3, 3, (0.0, 3))];
+        assert_eq!(amounts(&f, &c), [400.0, 400.0, 200.0]);
     }
 
     #[test]

@@ -186,9 +186,9 @@ fn ranks(s: &Subject<'_>) -> Result<(), Broken> {
     Ok(())
 }
 
-/// A funding allocation adds up to its budget.
+/// A funding allocation adds up to its budget (none is made when no county has an index).
 fn funding(s: &Subject<'_>) -> Result<(), Broken> {
-    let Some((budget, amounts)) = &s.funding else { return Ok(()) };
+    let Some((budget, amounts)) = s.funding.as_ref().filter(|(_, a)| !a.is_empty()) else { return Ok(()) };
     let total: f64 = amounts.iter().sum();
     if amounts.iter().any(|a| !(*a >= 0.0)) || (total - budget).abs() > 1e-6 * budget.abs().max(1.0) {
         return broken("funding", None, format!("the amounts add up to {total}, not the budget {budget}"));
