@@ -368,30 +368,91 @@ macro_rules! table {
     (@name $field:ident) => { stringify!($field) };
 }
 
-/// A zstd Parquet writer with cimon's footer metadata (versions, and `meta`), encoding on the calling thread.
-fn parquet_writer(path: &Path, meta: &[(String, String)]) -> Result<ParquetWriter<File>, StoreError> {
+/// A file that keeps the first I/O error it met: polars reports a failed write as a Parquet
+/// error ("Invalid thrift: transport error"), and what the user must hear is the system's own
+/// (No space left on device).
+struct Watched {
+    file: File,
+    seen: Arc<std::sync::Mutex<Option<std::io::Error>>>,
+}
+
+impl std::io::Write for Watched {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf).inspect_err(|e| self.keep(e))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush().inspect_err(|e| self.keep(e))
+    }
+}
+
+impl Watched {
+    fn keep(&self, e: &std::io::Error) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.is_none() {
+            *seen = Some(match e.raw_os_error() {
+                Some(code) => std::io::Error::from_raw_os_error(code),
+                None => std::io::Error::new(e.kind(), e.to_string()),
+            });
+        }
+    }
+}
+
+/// A writer's failure as the user should hear it: the I/O error beneath a Parquet one, or, when
+/// none was kept but the disk is full, that.
+fn failed(path: &Path, seen: &std::sync::Mutex<Option<std::io::Error>>) -> impl FnOnce(PolarsError) -> StoreError {
+    let path = path.to_path_buf();
+    let kept = seen.lock().unwrap_or_else(|p| p.into_inner()).take();
+    move |source| match kept.or_else(|| disk_full(&path).then(|| std::io::Error::from_raw_os_error(libc::ENOSPC))) {
+        Some(e) => StoreError::Io { path, source: e },
+        None => StoreError::Polars { path, source },
+    }
+}
+
+/// Whether the file system of `path` (or of its nearest existing parent) has less than a
+/// mebibyte free: a writer that failed without saying why most likely ran out of room.
+pub fn disk_full(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(dir) = path.ancestors().find(|p| p.exists()) else { return false };
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return false };
+    // SAFETY: statvfs writes only into the struct we own; the path is NUL-terminated.
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    unsafe { libc::statvfs(c.as_ptr(), &mut s) == 0 && (s.f_bavail as u64) * (s.f_frsize as u64) < 1 << 20 }
+}
+
+type Writer = ParquetWriter<Watched>;
+
+/// A zstd Parquet writer with cimon's footer metadata (versions, and `meta`), encoding on the
+/// calling thread, and where it keeps the I/O error beneath a failure (see `failed`).
+fn parquet_writer(
+    path: &Path,
+    meta: &[(String, String)],
+) -> Result<(Writer, Arc<std::sync::Mutex<Option<std::io::Error>>>), StoreError> {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).map_err(io(p))?;
     }
     let file = File::create(path).map_err(io(path))?;
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let file = Watched { file, seen: seen.clone() };
     let mut kv = vec![
         ("cimon.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
         (VERSION_KEY.to_string(), FORMAT_VERSION.to_string()),
     ];
     kv.extend(meta.iter().cloned());
-    Ok(ParquetWriter::new(file)
+    let writer = ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(3).map_err(pl(path))?)))
         .with_statistics(StatisticsOptions::default())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
         // Columns encoded on the calling thread: the callers write several files at once, and
         // polars' own pool nested under them encoded a whole row group's columns at once (slower,
         // and 170 MB more at national scale; BENCHMARKS.md).
-        .set_parallel(false))
+        .set_parallel(false);
+    Ok((writer, seen))
 }
 
 /// Write one frame as a table file.
 pub fn write_parquet(path: &Path, df: &mut DataFrame, meta: &[(String, String)]) -> Result<(), StoreError> {
-    parquet_writer(path, meta)?.finish(df).map_err(pl(path))?;
+    let (writer, seen) = parquet_writer(path, meta)?;
+    writer.finish(df).map_err(|e| failed(path, &seen)(e))?;
     Ok(())
 }
 
@@ -425,17 +486,19 @@ pub fn write_rows<R: Row>(
     let mut rows = rows.fuse();
     let mut chunk: Vec<R> = rows.by_ref().take(CHUNK).collect();
     let first = R::to_frame(&chunk).map_err(pl(&path))?;
-    let mut writer = parquet_writer(&path, meta)?.batched(first.schema()).map_err(pl(&path))?;
-    writer.write_batch(&first).map_err(pl(&path))?;
+    let (writer, seen) = parquet_writer(&path, meta)?;
+    let fail = |e| failed(&path, &seen)(e);
+    let mut writer = writer.batched(first.schema()).map_err(fail)?;
+    writer.write_batch(&first).map_err(fail)?;
     loop {
         chunk.clear();
         chunk.extend(rows.by_ref().take(CHUNK));
         if chunk.is_empty() {
             break;
         }
-        writer.write_batch(&R::to_frame(&chunk).map_err(pl(&path))?).map_err(pl(&path))?;
+        writer.write_batch(&R::to_frame(&chunk).map_err(pl(&path))?).map_err(fail)?;
     }
-    writer.finish().map_err(pl(&path))?;
+    writer.finish().map_err(fail)?;
     Ok(())
 }
 
@@ -457,12 +520,14 @@ pub fn write_frames<R: Row>(
         "the frame has {}'s columns",
         R::TABLE
     );
-    let mut writer = parquet_writer(path, meta)?.batched(first.schema()).map_err(pl(path))?;
-    writer.write_batch(&first).map_err(pl(path))?;
+    let (writer, seen) = parquet_writer(path, meta)?;
+    let fail = |e| failed(path, &seen)(e);
+    let mut writer = writer.batched(first.schema()).map_err(fail)?;
+    writer.write_batch(&first).map_err(fail)?;
     for f in frames {
-        writer.write_batch(&f.map_err(pl(path))?).map_err(pl(path))?;
+        writer.write_batch(&f.map_err(pl(path))?).map_err(fail)?;
     }
-    writer.finish().map_err(pl(path))?;
+    writer.finish().map_err(fail)?;
     Ok(())
 }
 

@@ -106,7 +106,45 @@ pub struct Sheets<'a> {
 /// growth, target attainment, funding and appraisal when there are any, and the method. Coded
 /// values are worded by the built-in Chinese labels.
 pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), WorkbookError> {
-    build(path, s, catalog).map_err(|e| WorkbookError::Write { path: path.to_owned(), message: e.to_string() })
+    let write_error = |message: String| WorkbookError::Write { path: path.to_owned(), message };
+    // The xlsx writer panics when its temporary file cannot be written (a full disk): a failure
+    // to report, not a crash.
+    match quietly(|| build(path, s, catalog)) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(write_error(e.to_string())),
+        Err(panic) => {
+            let what =
+                panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+            let full = crate::tables::disk_full(path);
+            Err(write_error(match (full, what) {
+                (true, _) => std::io::Error::from_raw_os_error(libc::ENOSPC).to_string(),
+                (false, Some(w)) => format!("the xlsx writer stopped: {w}"),
+                (false, None) => "the xlsx writer stopped".into(),
+            }))
+        }
+    }
+}
+
+thread_local! {
+    /// Set while a panic is caught and reported as an error: the panic hook stays silent.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f`, a panic in it returned instead of printed.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info)
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    r
 }
 
 /// xlsx errors; `write` adds the path.

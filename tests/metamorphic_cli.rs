@@ -37,7 +37,8 @@ fn figures(tmp: &Path) -> Figures {
     let catalog = Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();
     let registry = cimon::regions::Registry::load(&repo().join("schemas/regions.csv")).unwrap();
     let obs = cimon::store::scan_observations(&out.join("store")).unwrap().collect().unwrap();
-    let (codes, years) = (obs.column("region_code").unwrap().str().unwrap(), obs.column("year").unwrap().i32().unwrap());
+    let (codes, years) =
+        (obs.column("region_code").unwrap().str().unwrap(), obs.column("year").unwrap().i32().unwrap());
     let (inds, values) = (obs.column("indicator").unwrap().str().unwrap(), obs.column("value").unwrap().f64().unwrap());
     let mut table: BTreeMap<(i32, String), BTreeMap<String, Option<f64>>> = BTreeMap::new();
     for i in 0..obs.height() {
@@ -143,7 +144,8 @@ fn variants(f: &Figures, root: &Path) -> Vec<(&'static str, PathBuf)> {
     // UTF-8 CSV, one file per year (the year in the file name).
     let d = dir("csv-utf8-per-year");
     for y in YEARS {
-        std::fs::write(d.join(format!("{y}年县域创新监测.csv")), wide_csv(f, &select(f, Some(y), None), false)).unwrap();
+        std::fs::write(d.join(format!("{y}年县域创新监测.csv")), wide_csv(f, &select(f, Some(y), None), false))
+            .unwrap();
     }
     // GBK CSV per prefecture and year, rows shuffled, files under other names in folders by year.
     let d = dir("csv-gbk-per-prefecture");
@@ -169,8 +171,11 @@ fn variants(f: &Figures, root: &Path) -> Vec<(&'static str, PathBuf)> {
         }
     }
     lines.shuffle(&mut rng);
-    std::fs::write(d.join("长表.csv"), format!("示例数据\n区划代码,县(市、区),年份,指标名称,计量单位,数值\n{}\n", lines.join("\n")))
-        .unwrap();
+    std::fs::write(
+        d.join("长表.csv"),
+        format!("示例数据\n区划代码,县(市、区),年份,指标名称,计量单位,数值\n{}\n", lines.join("\n")),
+    )
+    .unwrap();
     // Excel's "Unicode 文本": UTF-16LE, tab-separated, one per year.
     let d = dir("txt-utf16");
     for y in YEARS {
@@ -180,7 +185,8 @@ fn variants(f: &Figures, root: &Path) -> Vec<(&'static str, PathBuf)> {
     }
     // XLSX: one workbook, a sheet per year in reverse order (the year in the sheet name).
     let d = dir("xlsx-sheets");
-    let sheets: Vec<(String, Vec<_>)> = YEARS.iter().rev().map(|y| (format!("{y}年"), select(f, Some(*y), None))).collect();
+    let sheets: Vec<(String, Vec<_>)> =
+        YEARS.iter().rev().map(|y| (format!("{y}年"), select(f, Some(*y), None))).collect();
     wide_xlsx(f, &d.join("县域创新监测.xlsx"), &sheets);
     // XLSX split by prefecture and year into workbooks with meaningless names.
     let d = dir("xlsx-split");
@@ -249,7 +255,8 @@ fn results(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 fn ingest_and_compute(input: &Path, out: &Path, config: &Path, regions: &Path) {
-    let (i, o, c, r) = (input.to_str().unwrap(), out.to_str().unwrap(), config.to_str().unwrap(), regions.to_str().unwrap());
+    let (i, o, c, r) =
+        (input.to_str().unwrap(), out.to_str().unwrap(), config.to_str().unwrap(), regions.to_str().unwrap());
     cimon(&repo(), &["ingest", i, "--out", o, "--config", c, "--regions", r, "-q"]).success();
     cimon(&repo(), &["compute", "--out", o, "--config", c, "--regions", r, "-q"]).success();
 }
@@ -294,7 +301,11 @@ fn the_same_figures_in_any_format_layout_and_split_give_the_same_results() {
             "txt-utf16" => ("tab-separated text (UTF-16LE)", "wide"),
             _ => ("workbook", "wide"),
         };
-        assert_eq!((col("format"), col("layout")), ([format.to_string()].into(), [layout.to_string()].into()), "{name}");
+        assert_eq!(
+            (col("format"), col("layout")),
+            ([format.to_string()].into(), [layout.to_string()].into()),
+            "{name}"
+        );
         // The figures as sent, every one of them.
         assert_eq!(values.len(), f.rows.len() * f.headers.len(), "{name}: stored values");
         let catalog = Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();

@@ -205,20 +205,26 @@ fn method() -> impl Strategy<Value = Method> {
     let comparison = prop_oneof![Just(Comparison::PerYear), Just(Comparison::Pooled), Just(Comparison::BaseYear)];
     let weights = prop_oneof![Just(WeightScheme::Catalog), Just(WeightScheme::Equal), Just(WeightScheme::Entropy)];
     let outliers = prop_oneof![Just(Outliers::None), Just(Outliers::Coinr)];
-    (imputation, norm, agg, comparison, weights, outliers).prop_map(|(imputation, normalisation, aggregation, comparison, weights, outliers)| {
-        Method {
-            imputation,
-            normalisation,
-            // Geometric means need positive scores.
-            scale: if normalisation == NormKind::Minmax && aggregation == Agg::Geometric { [1.0, 100.0] } else { Method::default().scale },
-            aggregation,
-            comparison,
-            base_year: Some(2015),
-            weights,
-            outliers,
-            ..Method::default()
-        }
-    })
+    (imputation, norm, agg, comparison, weights, outliers).prop_map(
+        |(imputation, normalisation, aggregation, comparison, weights, outliers)| {
+            Method {
+                imputation,
+                normalisation,
+                // Geometric means need positive scores.
+                scale: if normalisation == NormKind::Minmax && aggregation == Agg::Geometric {
+                    [1.0, 100.0]
+                } else {
+                    Method::default().scale
+                },
+                aggregation,
+                comparison,
+                base_year: Some(2015),
+                weights,
+                outliers,
+                ..Method::default()
+            }
+        },
+    )
 }
 
 proptest! {
