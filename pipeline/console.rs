@@ -83,16 +83,16 @@ fn problem_lines(problems: &[Problem], limit: Option<usize>, lang: Lang) -> Vec<
         lines.extend(sorted.iter().map(|p| p.line(lang)));
         return lines;
     }
+    // A line may stand for many problems of its file and kind (counted beyond the first thousand).
+    let count = |ps: &[&Problem]| ps.iter().map(|p| p.count()).sum::<u64>();
     if let Some(limit) = limit {
         // Cron's short list: the first few, then where the rest are.
         lines.extend(sorted[..limit].iter().map(|p| p.line(lang)));
+        let rest = count(&sorted[limit..]);
         lines.push(if zh {
-            format!("……另有 {} 条（全部列在 runs/ 下的运行记录和 problems.xlsx 中）", sorted.len() - limit)
+            format!("……另有 {rest} 条（全部列在 runs/ 下的运行记录和 problems.xlsx 中）")
         } else {
-            format!(
-                "… and {} more (all of them are in the run's manifest under runs/ and in problems.xlsx)",
-                sorted.len() - limit
-            )
+            format!("… and {rest} more (all of them are in the run's manifest under runs/ and in problems.xlsx)")
         });
         return lines;
     }
@@ -116,26 +116,28 @@ fn problem_lines(problems: &[Problem], limit: Option<usize>, lang: Lang) -> Vec<
                 (crate::ingest::Severity::Error, true) => "处错误",
                 (crate::ingest::Severity::Warning, true) => "条提示",
             };
+            let n = count(members);
             lines.push(if zh {
-                format!("{file}：{} {level} [{kind}]，前 {PER_GROUP} 条：", members.len())
+                format!("{file}：{n} {level} [{kind}]，前 {PER_GROUP} 条：")
             } else {
-                format!("{file}: {} {level} [{kind}], the first {PER_GROUP}:", members.len())
+                format!("{file}: {n} {level} [{kind}], the first {PER_GROUP}:")
             });
         }
         lines.extend(members.iter().take(PER_GROUP).map(|p| format!("  {}", p.line(lang))));
     }
     if groups.len() > GROUPS {
-        let rest: usize = groups[GROUPS..].iter().map(|g| g.1.len()).sum();
+        let rest: u64 = groups[GROUPS..].iter().map(|g| count(&g.1)).sum();
         lines.push(if zh {
             format!("……另有 {} 类共 {rest} 条", groups.len() - GROUPS)
         } else {
             format!("… and {rest} more of {} other kinds", groups.len() - GROUPS)
         });
     }
+    let all = count(&sorted);
     lines.push(if zh {
-        format!("共 {} 条；完整清单：cimon validate --problems 问题清单.xlsx（cimon run 写入输出目录的 problems.xlsx）", sorted.len())
+        format!("共 {all} 条；完整清单：cimon validate --problems 问题清单.xlsx（cimon run 写入输出目录的 problems.xlsx）")
     } else {
-        format!("{} in all; the full list: cimon validate --problems FILE.xlsx (cimon run writes problems.xlsx into the output directory)", sorted.len())
+        format!("{all} in all; the full list: cimon validate --problems FILE.xlsx (cimon run writes problems.xlsx into the output directory)")
     });
     lines
 }

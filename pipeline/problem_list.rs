@@ -149,15 +149,16 @@ fn build(problems: &[Problem], registry: &Registry) -> Result<Workbook, XlsxErro
 
     // 汇总: per prefecture and file, the counts and the kinds.
     let ws = wb.add_worksheet().set_name("汇总")?;
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    // A row may stand for more problems of its file and kind, counted but not listed.
+    let errors: u64 = problems.iter().filter(|p| p.severity == Severity::Error).map(Problem::count).sum();
+    let all: u64 = problems.iter().map(Problem::count).sum();
     ws.write_string_with_format(0, 0, "报送数据问题清单", &title)?;
     ws.write_string(
         1,
         0,
         format!(
-            "共 {} 条：错误 {errors} 处（须修改后重新报送），提示 {} 条（请核实，无误可不改）。各地级市的明细见对应工作表。",
-            problems.len(),
-            problems.len() - errors
+            "共 {all} 条：错误 {errors} 处（须修改后重新报送），提示 {} 条（请核实，无误可不改）。各地级市的明细见对应工作表。",
+            all - errors
         ),
     )?;
     let heads = [("地级市", 16.0), ("文件", 40.0), ("错误", 8.0), ("提示", 8.0), ("问题类型（条数）", 60.0)];
@@ -172,15 +173,16 @@ fn build(problems: &[Problem], registry: &Registry) -> Result<Workbook, XlsxErro
             by_file.entry(&problems[i].loc.file).or_default().push(&problems[i]);
         }
         for (file, ps) in by_file {
-            let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut kinds: BTreeMap<&str, u64> = BTreeMap::new();
             for p in &ps {
-                *kinds.entry(kind_zh(p.kind)).or_default() += 1;
+                *kinds.entry(kind_zh(p.kind)).or_default() += p.count();
             }
-            let e = ps.iter().filter(|p| p.severity == Severity::Error).count();
+            let e: u64 = ps.iter().filter(|p| p.severity == Severity::Error).map(|p| p.count()).sum();
+            let w: u64 = ps.iter().map(|p| p.count()).sum::<u64>() - e;
             ws.write_string(row, 0, k.map_or(OTHER.to_string(), |(c, n)| format!("{n}（{c}）")))?;
             ws.write_string(row, 1, file)?;
             ws.write_number(row, 2, e as f64)?;
-            ws.write_number(row, 3, (ps.len() - e) as f64)?;
+            ws.write_number(row, 3, w as f64)?;
             ws.write_string(row, 4, kinds.iter().map(|(k, n)| format!("{k}（{n}）")).collect::<Vec<_>>().join("；"))?;
             row += 1;
         }
@@ -278,7 +280,7 @@ mod tests {
         ps.push(Severity::Error, "empty_file", Loc::file("2024年_平凉市.csv"), "z".into(), "丙".into(), None);
         ps.push(Severity::Error, "empty_file", Loc::file("x.csv"), "w".into(), "丁".into(), None);
         let r = registry();
-        let got = prefectures(&ps.0, &r);
+        let got = prefectures(&ps.into_vec(), &r);
         assert_eq!(got, [Some(("420800", "荆门市")), Some(("420800", "荆门市")), Some(("620800", "平凉市")), None]);
     }
 
@@ -300,7 +302,7 @@ mod tests {
         ps.push(Severity::Warning, "review_zero", Loc::file("b.csv"), "w".into(), "提示".into(), Some("620821".into()));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("问题清单.xlsx");
-        write(&path, &ps.0, &registry()).unwrap();
+        write(&path, &ps.into_vec(), &registry()).unwrap();
         let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
         assert_eq!(wb.sheet_names(), ["汇总", "荆门市（420800）", "平凉市（620800）"]);
         let jm = wb.worksheet_range("荆门市（420800）").unwrap();

@@ -170,8 +170,8 @@ pub fn problem_list(
     log: &dyn Log,
 ) -> Result<()> {
     crate::problem_list::write(path, problems, &schemas.registry)?;
-    let errors = problems.iter().filter(|p| p.severity == ingest::Severity::Error).count();
-    let (warnings, path) = (problems.len() - errors, path.display());
+    let errors: u64 = problems.iter().filter(|p| p.severity == ingest::Severity::Error).map(|p| p.count()).sum();
+    let (warnings, path) = (problems.iter().map(|p| p.count()).sum::<u64>() - errors, path.display());
     log.stage(&match cfg.messages {
         ingest::Lang::En => format!("problem list: {path} ({errors} errors, {warnings} warnings)"),
         ingest::Lang::Zh => format!("问题清单：{path}（错误 {errors} 处，提示 {warnings} 条）"),

@@ -475,19 +475,20 @@ pub fn held(dir: &Path) -> Result<Option<Held>, StoreError> {
     if held.years.is_empty() {
         return Ok(Some(held));
     }
-    let frame = match scan_observations(dir) {
-        Ok(lf) => lf.select([col("year"), col("region_code")]).unique(None, UniqueKeepStrategy::Any).collect(),
-        // A store of an older format is being rebuilt: its years are all that can be compared.
+    // A store of an older format is being rebuilt: its years are all that can be compared.
+    match scan_observations(dir) {
         Err(StoreError::Version { .. }) => return Ok(Some(held)),
         Err(e) => return Err(e),
+        Ok(_) => {}
     }
-    .map_err(pl(dir))?;
-    let years = frame.column("year").and_then(|c| c.i32().cloned()).map_err(pl(dir))?;
-    let codes = frame.column("region_code").and_then(|c| c.str().cloned()).map_err(pl(dir))?;
-    for (y, c) in years.iter().zip(codes.iter()) {
-        if let (Some(y), Some(c)) = (y, c) {
-            held.counties.insert((y, c.to_string()));
-        }
+    // Year by year: a national store's two million rows are never read at once.
+    for &y in &held.years {
+        let part = obs.join(format!("year={y}")).join("part-0.parquet");
+        let frame = LazyFrame::scan_parquet(PlRefPath::new(part.to_string_lossy().as_ref()), Default::default())
+            .and_then(|lf| lf.select([col("region_code")]).unique(None, UniqueKeepStrategy::Any).collect())
+            .map_err(pl(&part))?;
+        let codes = frame.column("region_code").and_then(|c| c.str().cloned()).map_err(pl(&part))?;
+        held.counties.extend(codes.iter().flatten().map(|c| (y, c.to_string())));
     }
     Ok(Some(held))
 }

@@ -805,3 +805,49 @@ fn the_year_of_a_folder() {
         "[year_conflict]",
     ]);
 }
+
+/// A long text file is read row by row past its first rows: row numbers stay the file's (blank
+/// lines counted), a row repeated far down is still caught, a file cut short still refused, and
+/// a mistake repeated thousands of times is listed a thousand times and counted beyond.
+#[test]
+fn long_text_files_read_row_by_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut lines = vec!["示例数据".to_string(), String::new(), "区划代码,年份,指标名称,数值".to_string()];
+    for y in 1990..2024 {
+        for c in JINGMEN {
+            lines.push(format!("{c},{y},专利授权量,{}", y - 1900));
+        }
+        lines.push(String::new());
+    }
+    let good = lines.join("\n") + "\n";
+    std::fs::write(input.join("长表.csv"), &good).unwrap();
+    let out = tmp.path().join("out");
+    cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).success();
+    let o = obs(&observations(&out.join("store")), "420881", 2020, "patent_grants").unwrap();
+    // Rows 1–3 title, blank, header; each year 5 rows and a blank: 2020 is the 31st year.
+    assert_eq!((o.value, o.row), (Some(120.0), Some(3 + 30 * 6 + 4 + 1)));
+    assert_eq!(o.raw_value, "120");
+
+    // The same row again far down.
+    let mut dup = lines.clone();
+    dup.insert(150, "420802,2015,专利授权量,115".into());
+    std::fs::write(input.join("长表.csv"), dup.join("\n") + "\n").unwrap();
+    cimon(&repo(), &["validate", input.to_str().unwrap()]).failure(3).stderr_line(&[
+        "长表.csv, row 151, column D",
+        "420802 2015 patent_grants: appears twice in this file",
+        "[duplicate_county]",
+    ]);
+    // Cut short in transfer.
+    std::fs::write(input.join("长表.csv"), &good[..good.len() - 6]).unwrap();
+    cimon(&repo(), &["validate", input.to_str().unwrap()])
+        .failure(3)
+        .stderr_line(&["长表.csv", "the file looks cut short", "[malformed_csv]"]);
+    // Every value not a number: a thousand listed, the rest counted.
+    let bad: Vec<String> = lines.iter().map(|l| if l.starts_with("42") { format!("{l}件x") } else { l.clone() }).collect();
+    std::fs::write(input.join("长表.csv"), bad.join("\n") + "\n").unwrap();
+    let run = cimon(&repo(), &["validate", input.to_str().unwrap()]);
+    run.failure(3).stderr_line(&["长表.csv: 170 errors [not_a_number]"]);
+    assert!(run.stderr.contains("170 error(s) in the input files"), "{}", run.stderr);
+}

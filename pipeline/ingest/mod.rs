@@ -152,8 +152,8 @@ pub struct Rejected {
 }
 
 impl Rejected {
-    pub fn errors(&self) -> usize {
-        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+    pub fn errors(&self) -> u64 {
+        self.problems.iter().filter(|p| p.severity == Severity::Error).map(Problem::count).sum()
     }
 }
 
@@ -238,11 +238,15 @@ pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, Inpu
 fn declares_synthetic(grid: &table::Grid) -> bool {
     let n = grid.rows.len();
     let edge = grid.rows.iter().take(5).chain(grid.rows.iter().skip(n.saturating_sub(5).max(5)));
-    edge.flat_map(|r| r.iter()).any(|c| {
-        let t = c.text();
-        t.contains("示例数据") || t.to_lowercase().contains("synthetic data")
-    })
+    edge.flat_map(|r| r.iter()).any(|c| says_synthetic(&c.text()))
 }
+
+fn says_synthetic(text: &str) -> bool {
+    text.contains("示例数据") || text.to_lowercase().contains("synthetic data")
+}
+
+/// Rows of a text file read as one grid to find its header; the rest are read one by one.
+const HEAD_ROWS: usize = 64;
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -302,7 +306,7 @@ fn read_file(
         return (problems, None);
     }
     let sha = sha256_hex(&f.bytes);
-    let Some((format, grids)) = table::read(&f.name, &f.bytes, &mut problems) else { return (problems, None) };
+    let Some((format, tables)) = table::read(&f.name, &f.bytes, &mut problems) else { return (problems, None) };
     let mut parts = f.name.rsplit('/');
     let base_name = parts.next().unwrap_or(&f.name);
     // `2023/荆门市.csv`: the nearest folder that names a year.
@@ -310,15 +314,10 @@ fn read_file(
     let cx = SheetContext { file: &f.name, file_year: data_year_in(base_name), folder_year, catalog, registry, scope };
     let mut layouts = BTreeSet::new();
     let mut obs = Vec::new();
-    for grid in &grids {
-        // A sheet that says so in A1 (the collection form's 填表说明 and 上年数据) is not data.
-        if grid.sheet.is_some()
-            && matches!(grid.cell(0, 0), table::Cell::Text(t) if t.trim_start().starts_with(NOT_DATA))
-        {
-            continue;
-        }
+    let mut synthetic = false;
+    let mut take = |grid: &table::Grid, result: SheetResult, problems: &mut Problems| {
         let sheet_loc = || Loc { sheet: grid.sheet.as_deref().map(Arc::from), ..Loc::file(&f.name) };
-        match read_grid(grid, &cx, &mut problems) {
+        match result {
             SheetResult::NoTable => {
                 if grid.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
                     problems.warning(
@@ -347,6 +346,54 @@ fn read_file(
                 }
             }
         }
+    };
+    match tables {
+        table::Tables::Sheets(grids) => {
+            for grid in &grids {
+                // A sheet that says so in A1 (the collection form's 填表说明 and 上年数据) is not data.
+                if grid.sheet.is_some()
+                    && matches!(grid.cell(0, 0), table::Cell::Text(t) if t.trim_start().starts_with(NOT_DATA))
+                {
+                    continue;
+                }
+                synthetic |= declares_synthetic(grid);
+                take(grid, read_grid(grid, &cx, &mut problems), &mut problems);
+            }
+        }
+        table::Tables::Text(text) => {
+            // The header lies in the first rows; the rest is read row by row, never as one grid.
+            let head = match text.grid(HEAD_ROWS) {
+                Ok(head) => head,
+                Err(e) => {
+                    table::csv_problem(&f.name, e, &mut problems);
+                    return (problems, None);
+                }
+            };
+            synthetic = declares_synthetic(&head) || text.tail(5).iter().any(|t| says_synthetic(t));
+            let result = if sheet::has_header(&head, &cx) {
+                let mut rows = text.rows();
+                let mut rest = |each: &mut dyn FnMut(usize, &[table::Cell])| -> Result<(), String> {
+                    for row in rows.by_ref() {
+                        let (r, cells) = row?;
+                        if r >= HEAD_ROWS {
+                            each(r, &cells);
+                        }
+                    }
+                    Ok(())
+                };
+                sheet::read_table(&head, &mut rest, text.rows_estimate(HEAD_ROWS), &cx, &mut problems)
+            } else {
+                // No header: perhaps a table turned round, which only the whole grid shows.
+                match text.grid(usize::MAX) {
+                    Ok(full) => read_grid(&full, &cx, &mut problems),
+                    Err(e) => {
+                        table::csv_problem(&f.name, e, &mut problems);
+                        return (problems, None);
+                    }
+                }
+            };
+            take(&head, result, &mut problems);
+        }
     }
     if layouts.is_empty() {
         problems.error(
@@ -363,7 +410,7 @@ fn read_file(
         format: format.describe(),
         layout: layouts.into_iter().collect::<Vec<_>>().join("+"),
         revision: f.is_revision(),
-        synthetic: grids.iter().any(declares_synthetic),
+        synthetic,
         observations: obs.len() as u64,
     };
     (problems, Some((source, obs)))
@@ -388,13 +435,18 @@ pub fn ingest(
     use rayon::prelude::*;
     let read: Vec<(Problems, Option<(SourceInfo, Vec<Observation>)>)> =
         files.par_iter().map(|f| read_file(f, catalog, registry, scope)).collect();
-    base.reserve(read.iter().filter_map(|(_, f)| f.as_ref()).filter(|f| !f.0.revision).map(|f| f.1.len()).sum());
+    let regular = |f: &&(SourceInfo, Vec<Observation>)| !f.0.revision;
+    let total: usize = read.iter().filter_map(|(_, f)| f.as_ref()).filter(regular).map(|f| f.1.len()).sum();
     for (p, file) in read {
-        problems.0.extend(p.0);
+        problems.extend(p);
         let Some((source, obs)) = file else { continue };
         if source.revision {
             revised.extend(obs);
+        } else if base.is_empty() && obs.len() == total {
+            // The only regular file (a national long table): moved, not copied.
+            base = obs;
         } else {
+            base.reserve(total - base.len());
             base.extend(obs);
         }
         sources.push(source);
@@ -548,7 +600,7 @@ pub fn ingest(
         merged.sort_by_cached_key(|o| key(o));
     }
 
-    if merged.is_empty() && !problems.0.iter().any(|p| p.severity == Severity::Error) {
+    if merged.is_empty() && !problems.has_errors() {
         nothing_to_store(files, &sources, &mut problems);
     }
     review::review(&merged, catalog, registry, confirmed, &mut problems);
@@ -556,11 +608,11 @@ pub fn ingest(
     outside_scope(&merged, registry, scope, &mut problems);
     // A county no row could be identified as may be one of those "missing": say so with them.
     let unidentified =
-        problems.0.iter().filter(|p| p.kind == "unknown_county" && p.severity == Severity::Error).count();
+        problems.iter().filter(|p| p.kind == "unknown_county" && p.severity == Severity::Error).count();
     let missing = check_coverage(&merged, registry, scope, unidentified, &mut problems);
 
     lap("coverage");
-    let all = std::mem::take(&mut problems.0);
+    let all = problems.into_vec();
     if all.iter().any(|p| p.severity == Severity::Error) {
         return Err(Rejected { problems: all, lang: Lang::default() });
     }

@@ -152,6 +152,9 @@ pub struct Problem {
     /// The value in question as written, and the review rule it breaks, where there are such.
     pub value: Option<String>,
     pub rule: Option<String>,
+    /// How many more problems of its file and kind this line stands for: beyond the first
+    /// `Problems::LISTED` of a kind in a file, problems are counted, not kept one by one.
+    pub also: u64,
 }
 
 impl Problem {
@@ -163,7 +166,12 @@ impl Problem {
         message_zh: String,
         region: Option<Arc<str>>,
     ) -> Problem {
-        Problem { severity, kind, loc, message, message_zh, region, value: None, rule: None }
+        Problem { severity, kind, loc, message, message_zh, region, value: None, rule: None, also: 0 }
+    }
+
+    /// The problems this line stands for: itself, and those counted with it.
+    pub fn count(&self) -> u64 {
+        1 + self.also
     }
 
     /// One line as the terminal shows it, in `lang`.
@@ -184,11 +192,59 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Collects problems while a file is read, so every one is reported, not just the first.
+/// Collects problems while a file is read, so every one is reported, not just the first. A file
+/// that repeats one mistake a million times (every row twice) keeps the first `LISTED` of each
+/// kind and counts the rest: the list stays readable, and memory small.
 #[derive(Debug, Default)]
-pub struct Problems(pub Vec<Problem>);
+pub struct Problems {
+    list: Vec<Problem>,
+    /// Per file, kind and severity: how many there are, and how many of them are listed.
+    counts: std::collections::HashMap<(Arc<str>, &'static str, Severity), (u64, u64)>,
+}
 
 impl Problems {
+    /// Problems of one kind in one file listed one by one; the rest are counted.
+    pub const LISTED: u64 = 1000;
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
+        self.list.iter()
+    }
+
+    /// Another collection's problems (a file's, the review's), counted with these.
+    pub fn extend(&mut self, other: Problems) {
+        for p in other.list {
+            let (_, listed) = self.counts.entry((p.loc.file.clone(), p.kind, p.severity)).or_default();
+            if *listed < Self::LISTED {
+                *listed += 1;
+                self.list.push(p);
+            }
+        }
+        for (key, (total, _)) in other.counts {
+            self.counts.entry(key).or_default().0 += total;
+        }
+    }
+
+    /// Every problem: those listed, then one line per file and kind for those only counted.
+    pub fn into_vec(self) -> Vec<Problem> {
+        let Problems { mut list, counts } = self;
+        let mut beyond: Vec<_> = counts.into_iter().filter(|(_, (n, listed))| n > listed).collect();
+        beyond.sort_by(|a, b| (&a.0 .0, a.0 .1, a.0 .2).cmp(&(&b.0 .0, b.0 .1, b.0 .2)));
+        for ((file, kind, severity), (n, listed)) in beyond {
+            let more = n - listed;
+            let mut p = Problem::new(
+                severity,
+                kind,
+                Loc::file(&file),
+                format!("{more} more like the {} above in this file, counted but not listed one by one", Self::LISTED),
+                format!("本文件另有 {more} 处同类问题（上面已列出前 {} 处），只计数，未逐一列出", Self::LISTED),
+                None,
+            );
+            p.also = more - 1;
+            list.push(p);
+        }
+        list
+    }
+
     pub fn error(&mut self, kind: &'static str, loc: Loc, en: impl Into<String>, zh: impl Into<String>) {
         self.push(Severity::Error, kind, loc, en.into(), zh.into(), None);
     }
@@ -204,12 +260,41 @@ impl Problems {
         message_zh: String,
         region: Option<Arc<str>>,
     ) {
-        self.0.push(Problem::new(severity, kind, loc, message, message_zh, region));
+        self.add(Problem::new(severity, kind, loc, message, message_zh, region));
     }
     pub fn add(&mut self, p: Problem) {
-        self.0.push(p);
+        let (total, listed) = self.counts.entry((p.loc.file.clone(), p.kind, p.severity)).or_default();
+        *total += 1;
+        if *listed < Self::LISTED {
+            *listed += 1;
+            self.list.push(p);
+        }
     }
     pub fn has_errors(&self) -> bool {
-        self.0.iter().any(|p| p.severity == Severity::Error)
+        self.list.iter().any(|p| p.severity == Severity::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistake_repeated_past_the_listed_is_counted_in_one_line() {
+        let mut ps = Problems::default();
+        let at = |f: &str| Loc::file(f);
+        for _ in 0..Problems::LISTED + 5 {
+            ps.error("not_a_number", at("a.csv"), "x", "甲");
+        }
+        ps.error("not_a_number", at("b.csv"), "x", "甲");
+        let mut file = Problems::default();
+        file.error("not_a_number", at("a.csv"), "x", "甲");
+        ps.extend(file);
+        let all = ps.into_vec();
+        assert_eq!(all.len() as u64, Problems::LISTED + 1 + 1, "a thousand of a.csv, b.csv's, one count line");
+        let last = all.last().unwrap();
+        assert_eq!((last.loc.file.as_ref(), last.count()), ("a.csv", 6));
+        assert!(last.message.starts_with("6 more like the 1000 above"), "{}", last.message);
+        assert_eq!(all.iter().map(Problem::count).sum::<u64>(), Problems::LISTED + 5 + 1 + 1);
     }
 }

@@ -47,8 +47,8 @@ pub fn review(
             found
         },
     );
-    problems.0.extend(series.0);
-    problems.0.extend(checked.0);
+    problems.extend(series);
+    problems.extend(checked);
 }
 
 /// Year on year and zero-after on every county's series.
@@ -84,7 +84,11 @@ fn series_rules(
             found
         })
         .collect();
-    Problems(found.into_iter().flat_map(|f| f.0).collect())
+    let mut all = Problems::default();
+    for f in found {
+        all.extend(f);
+    }
+    all
 }
 
 fn fmt(v: f64) -> String {
@@ -432,7 +436,7 @@ factor = 10000
         merged.sort_by_key(|o| (o.year, o.indicator_index));
         let mut problems = Problems::default();
         review(&merged, &catalog, &registry, &[], &mut problems);
-        problems.0
+        problems.into_vec()
     }
 
     #[test]
@@ -468,8 +472,8 @@ factor = 10000
         let mut problems = Problems::default();
         review(&merged, &catalog, &registry, &confirmed, &mut problems);
         // 2022's jump and 2023's fall are confirmed; 2024's 4× is still queried.
-        let years: Vec<Option<usize>> = problems.0.iter().map(|p| p.loc.row).collect();
-        assert_eq!(years, [Some(5)], "{:#?}", problems.0);
+        let years: Vec<Option<usize>> = problems.iter().map(|p| p.loc.row).collect();
+        assert_eq!(years, [Some(5)], "{:#?}", problems.into_vec());
     }
 
     #[test]

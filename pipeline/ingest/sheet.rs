@@ -376,7 +376,31 @@ fn transposed(grid: &Grid, cx: &SheetContext<'_>) -> Option<Grid> {
     None
 }
 
+/// The rows of a table beyond a head grid: each given, with its row number in the file, to the
+/// callback; an error stops them (a CSV found malformed or cut short further down).
+pub type Rest<'r> = &'r mut dyn FnMut(&mut dyn FnMut(usize, &[Cell])) -> Result<(), String>;
+
+/// Read a whole grid (a sheet, or a small text file).
 pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) -> SheetResult {
+    read_table(grid, &mut |_| Ok(()), grid.rows.len(), cx, problems)
+}
+
+/// Whether a head of rows has a header row: then its table can be read row by row.
+pub fn has_header(head: &Grid, cx: &SheetContext<'_>) -> bool {
+    find_header(head, cx.catalog, &mut Problems::default(), &|_, _| Loc::file(cx.file)).is_some()
+}
+
+/// Read a table whose header lies in `grid` and whose further rows come from `rest`, so that a
+/// text file of millions of rows is never one grid. The header, titles and year are taken from
+/// `grid`; every check that spans rows (a county twice, summary rows, the year) spans all of them.
+/// `rows_hint` is about how many rows there are in all (the observations are allocated once).
+pub fn read_table(
+    grid: &Grid,
+    rest: Rest<'_>,
+    rows_hint: usize,
+    cx: &SheetContext<'_>,
+    problems: &mut Problems,
+) -> SheetResult {
     // Shared location parts, built once per sheet and column; a turned-round table names the
     // cells where they are in the file.
     let file: Arc<str> = cx.file.into();
@@ -544,7 +568,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
     // Rows whose 年份 differs from the year the title, sheet or file name states: reported once.
     let mut year_mismatch: Vec<(usize, i32)> = Vec::new();
     // 年份 cells Excel holds as dates, named once per sheet.
-    let mut year_dates: Vec<usize> = Vec::new();
+    let mut year_dates: Vec<(usize, String)> = Vec::new();
     // Summary rows left out (合计, a prefecture's own row), named once per sheet.
     let mut totals: Vec<usize> = Vec::new();
     let mut data_rows = 0usize;
@@ -569,27 +593,29 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
     // One value per data row and indicator column (long tables: one per row).
     let per_row =
         if long_layout { 1 } else { roles.iter().filter(|r| matches!(r, Some(Role::Indicator { .. }))).count() };
-    let mut observations = Vec::with_capacity(grid.rows.len().saturating_sub(header.data_start) * per_row);
+    let mut observations = Vec::with_capacity(rows_hint.saturating_sub(header.data_start) * per_row);
     let indicator_codes: Vec<Arc<str>> = cx.catalog.indicators.iter().map(|i| Arc::from(i.code.as_str())).collect();
     // Percent-formatted cells: per column and indicator, each number as (percent?, value read, row),
     // kept only when the sheet has any, to tell a column read as shown from one that mixes.
     let has_percent = grid.rows.iter().flatten().any(|c| matches!(c, Cell::Percent(_)));
     let mut percent_cols = NumberCells::default();
-    // (region, year, indicator) → row, to catch a county twice in one sheet.
-    let mut seen: HashMap<(String, i32, usize), usize> = HashMap::new();
+    // (region, year) → row, to catch a county twice in one wide sheet.
     let mut seen_rows: HashMap<(String, i32), usize> = HashMap::new();
-    for (r, row) in grid.rows.iter().enumerate().skip(header.data_start) {
+    // One row of the table, wherever it comes from: the grid, or a text file read row by row.
+    let empty = Cell::Empty;
+    let mut each = |r: usize, row: &[Cell], problems: &mut Problems| {
+        let cell_at = |c: usize| row.get(c).unwrap_or(&empty);
         if row.iter().all(Cell::is_empty) {
-            continue;
+            return;
         }
         data_rows += 1;
         let first = row.iter().find(|c| !c.is_empty()).map(Cell::text).unwrap_or_default();
         let first_key = normalise_key(&first);
         if NOTE_PREFIXES.iter().any(|p| first_key.starts_with(&normalise_key(p))) {
-            continue;
+            return;
         }
-        let code_text = code_col.map(|c| grid.cell(r, c).text()).unwrap_or_default();
-        let name_text = name_col.map(|c| grid.cell(r, c).text()).unwrap_or_default();
+        let code_text = code_col.map(|c| cell_at(c).text()).unwrap_or_default();
+        let name_text = name_col.map(|c| cell_at(c).text()).unwrap_or_default();
         // Summary rows (合计, 全市合计, a prefecture's own code) and rows with only a 序号 are not counties.
         let total = |t: &str| {
             let k = normalise_key(t);
@@ -609,20 +635,20 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             .enumerate()
             .all(|(c, cell)| cell.is_empty() || matches!(roles.get(c), Some(Some(Role::Ignored))));
         if only_ignored {
-            continue;
+            return;
         }
         if (code_text.is_empty() && total(&name_text)) || total(&first) || area_code || area_name {
             totals.push(r);
-            continue;
+            return;
         }
 
         let year = match year_col {
             Some(c) => {
-                let y = match grid.cell(r, c) {
+                let y = match cell_at(c) {
                     // Excel turned the year into a date (2023 typed into a date-formatted column,
                     // or 2023-01-01): its year, said so.
                     Cell::Date(y, ..) => {
-                        year_dates.push(r);
+                        year_dates.push((r, cell_at(c).text()));
                         Some(*y)
                     }
                     cell => {
@@ -632,14 +658,14 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     }
                 };
                 let Some(y) = y else {
-                    let t = grid.cell(r, c).text();
+                    let t = cell_at(c).text();
                     problems.error(
                         "bad_year",
                         loc(Some(r), Some(c)),
                         format!("\"{t}\" is not a year"),
                         format!("“{t}”不是年份：请填写四位年份，如 2023"),
                     );
-                    continue;
+                    return;
                 };
                 if fixed_year.is_some_and(|f| f != y) {
                     year_mismatch.push((r, y));
@@ -657,7 +683,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 }
             })
         else {
-            continue;
+            return;
         };
         resolver.prefectures.insert(region.prefecture_code.clone());
         // A wide row carries a whole county-year: a second row for it is one duplicate, not one per column.
@@ -683,7 +709,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     ),
                     Some(Arc::from(region.code.as_str())),
                 );
-                continue;
+                return;
             }
         }
 
@@ -697,34 +723,16 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             let ind = &cx.catalog.indicators[index];
             // Built only for a message: most cells have none.
             let at = || loc(Some(r), Some(col));
-            // Wide rows were checked as a whole above; a long table repeats per indicator.
-            if let Some(prev) = long_layout.then(|| seen.insert((region.code.clone(), year, index), r)).flatten() {
-                problems.push(
-                    Severity::Error,
-                    "duplicate_county",
-                    at(),
-                    format!(
-                        "{} {} appears twice for {year} {}: rows {} and {}",
-                        region.code,
-                        region.name,
-                        ind.code,
-                        prev + 1,
-                        r + 1
-                    ),
-                    format!(
-                        "{} {} 的 {year} 年“{}”填了两次（第 {} 行和第 {} 行）：请删除重复的一行",
-                        region.code,
-                        region.name,
-                        ind.name_zh,
-                        prev + 1,
-                        r + 1
-                    ),
-                    Some(region_code.clone()),
-                );
-                return;
-            }
+            // A county-year-indicator twice (a long table's row repeated) is the merge's to report:
+            // it sees every file, and a map of a million keys here would double ingest's memory.
             let raw_value = match cell {
                 Cell::Number(v) => super::Raw::Number(*v),
+                // A number written as its own shortest text (`12.34`, not `12.340` or `1,234`) is
+                // kept as the number: the store writes the same text, without a string per cell.
+                Cell::Text(t) => match t.parse::<f64>() {
+                    Ok(v) if v.is_finite() && super::table::format_number(v) == *t => super::Raw::Number(v),
+                    _ => super::Raw::Text(t.trim().into()),
+                },
                 other => super::Raw::Text(other.text().into()),
             };
             // Formatted only for a message (a million numeric cells at national scale).
@@ -863,7 +871,7 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
 
         if long_layout {
             let (ic, vc) = (long[0].unwrap(), long[1].unwrap());
-            let ind_text = grid.cell(r, ic).text();
+            let ind_text = cell_at(ic).text();
             let Some((index, ind, bracket_unit)) = match_indicator(&ind_text, cx.catalog) else {
                 problems.error(
                     "unknown_indicator",
@@ -874,9 +882,9 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                     ),
                     format!("“{ind_text}”不是监测指标：请按填报表中的指标名称填写"),
                 );
-                continue;
+                return;
             };
-            let column_unit = unit_col.map(|c| grid.cell(r, c).text()).filter(|u| !u.is_empty());
+            let column_unit = unit_col.map(|c| cell_at(c).text()).filter(|u| !u.is_empty());
             if let (Some(b), Some(u)) = (&bracket_unit, &column_unit) {
                 if normalise_key(b) != normalise_key(u) {
                     problems.error(
@@ -885,18 +893,18 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                         format!("the indicator says \"{b}\" but the unit column says \"{u}\""),
                         format!("指标名称中的单位是“{b}”，单位列写的是“{u}”：请保留正确的一个"),
                     );
-                    continue;
+                    return;
                 }
             }
             let unit = bracket_unit.or(column_unit);
             match unit_factor(cx.catalog, ind, unit.as_deref()) {
-                Ok((factor, unit)) => push(problems, index, factor, &Arc::from(unit), grid.cell(r, vc), vc),
+                Ok((factor, unit)) => push(problems, index, factor, &Arc::from(unit), cell_at(vc), vc),
                 Err((en, zh)) => problems.error("bad_unit", loc(Some(r), unit_col.or(Some(ic))), en, zh),
             }
         } else {
             for (c, role) in roles.iter().enumerate() {
                 if let Some(Role::Indicator { index, factor, unit }) = role {
-                    push(problems, *index, *factor, unit, grid.cell(r, c), c)
+                    push(problems, *index, *factor, unit, cell_at(c), c)
                 }
             }
         }
@@ -915,6 +923,12 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
                 );
             }
         }
+    };
+    for (r, row) in grid.rows.iter().enumerate().skip(header.data_start) {
+        each(r, row, problems);
+    }
+    if let Err(e) = rest(&mut |r, row| each(r, row, problems)) {
+        super::table::csv_problem(cx.file, e, problems);
     }
     if let Some(&(r, y)) = year_mismatch.first() {
         problems.error(
@@ -936,19 +950,19 @@ pub fn read_grid(grid: &Grid, cx: &SheetContext<'_>, problems: &mut Problems) ->
             ),
         );
     }
-    if let (Some(&r), Some(c)) = (year_dates.first(), year_col) {
+    if let (Some((r, text)), Some(c)) = (year_dates.first(), year_col) {
         problems.warning(
             "year_as_date",
-            loc(Some(r), Some(c)),
+            loc(Some(*r), Some(c)),
             format!(
                 "{} 年份 cell(s) are dates (here {}); read as their year: format the column as 常规 or 数值",
                 year_dates.len(),
-                grid.cell(r, c).text()
+                text
             ),
             format!(
                 "“年份”列有 {} 个单元格是日期格式（如 {}）：已按其年份读取；请把该列格式设为“常规”或“数值”",
                 year_dates.len(),
-                grid.cell(r, c).text()
+                text
             ),
         );
     }

@@ -2,6 +2,7 @@
 //! any of the encodings bureaus use, tab-separated "Unicode text", or something else that only
 //! looks like one), and every sheet of a workbook as sparse rows.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -136,9 +137,160 @@ fn sniff(bytes: &[u8]) -> Content {
     Content::Text
 }
 
+/// What a file holds: the sheets of a workbook, or one table of text read row by row (a CSV of
+/// millions of rows never becomes one grid).
+pub enum Tables<'a> {
+    Sheets(Vec<Grid>),
+    Text(TextTable<'a>),
+}
+
+/// A text table: its rows are parsed as they are read.
+pub struct TextTable<'a> {
+    text: Cow<'a, str>,
+    delimiter: u8,
+}
+
+impl<'a> TextTable<'a> {
+    /// The rows of the text, numbered as in the file (0 = the first line; blank lines keep
+    /// their numbers), each as cells; an error (a malformed or cut-short file) ends them.
+    pub fn rows(&self) -> TextRows<'_> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(self.text.as_bytes());
+        TextRows {
+            bytes: self.text.as_bytes(),
+            records: reader.into_records(),
+            scanned: 0,
+            line: 0,
+            widest: 0,
+            ahead: None,
+            done: false,
+        }
+    }
+
+    /// The first `n` rows as a grid (all of them when `n` is `usize::MAX`).
+    pub fn grid(&self, n: usize) -> Result<Grid, String> {
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        for row in self.rows() {
+            let (r, cells) = row?;
+            if r >= n {
+                break;
+            }
+            rows.resize(r, Vec::new());
+            rows.push(cells);
+        }
+        Ok(Grid { sheet: None, rows, transposed: false, preamble: Vec::new() })
+    }
+
+    /// About how many rows the text has, from the length of its first `n` lines (so that what
+    /// is read from it is allocated once, not doubled as it grows).
+    pub fn rows_estimate(&self, n: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let head = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(n).map_or(bytes.len(), |(i, _)| i + 1);
+        (bytes.len() as f64 / head.max(1) as f64 * (n + 1) as f64 * 1.05) as usize + n
+    }
+
+    /// The last lines' texts (a note row at the end of the table, 示例数据).
+    pub fn tail(&self, lines: usize) -> Vec<String> {
+        self.text.lines().rev().filter(|l| !l.trim().is_empty()).take(lines).map(str::to_string).collect()
+    }
+}
+
+/// Rows of a text table (see `TextTable::rows`).
+pub struct TextRows<'t> {
+    bytes: &'t [u8],
+    records: csv::StringRecordsIntoIter<&'t [u8]>,
+    /// Bytes counted for line numbers so far, and the line reached.
+    scanned: usize,
+    line: usize,
+    /// The widest row so far.
+    widest: usize,
+    /// The row read ahead: the last one is given only once it is known not to be cut short.
+    ahead: Option<(usize, Vec<Cell>)>,
+    done: bool,
+}
+
+impl TextRows<'_> {
+    /// The next record as a numbered row; None at the end.
+    fn record(&mut self) -> Option<Result<(usize, Vec<Cell>), String>> {
+        let rec = match self.records.next()? {
+            Ok(rec) => rec,
+            Err(e) => {
+                return Some(Err(match e.position() {
+                    Some(p) => format!("row {}: malformed CSV: {e}", p.line()),
+                    None => format!("malformed CSV: {e}"),
+                }))
+            }
+        };
+        // The csv reader skips blank lines (and its position points at them); count lines up to
+        // the record's first byte so row numbers match the file.
+        let bytes = self.bytes;
+        if let Some(p) = rec.position() {
+            let mut start = (p.byte() as usize).max(self.scanned);
+            while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+                start += 1;
+            }
+            self.line += bytes[self.scanned..start].iter().filter(|&&b| b == b'\n').count();
+            self.scanned = start;
+        }
+        let cells: Vec<Cell> =
+            rec.iter().map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) }).collect();
+        self.widest = self.widest.max(cells.len());
+        Some(Ok((self.line, cells)))
+    }
+}
+
+impl Iterator for TextRows<'_> {
+    type Item = Result<(usize, Vec<Cell>), String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if self.ahead.is_none() {
+            match self.record() {
+                Some(Ok(row)) => self.ahead = Some(row),
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                None => {
+                    self.done = true;
+                    return None;
+                }
+            }
+        }
+        match self.record() {
+            Some(Ok(next)) => self.ahead.replace(next).map(Ok),
+            Some(Err(e)) => {
+                self.done = true;
+                Some(Err(e))
+            }
+            None => {
+                self.done = true;
+                let (row, cells) = self.ahead.take()?;
+                // A file cut off in transfer ends mid-line: fewer fields than the rows before, no newline.
+                let unterminated = !self.bytes.ends_with(b"\n") && !self.bytes.ends_with(b"\r");
+                if unterminated && row > 0 && cells.len() < self.widest {
+                    return Some(Err(format!(
+                        "row {}: the last line stops after {} of {} columns and the file has no final line break: \
+                         the file looks cut short; ask for it to be sent again",
+                        row + 1,
+                        cells.len(),
+                        self.widest
+                    )));
+                }
+                Some(Ok((row, cells)))
+            }
+        }
+    }
+}
+
 /// Read a file's bytes into grids, or None when it cannot be read; every problem goes to
 /// `problems` with the file (and sheet, row, column where there is one).
-pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format, Vec<Grid>)> {
+pub fn read<'a>(name: &str, bytes: &'a [u8], problems: &mut Problems) -> Option<(Format, Tables<'a>)> {
     let lower = name.to_lowercase();
     let workbook_name = WORKBOOK_EXTENSIONS.iter().any(|e| lower.ends_with(e));
     let at = || Loc::file(name);
@@ -192,7 +344,7 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                 );
             }
             let grids = read_workbook(name, bytes, problems)?;
-            Some((Format::Workbook, grids))
+            Some((Format::Workbook, Tables::Sheets(grids)))
         }
         Content::Text => {
             if workbook_name {
@@ -234,23 +386,23 @@ pub fn read(name: &str, bytes: &[u8], problems: &mut Problems) -> Option<(Format
                     "这是文本文件，已按制表符分隔的表格读取（Excel“Unicode 文本”格式）；建议报送 Excel 工作簿或 CSV",
                 );
             }
-            match read_csv(&text, delimiter) {
-                Ok(g) => Some((Format::Csv { encoding, delimiter }, vec![g])),
-                Err(e) => {
-                    let zh = csv_zh(&e);
-                    problems.error("malformed_csv", at(), e, zh);
-                    None
-                }
-            }
+            Some((Format::Csv { encoding, delimiter }, Tables::Text(TextTable { text, delimiter })))
         }
     }
 }
 
+/// A CSV reading error as the clerk's problem: malformed, or cut short.
+pub fn csv_problem(name: &str, e: String, problems: &mut Problems) {
+    let zh = csv_zh(&e);
+    problems.error("malformed_csv", Loc::file(name), e, zh);
+}
+
 /// Detect the encoding: BOMs first, then UTF-8, then GB18030 (a superset of GBK and GB2312).
-pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
+/// UTF-8 is borrowed, not copied.
+pub fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), String> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest)
-            .map(|s| (s.to_string(), "UTF-8 with BOM"))
+            .map(|s| (Cow::Borrowed(s), "UTF-8 with BOM"))
             .map_err(|e| format!("has a UTF-8 byte-order mark but invalid UTF-8 at byte {}", e.valid_up_to() + 3));
     }
     for (bom, enc, label) in
@@ -258,60 +410,22 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
     {
         if bytes.starts_with(bom) {
             let (text, _, errors) = enc.decode(bytes);
-            return if errors { Err(format!("invalid {label} text")) } else { Ok((text.into_owned(), label)) };
+            return if errors { Err(format!("invalid {label} text")) } else { Ok((Cow::Owned(text.into_owned()), label)) };
         }
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok((s.to_string(), "UTF-8"));
+        return Ok((Cow::Borrowed(s), "UTF-8"));
     }
     let (text, errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
     if errors {
         return Err("is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8 CSV or as a workbook".into());
     }
-    Ok((text.into_owned(), "GBK/GB18030"))
+    Ok((Cow::Owned(text.into_owned()), "GBK/GB18030"))
 }
 
+#[cfg(test)]
 fn read_csv(text: &str, delimiter: u8) -> Result<Grid, String> {
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    let bytes = text.as_bytes();
-    let (mut scanned, mut line) = (0usize, 0usize);
-    let mut widest = 0usize;
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| match e.position() {
-            Some(p) => format!("row {}: malformed CSV: {e}", p.line()),
-            None => format!("malformed CSV: {e}"),
-        })?;
-        // The csv reader skips blank lines (and its position points at them); count lines up to
-        // the record's first byte so row numbers match the file.
-        if let Some(p) = rec.position() {
-            let mut start = (p.byte() as usize).max(scanned);
-            while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
-                start += 1;
-            }
-            line += bytes[scanned..start].iter().filter(|&&b| b == b'\n').count();
-            scanned = start;
-        }
-        rows.resize(line.max(rows.len()), Vec::new());
-        let cells: Vec<Cell> =
-            rec.iter().map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) }).collect();
-        widest = widest.max(cells.len());
-        rows.push(cells);
-    }
-    // A file cut off in transfer ends mid-line: fewer fields than the rows before, no newline.
-    let unterminated = !text.ends_with('\n') && !text.ends_with('\r');
-    if let Some(last) = rows.last().filter(|_| unterminated && rows.len() > 1) {
-        if last.len() < widest {
-            return Err(format!(
-                "row {}: the last line stops after {} of {widest} columns and the file has no final line break: \
-                 the file looks cut short; ask for it to be sent again",
-                rows.len(),
-                last.len()
-            ));
-        }
-    }
-    Ok(Grid { sheet: None, rows, transposed: false, preamble: Vec::new() })
+    TextTable { text: Cow::Borrowed(text), delimiter }.grid(usize::MAX)
 }
 
 /// Comma unless the first lines hold more tabs or semicolons (Excel's "CSV" in some locales).
@@ -602,7 +716,7 @@ mod tests {
         assert_eq!(enc, "GBK/GB18030");
         assert!(text.contains("技术合同成交额（万元）"));
         let (text, enc) = decode_text("\u{feff}a,b".as_bytes()).unwrap();
-        assert_eq!((text.as_str(), enc), ("a,b", "UTF-8 with BOM"));
+        assert_eq!((&*text, enc), ("a,b", "UTF-8 with BOM"));
         assert!(decode_text(&[0xff, 0xff, 0x81, 0x20]).is_err());
     }
 
