@@ -373,7 +373,7 @@ macro_rules! table {
 /// (No space left on device).
 struct Watched {
     file: File,
-    seen: Arc<std::sync::Mutex<Option<std::io::Error>>>,
+    seen: Seen,
 }
 
 impl std::io::Write for Watched {
@@ -420,13 +420,12 @@ pub fn disk_full(path: &Path) -> bool {
 }
 
 type Writer = ParquetWriter<Watched>;
+/// Where a `Watched` file keeps its first I/O error.
+type Seen = Arc<std::sync::Mutex<Option<std::io::Error>>>;
 
 /// A zstd Parquet writer with cimon's footer metadata (versions, and `meta`), encoding on the
 /// calling thread, and where it keeps the I/O error beneath a failure (see `failed`).
-fn parquet_writer(
-    path: &Path,
-    meta: &[(String, String)],
-) -> Result<(Writer, Arc<std::sync::Mutex<Option<std::io::Error>>>), StoreError> {
+fn parquet_writer(path: &Path, meta: &[(String, String)]) -> Result<(Writer, Seen), StoreError> {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).map_err(io(p))?;
     }

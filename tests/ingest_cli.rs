@@ -841,11 +841,14 @@ fn long_text_files_read_row_by_row() {
     ]);
     // Cut short in transfer.
     std::fs::write(input.join("长表.csv"), &good[..good.len() - 6]).unwrap();
-    cimon(&repo(), &["validate", input.to_str().unwrap()])
-        .failure(3)
-        .stderr_line(&["长表.csv", "the file looks cut short", "[malformed_csv]"]);
+    cimon(&repo(), &["validate", input.to_str().unwrap()]).failure(3).stderr_line(&[
+        "长表.csv",
+        "the file looks cut short",
+        "[malformed_csv]",
+    ]);
     // Every value not a number: a thousand listed, the rest counted.
-    let bad: Vec<String> = lines.iter().map(|l| if l.starts_with("42") { format!("{l}件x") } else { l.clone() }).collect();
+    let bad: Vec<String> =
+        lines.iter().map(|l| if l.starts_with("42") { format!("{l}件x") } else { l.clone() }).collect();
     std::fs::write(input.join("长表.csv"), bad.join("\n") + "\n").unwrap();
     let run = cimon(&repo(), &["validate", input.to_str().unwrap()]);
     run.failure(3).stderr_line(&["长表.csv: 170 errors [not_a_number]"]);

@@ -203,7 +203,7 @@ fn variants(f: &Figures, root: &Path) -> Vec<(&'static str, PathBuf)> {
         let rows = select(f, Some(y), None);
         let mut wb = rust_xlsxwriter::Workbook::new();
         let ws = wb.add_worksheet();
-        ws.write_string(0, 0, &format!("示例数据：{y}年县域创新监测主要指标")).unwrap();
+        ws.write_string(0, 0, format!("示例数据：{y}年县域创新监测主要指标")).unwrap();
         ws.write_string(1, 0, "指标").unwrap();
         for (c, r) in rows.iter().enumerate() {
             ws.write_string(1, 1 + c as u16, &r.1).unwrap();
@@ -283,7 +283,8 @@ fn the_same_figures_in_any_format_layout_and_split_give_the_same_results() {
     assert_eq!(f.rows.len(), 11 * 3, "荆门市's 5 and 白山市's 6 counties over three years");
     let cfg = config(tmp.path());
     let regions = repo().join("schemas/regions.csv");
-    let mut first: Option<(&str, BTreeMap<_, _>, Vec<(PathBuf, Vec<u8>)>)> = None;
+    type Outcome<'a> = (&'a str, BTreeMap<(String, i32, String), (Option<f64>, bool)>, Vec<(PathBuf, Vec<u8>)>);
+    let mut first: Option<Outcome> = None;
     for (name, dir) in variants(&f, &tmp.path().join("variants")) {
         let out = tmp.path().join("out").join(name);
         ingest_and_compute(&dir, &out, &cfg, &regions);

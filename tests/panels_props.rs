@@ -124,7 +124,7 @@ fn region(code: String, prefecture: &str, from: Option<i32>, to: Option<i32>) ->
 /// A registry from the fates of the counties over the years from `first`, in two prefectures;
 /// a county split or merged goes into the next one, which must stay as it is (else it stays too).
 fn registry(fates: &[Fate], first: i32) -> Registry {
-    let prefecture = |i: usize| if i % 2 == 0 { "420800" } else { "420900" };
+    let prefecture = |i: usize| if i.is_multiple_of(2) { "420800" } else { "420900" };
     let code = |i: usize, k: usize| format!("{}{:02}", &prefecture(i)[..4], k);
     let n = fates.len();
     let mut regions = Vec::new();

@@ -110,7 +110,7 @@ fn present(s: &Subject<'_>) -> Result<(), Broken> {
 fn weights(s: &Subject<'_>) -> Result<(), Broken> {
     let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
     for w in &s.index.weights {
-        if !(w.effective >= 0.0) {
+        if w.effective.is_nan() || w.effective < 0.0 {
             return broken("weights", None, format!("{} has weight {} in {}", w.child, w.effective, w.node));
         }
         *sums.entry(&w.node).or_default() += w.effective;
@@ -138,7 +138,9 @@ fn ranks(s: &Subject<'_>) -> Result<(), Broken> {
             _ => Some(""),
         }
     };
-    let mut rankings: Vec<(String, &str, &[Option<f64>], &[Option<u32>])> = vec![
+    // (what is ranked, the grouping, the scores, the ranks)
+    type Ranking<'a> = (String, &'a str, &'a [Option<f64>], &'a [Option<u32>]);
+    let mut rankings: Vec<Ranking> = vec![
         ("index".into(), "", index, &ix.rank),
         ("index within prefecture".into(), "prefecture", index, &ix.rank_prefecture),
         ("index within province".into(), "province", index, &ix.rank_province),
@@ -190,7 +192,7 @@ fn ranks(s: &Subject<'_>) -> Result<(), Broken> {
 fn funding(s: &Subject<'_>) -> Result<(), Broken> {
     let Some((budget, amounts)) = s.funding.as_ref().filter(|(_, a)| !a.is_empty()) else { return Ok(()) };
     let total: f64 = amounts.iter().sum();
-    if amounts.iter().any(|a| !(*a >= 0.0)) || (total - budget).abs() > 1e-6 * budget.abs().max(1.0) {
+    if amounts.iter().any(|a| a.is_nan() || *a < 0.0) || (total - budget).abs() > 1e-6 * budget.abs().max(1.0) {
         return broken("funding", None, format!("the amounts add up to {total}, not the budget {budget}"));
     }
     Ok(())
@@ -216,68 +218,17 @@ fn intervals(s: &Subject<'_>) -> Result<(), Broken> {
 mod tests {
     use super::*;
     use crate::compute::index::{self, Method, Unit};
-    use crate::regions::{Change, Region};
-    use std::path::Path;
-
-    const CATALOG: &str = r#"
-[index]
-code = "i"
-name_zh = "指数"
-name_en = "Index"
-
-[[groups]]
-code = "a"
-name_zh = "甲"
-name_en = "A"
-parent = "i"
-
-[[indicators]]
-code = "x"
-name_zh = "x"
-name_en = "x"
-unit = "个"
-kind = "count"
-group = "a"
-
-[[indicators]]
-code = "y"
-name_zh = "y"
-name_en = "y"
-unit = "个"
-kind = "count"
-group = "a"
-
-[[units]]
-symbol = "个"
-family = "units"
-factor = 1
-"#;
+    use crate::compute::testing;
+    use crate::regions::Change;
 
     /// Three counties over 2019–2020; the third was split away after 2019.
     fn fixture() -> (Panel, IndexResult, Registry) {
-        let region = |code: &str, prefecture: &str, to: Option<i32>| Region {
-            code: code.into(),
-            name: format!("县{code}"),
-            kind: "县".into(),
-            prefecture_code: prefecture.into(),
-            prefecture_name: prefecture.into(),
-            province_code: "130000".into(),
-            province_name: "河北省".into(),
-            valid_from: None,
-            valid_to: to,
-            successor: to.map(|_| "130502;130522".into()),
-            change: to.map(|_| Change::Split),
-            former_names: None,
-        };
-        let registry = Registry::new(
-            Path::new("regions.csv"),
-            vec![
-                region("130502", "130500", None),
-                region("130521", "130500", Some(2019)),
-                region("130522", "130500", None),
-            ],
-        )
-        .unwrap();
+        let split = Some("130502;130522");
+        let registry = testing::registry(vec![
+            testing::region("130502", "县130502", None, None, None),
+            testing::region("130521", "县130521", Some(2019), split, Some(Change::Split)),
+            testing::region("130522", "县130522", None, None, None),
+        ]);
         let unit = |code: &str| Unit {
             code: code.into(),
             name: format!("县{code}"),
@@ -295,7 +246,7 @@ factor = 1
             ],
             valid: vec![true, true, true, true, false, true],
         };
-        let catalog = crate::catalog::Catalog::parse(CATALOG, Path::new("catalog.toml")).unwrap();
+        let catalog = testing::two_indicators();
         let method =
             Method { imputation: index::Imputation::Locf, outliers: index::Outliers::None, ..Method::default() };
         let index = index::compute(&panel, &catalog, &method).unwrap();

@@ -9,6 +9,8 @@ pub mod index;
 pub mod invariants;
 pub mod methods;
 pub mod sensitivity;
+#[cfg(test)]
+mod testing;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -655,59 +657,9 @@ pub fn summary(c: &Computed) -> Summary {
 
 #[cfg(test)]
 mod tests {
+    use super::testing::{region, two_indicators};
     use super::*;
-    use crate::regions::{Change, Region};
-
-    const CATALOG: &str = r#"
-[index]
-code = "i"
-name_zh = "指数"
-name_en = "Index"
-
-[[groups]]
-code = "a"
-name_zh = "甲"
-name_en = "A"
-parent = "i"
-
-[[indicators]]
-code = "x"
-name_zh = "x"
-name_en = "x"
-unit = "个"
-kind = "count"
-group = "a"
-
-[[indicators]]
-code = "y"
-name_zh = "y"
-name_en = "y"
-unit = "个"
-kind = "count"
-group = "a"
-
-[[units]]
-symbol = "个"
-family = "units"
-factor = 1
-"#;
-
-    fn region(code: &str, name: &str, to: Option<i32>, successor: Option<&str>, change: Option<Change>) -> Region {
-        Region {
-            code: code.into(),
-            name: name.into(),
-            kind: "县".into(),
-            prefecture_code: "130500".into(),
-            prefecture_name: "邢台市".into(),
-            province_code: "130000".into(),
-            province_name: "河北省".into(),
-            valid_from: None,
-            valid_to: to,
-            successor: successor.map(str::to_string),
-            change,
-            former_names: None,
-        }
-    }
+    use crate::regions::Change;
 
     /// 邢台县 130521 was split in 2020 into 襄都区 and 信都区; 任县 130526 became 任泽区 130505.
     fn registry() -> Registry {
@@ -721,7 +673,7 @@ factor = 1
             region("130522", "临城县", None, None, None),
             region("130526", "任县", Some(2019), Some("130505"), Some(Change::Renamed)),
         ];
-        Registry::new(Path::new("regions.csv"), regions).unwrap()
+        super::testing::registry(regions)
     }
 
     /// Observations 2018–2021: every unit every year it exists, but 临城县 sends nothing in 2021
@@ -752,7 +704,7 @@ factor = 1
 
     #[test]
     fn imputation_never_scores_a_unit_outside_its_existence() {
-        let catalog = Catalog::parse(CATALOG, Path::new("catalog.toml")).unwrap();
+        let catalog = two_indicators();
         let registry = registry();
         let panel = build_panel(&observations(), &registry, &catalog, &Scope::all()).unwrap();
         let codes: Vec<&str> = panel.units.iter().map(|u| u.code.as_str()).collect();

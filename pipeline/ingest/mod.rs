@@ -607,8 +607,7 @@ pub fn ingest(
     lap("reviewed");
     outside_scope(&merged, registry, scope, &mut problems);
     // A county no row could be identified as may be one of those "missing": say so with them.
-    let unidentified =
-        problems.iter().filter(|p| p.kind == "unknown_county" && p.severity == Severity::Error).count();
+    let unidentified = problems.iter().filter(|p| p.kind == "unknown_county" && p.severity == Severity::Error).count();
     let missing = check_coverage(&merged, registry, scope, unidentified, &mut problems);
 
     lap("coverage");

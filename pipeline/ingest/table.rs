@@ -410,7 +410,11 @@ pub fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), String>
     {
         if bytes.starts_with(bom) {
             let (text, _, errors) = enc.decode(bytes);
-            return if errors { Err(format!("invalid {label} text")) } else { Ok((Cow::Owned(text.into_owned()), label)) };
+            return if errors {
+                Err(format!("invalid {label} text"))
+            } else {
+                Ok((Cow::Owned(text.into_owned()), label))
+            };
         }
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
