@@ -200,7 +200,7 @@ impl Catalog {
 
     pub fn parse(text: &str, path: &Path) -> Result<Catalog, CatalogError> {
         let file: CatalogFile = toml::from_str(text)
-            .map_err(|e| CatalogError::Parse { path: path.to_owned(), message: crate::config::toml_error(text, &e) })?;
+            .map_err(|e| CatalogError::Parse { path: path.to_owned(), message: crate::text::toml_error(text, &e) })?;
         let invalid = |message: String| CatalogError::Invalid { path: path.to_owned(), message };
         let mut cat = Catalog {
             path: path.to_owned(),

@@ -143,39 +143,6 @@ struct OutputSection {
     dir: Option<PathBuf>,
 }
 
-/// A TOML error on one line, with the key's path when the line has one:
-/// `line 2, column 1 (output.dri): unknown field `dri`, expected `dir``.
-pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let key = key_path(text, line).map_or(String::new(), |k| format!(" ({k})"));
-            format!("line {line}, column {column}{key}: {}", e.message())
-        }
-        None => e.message().to_string(),
-    }
-}
-
-/// `section.key` of a `key = value` line (1-based), from the nearest `[section]` above it.
-fn key_path(text: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let here = lines.get(line.checked_sub(1)?)?.trim();
-    let key = here.split_once('=')?.0.trim();
-    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
-        return None;
-    }
-    let section = lines[..line - 1].iter().rev().find_map(|l| {
-        let l = l.trim();
-        l.starts_with('[').then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
-    });
-    Some(match section {
-        Some(s) => format!("{s}.{key}"),
-        None => key.to_string(),
-    })
-}
-
 /// Environment variables, read through a function so tests need not touch the process environment.
 pub const ENV_CONFIG: &str = "CIMON_CONFIG";
 pub const ENV_OUT: &str = "CIMON_OUT";
@@ -199,7 +166,7 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Io { path: p.clone(), source })?;
             let parsed: FileConfig = toml::from_str(&text)
-                .map_err(|e| ConfigError::Invalid { path: p.clone(), message: toml_error(&text, &e) })?;
+                .map_err(|e| ConfigError::Invalid { path: p.clone(), message: crate::text::toml_error(&text, &e) })?;
             (parsed, p.parent().map(Path::to_path_buf).unwrap_or_default())
         }
         None => (FileConfig::default(), PathBuf::new()),

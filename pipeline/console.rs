@@ -141,17 +141,3 @@ fn problem_lines(problems: &[Problem], limit: Option<usize>, lang: Lang) -> Vec<
     });
     lines
 }
-
-/// With `CIMON_TIMINGS` set, print the time since `since` and the peak memory so far (the
-/// phases the benchmarks in BENCHMARKS.md are broken into).
-pub fn timing(what: &str, since: std::time::Instant) {
-    if std::env::var_os("CIMON_TIMINGS").is_none() {
-        return;
-    }
-    // VmHWM: the peak resident set (Linux; elsewhere the figure is left out).
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string())))
-        .map_or_else(String::new, |kb| format!(", peak {kb}"));
-    eprintln!("timing: {what} {:.3}s{peak}", since.elapsed().as_secs_f64());
-}

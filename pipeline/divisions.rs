@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::regions::{Change, Region};
+use crate::regions::{is_zone, stem, Change, Region};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DivisionsError {
@@ -114,11 +114,6 @@ fn snapshots(dir: &Path) -> Result<Vec<Snapshot>, DivisionsError> {
         .collect()
 }
 
-/// Functional zones (经济开发区, 高新区, 管理区): 71–79 in digits 5–6, not administrative units.
-pub fn is_zone(code: &str) -> bool {
-    code.get(4..6).and_then(|d| d.parse::<u8>().ok()).is_some_and(|d| (71..=79).contains(&d))
-}
-
 /// The type of a county-level unit, from its code and name.
 pub fn kind_of(code: &str, name: &str, directly_administered: bool) -> &'static str {
     const SUFFIXES: [(&str, &str); 7] = [
@@ -141,16 +136,6 @@ pub fn kind_of(code: &str, name: &str, directly_administered: bool) -> &'static 
         return "行政委员会";
     }
     SUFFIXES.iter().find(|(s, _)| name.ends_with(s)).map_or("其他", |x| x.1)
-}
-
-/// A name without its type: 京山县, 京山市 → 京山; 沙县区 → 沙县.
-pub(crate) fn stem(name: &str) -> &str {
-    for s in ["自治县", "自治旗", "行政委员会", "特区", "林区", "旗", "县", "区", "市"] {
-        if let Some(x) = name.strip_suffix(s).filter(|x| !x.is_empty()) {
-            return x;
-        }
-    }
-    name
 }
 
 /// How well a new name continues an old one: 3 same name, 2 same stem, 1 one stem extends the other.

@@ -2,7 +2,7 @@
 //! for an error, from the first classified error in its chain.
 
 use crate::ingest::Rejected;
-use crate::{catalog, commands, compute, config, ingest, lock, regions, report, store, targets};
+use crate::{catalog, compute, config, ingest, lock, regions, report, store, targets};
 
 pub const OK: u8 = 0;
 /// Unexpected failure (I/O, a bug).
@@ -17,6 +17,12 @@ pub const EXTERNAL: u8 = 4;
 pub const LOCKED: u8 = 5;
 /// An internal check of the computed results failed (a bug); nothing was published.
 pub const INVARIANT: u8 = 6;
+
+/// A command's own usage error (a config file that exists already, an ambiguous county name):
+/// exit 2. The stages' errors are classified by their types below.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Usage(pub anyhow::Error);
 
 /// The exit code for an error.
 pub fn code(err: &anyhow::Error) -> u8 {
@@ -34,9 +40,8 @@ pub fn code(err: &anyhow::Error) -> u8 {
             || cause.is::<crate::scope::ScopeError>()
             || cause.is::<targets::TargetsError>()
             || cause.is::<ingest::InputError>()
-            || cause.is::<commands::init::InitError>()
+            || cause.is::<Usage>()
             || cause.is::<compute::index::IndexError>()
-            || cause.is::<commands::explain::ExplainError>()
             || cause.is::<crate::form::FormError>()
             || matches!(
                 cause.downcast_ref::<compute::ComputeError>(),

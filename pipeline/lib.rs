@@ -1,8 +1,10 @@
 //! cimon: county innovation monitoring — ingest → compute → report, one command at a time or as
 //! one batch (`cimon run`).
 
+pub mod atomic;
 pub mod catalog;
 pub mod cli;
+pub mod codes;
 pub mod commands;
 pub mod compute;
 pub mod config;
@@ -12,10 +14,12 @@ pub mod exit;
 pub mod faults;
 pub mod form;
 pub mod ingest;
+pub mod labels;
 pub mod lock;
 pub mod manifest;
 pub mod problem_list;
 pub mod publish;
+pub mod records;
 pub mod regions;
 pub mod report;
 pub mod results;
@@ -26,6 +30,7 @@ pub mod synth;
 pub mod tables;
 pub mod targets;
 pub mod text;
+pub mod timing;
 pub mod workbook;
 
 pub use commands::Command;

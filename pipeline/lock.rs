@@ -42,7 +42,7 @@ pub fn acquire(out: &Path, what: &str) -> Result<Lock, LockError> {
         }
         return Err(io(err));
     }
-    let note = format!("`{what}`, pid {}, since {}", std::process::id(), crate::manifest::utc_now());
+    let note = format!("`{what}`, pid {}, since {}", std::process::id(), crate::timing::utc_now());
     file.set_len(0).and_then(|_| file.rewind()).and_then(|_| file.write_all(note.as_bytes())).map_err(io)?;
     Ok(Lock { _file: file })
 }

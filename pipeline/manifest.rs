@@ -49,14 +49,6 @@ pub struct Manifest {
     pub peak_rss_mb: Option<u64>,
 }
 
-/// This process's peak resident memory in MB (Linux `VmHWM`).
-pub fn peak_rss_mb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 =
-        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
-    Some(kb / 1024)
-}
-
 pub const FILE: &str = "manifest.json";
 pub const RUNS_DIR: &str = "runs";
 pub const LOG: &str = "runs.log";
@@ -100,39 +92,5 @@ impl Manifest {
         std::fs::write(dir.join(format!("{}.json", self.run_id)), self.to_json())?;
         let mut log = std::fs::OpenOptions::new().create(true).append(true).open(out.join(LOG))?;
         writeln!(log, "{}", self.log_line())
-    }
-}
-
-/// Now as `2026-11-23T17:45:00Z`.
-pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    utc(secs)
-}
-
-/// Unix time as RFC 3339 UTC (civil-from-days, proleptic Gregorian).
-pub fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_formats_known_instants() {
-        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc(1_735_689_600), "2025-01-01T00:00:00Z");
-        assert_eq!(utc(951_782_400 + 3_661), "2000-02-29T01:01:01Z");
     }
 }

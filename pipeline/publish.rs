@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::{lock, manifest, store};
+use crate::{lock, manifest};
 
 /// The published trees, in publishing order.
 pub const TREES: [&str; 3] = ["store", "results", "reports"];
@@ -66,7 +66,7 @@ pub fn list_outputs(root: &Path) -> Vec<String> {
 pub fn publish(root: &Path, out: &Path, run_id: &str) -> Result<()> {
     // Everything READY points at is on disk before READY is.
     for tree in TREES {
-        store::sync_tree(&root.join(tree))?;
+        crate::atomic::sync_tree(&root.join(tree))?;
     }
     std::fs::File::open(root.join(manifest::FILE))?.sync_all()?;
     let ready = root.join(READY);
@@ -94,7 +94,7 @@ fn finish(root: &Path, out: &Path) -> Result<()> {
             let _ = std::fs::remove_dir_all(&staged);
             continue;
         }
-        store::publish_dir(&staged, &target)?;
+        crate::atomic::publish_dir(&staged, &target)?;
     }
     let manifest = root.join(manifest::FILE);
     if manifest.exists() {
@@ -154,7 +154,7 @@ mod tests {
         }
         std::fs::write(root.join(manifest::FILE), "b").unwrap();
         std::fs::write(root.join(READY), "run-b").unwrap();
-        store::publish_dir(&root.join("store"), &out.join("store")).unwrap();
+        crate::atomic::publish_dir(&root.join("store"), &out.join("store")).unwrap();
         assert_eq!((read(&out.join("store")), read(&out.join("results"))), ("new".into(), "old".into()));
 
         assert_eq!(recover(out).unwrap().as_deref(), Some("run-b"));
@@ -179,7 +179,7 @@ mod tests {
             tree(&root.join(t), "new", "run-b");
         }
         std::fs::write(root.join(READY), "run-b").unwrap();
-        store::publish_dir(&root.join("store"), &out.join("store")).unwrap();
+        crate::atomic::publish_dir(&root.join("store"), &out.join("store")).unwrap();
         std::fs::remove_dir_all(out.join("store")).unwrap();
         std::fs::create_dir_all(out.join("store")).unwrap();
         std::fs::write(out.join("store/data"), "ingested").unwrap();

@@ -66,8 +66,23 @@ impl Region {
 
     /// A functional zone (经济开发区, 高新区, 管理区), not a county-level administrative unit.
     pub fn is_zone(&self) -> bool {
-        crate::divisions::is_zone(&self.code)
+        is_zone(&self.code)
     }
+}
+
+/// Functional zones (经济开发区, 高新区, 管理区): 71–79 in digits 5–6, not administrative units.
+pub fn is_zone(code: &str) -> bool {
+    code.get(4..6).and_then(|d| d.parse::<u8>().ok()).is_some_and(|d| (71..=79).contains(&d))
+}
+
+/// A name without its type: 京山县, 京山市 → 京山; 沙县区 → 沙县.
+pub fn stem(name: &str) -> &str {
+    for s in ["自治县", "自治旗", "行政委员会", "特区", "林区", "旗", "县", "区", "市"] {
+        if let Some(x) = name.strip_suffix(s).filter(|x| !x.is_empty()) {
+            return x;
+        }
+    }
+    name
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -319,14 +334,14 @@ impl Registry {
     ) -> Vec<&'a Region> {
         let key = normalise_key(cell);
         let chars = |s: &str| s.chars().collect::<Vec<_>>();
-        let (key_chars, key_stem) = (chars(&key), chars(crate::divisions::stem(&key)));
+        let (key_chars, key_stem) = (chars(&key), chars(stem(&key)));
         let mut scored: Vec<((bool, usize, usize), &Region)> = self
             .regions
             .iter()
             .filter(|r| among(r))
             .map(|r| {
                 let d = distance(&key_chars, &chars(&r.name));
-                let ds = distance(&key_stem, &chars(crate::divisions::stem(&r.name)));
+                let ds = distance(&key_stem, &chars(stem(&r.name)));
                 ((!prefer(r), ds, d), r)
             })
             .filter(|((_, ds, d), r)| *ds <= 1 || *d <= 2.max(r.name.chars().count() / 3))

@@ -214,6 +214,47 @@ pub fn compute(cfg: &Config, schemas: &Schemas, store_dir: &Path) -> Result<comp
     })
 }
 
+/// Write every result table and the Excel workbook into the empty directory `dir`, unpublished
+/// (`run` publishes all stages together), the tables and the workbook side by side. Returns the
+/// file names written.
+pub fn write_results(dir: &Path, c: &compute::Computed, cfg: &Config, catalog: &Catalog) -> Result<Vec<String>> {
+    let index = compute::rows::index_rows(c, catalog);
+    let (tables, book) = rayon::join(
+        || compute::output::write_tables(dir, c, &index, catalog, &cfg.method, &cfg.growth),
+        || {
+            // Indicators with growth for the latest year only: Excel's row limit at national scale.
+            let latest: Vec<_> = compute::rows::growth_rows(c, catalog, c.panel.years.last().copied()).collect();
+            let description = compute::rows::method_rows(&cfg.method, &cfg.growth, catalog, &c.evaluation);
+            let path = dir.join(crate::workbook::FILE);
+            crate::faults::io("workbook").map_err(|e| anyhow::Error::new(e).context(format!("{}", path.display())))?;
+            let sheets = crate::workbook::Sheets {
+                index: &index,
+                growth: &latest,
+                attainment: &c.attainment,
+                regional: &c.attainment_regions,
+                method: &description,
+                missing: &c.missing,
+                funding: &c.funding,
+                appraisal: &c.appraisal,
+            };
+            crate::workbook::write(&path, &sheets, catalog)?;
+            anyhow::Ok(crate::workbook::FILE.to_string())
+        },
+    );
+    let mut names = tables?;
+    names.push(book?);
+    Ok(names)
+}
+
+/// Write the results atomically in place of `OUT/results` (`cimon compute`).
+pub fn publish_results(c: &compute::Computed, cfg: &Config, catalog: &Catalog) -> Result<Vec<String>> {
+    crate::atomic::staged(&cfg.results_dir(), |dir| {
+        let names = write_results(dir, c, cfg, catalog)?;
+        crate::timing::lap("written and published", c.started);
+        Ok::<_, anyhow::Error>(names)
+    })
+}
+
 /// Render the reports from `results` and `store` with progress on `log`: into `staging` (for
 /// `run`, which publishes every tree at once), or published in place of `OUT/reports`.
 pub fn report(

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{convert, Catalog};
+use crate::codes::RatioGroup;
 use crate::regions::Registry;
-use crate::results::RatioGroup;
 
 crate::keyed! {
     /// What a target asks for.
@@ -230,7 +230,7 @@ pub fn workbook_as_toml(path: &Path) -> Result<String, TargetsError> {
 
 pub fn parse(text: &str, path: &Path, catalog: &Catalog, registry: &Registry) -> Result<Vec<Target>, TargetsError> {
     let file: TargetsFile = toml::from_str(text)
-        .map_err(|e| TargetsError::Parse { path: path.to_owned(), message: crate::config::toml_error(text, &e) })?;
+        .map_err(|e| TargetsError::Parse { path: path.to_owned(), message: crate::text::toml_error(text, &e) })?;
     let ids: Vec<String> = file.targets.iter().map(|t| format!("target \"{}\"", t.id)).collect();
     check_all(file.targets, path, catalog, registry, |i| ids[i].clone())
 }

@@ -204,6 +204,114 @@ pub fn data_year_in(text: &str) -> Option<i32> {
     year_in_name(&kept)
 }
 
+/// A TOML error on one line, with the key's path when the line has one:
+/// `line 2, column 1 (output.dri): unknown field `dri`, expected `dir``.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let key = key_path(text, line).map_or(String::new(), |k| format!(" ({k})"));
+            format!("line {line}, column {column}{key}: {}", e.message())
+        }
+        None => e.message().to_string(),
+    }
+}
+
+/// `section.key` of a `key = value` line (1-based), from the nearest `[section]` above it.
+fn key_path(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?.trim();
+    let key = here.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    let section = lines[..line - 1].iter().rev().find_map(|l| {
+        let l = l.trim();
+        l.starts_with('[').then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    });
+    Some(match section {
+        Some(s) => format!("{s}.{key}"),
+        None => key.to_string(),
+    })
+}
+
+/// The sha256 of bytes, as the hex the run records and reports print.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Decimals that keep about four significant digits (0 above 1,000; 3 below 1); whole numbers
+/// (counts) print without decimals.
+fn auto_digits(x: f64) -> usize {
+    if x.fract() == 0.0 {
+        return 0;
+    }
+    match x.abs() {
+        a if a >= 1000.0 => 0,
+        a if a >= 100.0 => 1,
+        a if a >= 1.0 => 2,
+        0.0 => 0,
+        _ => 3,
+    }
+}
+
+/// Fixed decimals, thousands separators, and a true minus sign.
+pub fn fmt_fixed(x: f64, digits: usize, plus: bool) -> String {
+    let s = format!("{:.*}", digits, x.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let zero = s.chars().all(|c| c == '0' || c == '.');
+    let sign = if x < 0.0 && !zero {
+        "−"
+    } else if plus && !zero {
+        "+"
+    } else {
+        ""
+    };
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+pub fn fmt_num(x: Option<f64>, digits: Option<usize>) -> String {
+    match x {
+        Some(x) => fmt_fixed(x, digits.unwrap_or_else(|| auto_digits(x)), false),
+        None => "—".into(),
+    }
+}
+
+pub fn fmt_signed(x: Option<f64>, digits: usize) -> String {
+    match x {
+        Some(x) => fmt_fixed(x, digits, true),
+        None => "—".into(),
+    }
+}
+
+/// Decimals to which a score is rounded before it is ranked, so that scores equal in exact
+/// arithmetic (33.979999999999997 and 33.980000000000004) share a rank.
+pub const RANK_DECIMALS: i32 = 9;
+
+/// A value as ranks compare it: rounded to `RANK_DECIMALS` decimals (values of a million and
+/// more, whose float spacing is close to that, as they are).
+pub fn for_ranking(x: f64) -> f64 {
+    if x.abs() < 1e6 {
+        let scale = 10f64.powi(RANK_DECIMALS);
+        (x * scale).round() / scale
+    } else {
+        x
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,12 +7,11 @@ use std::path::Path;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use crate::catalog::Catalog;
-use crate::compute::growth::Span;
-use crate::ingest::MissingRow;
-use crate::report::labels::{Labels, Lang};
-use crate::results::{
-    AppraisalRow, AttainmentRow, ChangeUnit, FundingRow, GrowthRow, IndexRow, MethodRow, RegionalAttainmentRow, Verdict,
-};
+use crate::codes::Span;
+use crate::codes::{ChangeUnit, Verdict};
+use crate::labels::{Labels, Lang};
+use crate::records::MissingRow;
+use crate::results::{AppraisalRow, AttainmentRow, FundingRow, GrowthRow, IndexRow, MethodRow, RegionalAttainmentRow};
 
 /// The workbook's file name inside the results directory.
 pub const FILE: &str = "results.xlsx";
@@ -219,7 +218,7 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
 
     // Sheet 2: the indicators of the given rows, with their growth.
     let names: HashMap<&str, &str> = index.iter().map(|x| (x.region_code.as_str(), x.region_name.as_str())).collect();
-    let spans: Vec<crate::compute::growth::Span> = growth
+    let spans: Vec<crate::codes::Span> = growth
         .first()
         .map(|g| g.changes.0.iter().map(|c| c.span).filter(|s| *s != Span::Years(1)).collect())
         .unwrap_or_default();

@@ -9,7 +9,7 @@ pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     let _lock = publish::locked(&cfg.out, "cimon compute")?;
     let schemas = stages::load_schemas(cfg, true)?;
     let computed = stages::compute(cfg, &schemas, &cfg.store_dir())?;
-    let tables = compute::write(&cfg.results_dir(), &computed, &schemas.catalog, &cfg.method, &cfg.growth)
+    let tables = stages::publish_results(&computed, cfg, &schemas.catalog)
         .with_context(|| format!("cannot write the results {}", cfg.results_dir().display()))?;
     if !quiet {
         let s = compute::summary(&computed);

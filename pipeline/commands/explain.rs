@@ -29,7 +29,9 @@ pub enum ExplainError {
 pub fn run(cfg: &Config, county: &str, year: Option<i32>) -> Result<()> {
     let catalog = Catalog::load(&cfg.catalog)?;
     let registry = Registry::load(&cfg.regions)?;
-    print!("{}", explain(&cfg.results_dir(), county, year, &registry, &catalog)?);
+    let text = explain(&cfg.results_dir(), county, year, &registry, &catalog)
+        .map_err(|e| crate::exit::Usage(anyhow::Error::new(e)))?;
+    print!("{text}");
     Ok(())
 }
 

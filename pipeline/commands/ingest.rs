@@ -10,7 +10,7 @@ pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     // Validation reads only the inputs: a refused ingest leaves no trace in the output directory,
     // not even the lock.
     let t0 = std::time::Instant::now();
-    let lap = |what: &str| crate::console::timing(what, t0);
+    let lap = |what: &str| crate::timing::lap(what, t0);
     let schemas = stages::load_schemas(cfg, false)?;
     lap("schemas");
     let dir = cfg.input_dir()?;

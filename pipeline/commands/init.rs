@@ -14,7 +14,7 @@ pub struct InitError(PathBuf);
 pub fn run(dir: &Path) -> Result<()> {
     let path = dir.join("cimon.toml");
     if path.exists() {
-        return Err(InitError(path).into());
+        return Err(crate::exit::Usage(InitError(path).into()).into());
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(&path, STARTER_CONFIG).with_context(|| format!("cannot write {}", path.display()))?;

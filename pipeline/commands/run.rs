@@ -9,20 +9,20 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::console::{Console, Log};
-use crate::ingest::{self, InputFile};
+use crate::ingest::InputFile;
 use crate::manifest::{self, FileRecord, Manifest};
 use crate::publish::{self, TREES};
 use crate::stages::{self, Schemas};
-use crate::{compute, lock, report, results, store};
+use crate::{compute, lock, report, store};
 
 pub fn run(cfg: &Config, quiet: bool, force: bool) -> Result<()> {
     let _lock = lock::acquire(&cfg.out, "cimon run")?;
     let console = Console::new(quiet);
     let started = Instant::now();
-    let run_id = format!("{}-{}", manifest::utc_now().replace([':', '-'], ""), std::process::id());
+    let run_id = format!("{}-{}", crate::timing::utc_now().replace([':', '-'], ""), std::process::id());
     let mut m = Manifest {
         run_id: run_id.clone(),
-        started: manifest::utc_now(),
+        started: crate::timing::utc_now(),
         cimon_version: env!("CARGO_PKG_VERSION").into(),
         config_file: cfg.file.as_ref().map(|p| p.display().to_string()),
         ..Manifest::default()
@@ -37,9 +37,9 @@ pub fn run(cfg: &Config, quiet: bool, force: bool) -> Result<()> {
             let schemas = stages::load_schemas(cfg, false)?;
             batch(cfg, &schemas, force, &console, &mut m, started)
         });
-    m.finished = manifest::utc_now();
+    m.finished = crate::timing::utc_now();
     m.timings.insert("total".into(), started.elapsed().as_secs_f64());
-    m.peak_rss_mb = manifest::peak_rss_mb();
+    m.peak_rss_mb = crate::timing::peak_rss_mb();
     if let Err(e) = result {
         m.status = "failed".into();
         m.exit_code = crate::exit::code(&e);
@@ -63,7 +63,7 @@ pub fn run(cfg: &Config, quiet: bool, force: bool) -> Result<()> {
 }
 
 fn record(path: &Path, bytes: &[u8]) -> FileRecord {
-    FileRecord { file: path.display().to_string(), sha256: ingest::sha256_hex(bytes), bytes: bytes.len() as u64 }
+    FileRecord { file: path.display().to_string(), sha256: crate::text::sha256_hex(bytes), bytes: bytes.len() as u64 }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -90,7 +90,7 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
         "year": cfg.report.year,
         "province_reports": cfg.report.province_reports,
     });
-    m.config_hash = ingest::sha256_hex(settings.to_string().as_bytes());
+    m.config_hash = crate::text::sha256_hex(settings.to_string().as_bytes());
     // The report year is not known yet; the typst fingerprint without the date is enough here.
     let fp_parts = serde_json::json!({
         "cimon": m.cimon_version,
@@ -102,7 +102,7 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
         "keep_sources": cfg.report.keep_sources,
         "source_date_epoch": std::env::var("SOURCE_DATE_EPOCH").ok(),
     });
-    m.fingerprint = ingest::sha256_hex(fp_parts.to_string().as_bytes());
+    m.fingerprint = crate::text::sha256_hex(fp_parts.to_string().as_bytes());
     m.timings.insert("check".into(), t0.elapsed().as_secs_f64());
     let previous = Manifest::published(&cfg.out);
     // The published trees must still be that run's: `ingest`, `compute` or `report` alone replace
@@ -137,7 +137,7 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
         // The published copy cannot time its own publishing: the run record in runs/ has the final figures.
         m.timings.insert("publish".into(), 0.0);
         m.timings.insert("total".into(), t0.elapsed().as_secs_f64());
-        m.finished = manifest::utc_now();
+        m.finished = crate::timing::utc_now();
         std::fs::write(root.join(manifest::FILE), m.to_json()).with_context(|| staged("the manifest"))?;
         publish::publish(&root, &cfg.out, &m.run_id)
             .with_context(|| format!("cannot publish the run into {}", cfg.out.display()))?;
@@ -200,7 +200,7 @@ fn run_stages(
     let computed = stages::compute(cfg, schemas, &store_dir)?;
     let results_dir = root.join("results");
     std::fs::create_dir_all(&results_dir)?;
-    results::write_into(&results_dir, &computed, &schemas.catalog, &cfg.method, &cfg.growth)
+    stages::write_results(&results_dir, &computed, cfg, &schemas.catalog)
         .with_context(|| format!("cannot write the results (staged in {})", root.display()))?;
     let s = compute::summary(&computed);
     m.rows.insert("index".into(), (s.counties * s.years) as u64);

@@ -3,15 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-crate::keyed! {
-    /// Which list a county is on.
-    pub enum Verdict {
-        /// 考评先进: leading or most improved.
-        Advanced = "advanced",
-        /// 退步明显: fell back by at least `fell_back` places.
-        FellBack = "fell_back",
-    }
-}
+pub use crate::codes::Verdict;
 
 crate::keyed! {
     /// How the most improved are measured.

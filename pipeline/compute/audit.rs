@@ -5,9 +5,8 @@
 
 use super::index::{IndexResult, NodeInfo, Panel};
 use crate::catalog::Catalog;
-use crate::results::{
-    AuditAlphaRow, AuditCorrelationRow, AuditFlag, AuditFlagRow, AuditLoadingRow, AuditPcaRow, Relation,
-};
+use crate::codes::{AuditFlag, Relation};
+use crate::results::{AuditAlphaRow, AuditCorrelationRow, AuditFlagRow, AuditLoadingRow, AuditPcaRow};
 
 /// An indicator weaker than this against its dimension (|r|, or a p-value above
 /// `SIGNIFICANCE`) is flagged; a pair above `COLLINEAR` is flagged as collinear.

@@ -7,37 +7,8 @@ use rayon::prelude::*;
 
 use super::index::Panel;
 use crate::catalog::{Catalog, Kind};
-use crate::results::GrowthNote;
-
-/// A growth measure over a fixed span, or since a base year.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Span {
-    Years(i32),
-    Since(i32),
-}
-
-impl Span {
-    /// Column name in the growth table: `yoy`, `avg_3y`, `since_2015`.
-    pub fn column(self) -> String {
-        match self {
-            Span::Years(1) => "yoy".into(),
-            Span::Years(n) => format!("avg_{n}y"),
-            Span::Since(b) => format!("since_{b}"),
-        }
-    }
-
-    /// The span of a growth column name (`column` backwards); None for any other column.
-    pub fn parse(column: &str) -> Option<Span> {
-        if column == "yoy" {
-            return Some(Span::Years(1));
-        }
-        let years = |s: &str| s.parse::<i32>().ok().filter(|_| s.bytes().all(|b| b.is_ascii_digit()));
-        if let Some(n) = column.strip_prefix("avg_").and_then(|c| c.strip_suffix('y')) {
-            return years(n).filter(|&n| n > 1).map(Span::Years);
-        }
-        column.strip_prefix("since_").and_then(years).map(Span::Since)
-    }
-}
+use crate::codes::GrowthNote;
+pub use crate::codes::Span;
 
 /// One measure for every row of the panel (row = `y * units + u`), per indicator.
 pub struct Measure {

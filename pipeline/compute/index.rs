@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::methods::{self, Aggregation, MethodError, Normalisation, TreatDetail, TreatParams};
 use crate::catalog::Catalog;
-use crate::results::RatioGroup;
+use crate::codes::RatioGroup;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,15 +69,7 @@ pub enum Comparison {
     BaseYear,
 }
 
-crate::keyed! {
-    /// Where the weights come from.
-    pub enum WeightScheme {
-        Catalog = "catalog",
-        Equal = "equal",
-        /// 熵权法 on the pooled panel, at every level.
-        Entropy = "entropy",
-    }
-}
+pub use crate::codes::WeightScheme;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

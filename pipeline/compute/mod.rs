@@ -8,6 +8,8 @@ pub mod growth;
 pub mod index;
 pub mod invariants;
 pub mod methods;
+pub mod output;
+pub mod rows;
 pub mod sensitivity;
 #[cfg(test)]
 mod testing;
@@ -225,7 +227,7 @@ pub struct Computed {
     /// The statistical audit of the index.
     pub audit: audit::Audit,
     /// Counties of the scope that sent nothing for a year (未报送, `coverage = "warn"`).
-    pub missing: Vec<crate::ingest::MissingRow>,
+    pub missing: Vec<crate::records::MissingRow>,
     /// Rank intervals and sensitivity indices (None when `[sensitivity] enabled = false`).
     pub sensitivity: Option<sensitivity::Analysis>,
     /// 绩效拨款 and 考评 of the evaluation year (empty when not configured).
@@ -250,9 +252,9 @@ pub fn compute(
     evaluation: &Evaluation,
 ) -> Result<Computed, ComputeError> {
     let t0 = std::time::Instant::now();
-    let lap = |what: &str| crate::console::timing(what, t0);
+    let lap = |what: &str| crate::timing::lap(what, t0);
     let panel = load_panel(store_dir, registry, catalog, scope)?;
-    let missing: Vec<crate::ingest::MissingRow> = crate::tables::read(store_dir)?;
+    let missing: Vec<crate::records::MissingRow> = crate::tables::read(store_dir)?;
     lap("load");
     let scored_panel = scored(&panel, catalog);
     if panel.units.is_empty() || scored_panel.values.iter().all(|c| c.iter().all(Option::is_none)) {
@@ -613,28 +615,6 @@ fn judge_targets(
         }
     }
     (att, years, regional)
-}
-
-/// Write every result table atomically into `out_dir` (e.g. `out/results`).
-pub fn write(
-    out_dir: &Path,
-    c: &Computed,
-    catalog: &Catalog,
-    method: &Method,
-    growth: &GrowthSettings,
-) -> Result<Vec<String>, StoreError> {
-    let staging = store::staging_dir(out_dir)?;
-    match crate::results::write_into(&staging, c, catalog, method, growth) {
-        Ok(names) => {
-            store::publish_dir(&staging, out_dir)?;
-            crate::console::timing("written and published", c.started);
-            Ok(names)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Err(e)
-        }
-    }
 }
 
 /// Counts for the commands' summary lines.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::index::{self, Agg, Imputation, IndexError, IndexResult, Method, NodeInfo, NormKind, Panel};
 use super::methods;
 use crate::catalog::Catalog;
-use crate::results::{Choice, Options};
+use crate::codes::{Choice, Options};
 
 /// `[sensitivity]` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

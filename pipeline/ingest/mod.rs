@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use crate::catalog::Catalog;
+pub use crate::records::{MissingRow, SourceInfo};
 use crate::regions::Registry;
 use crate::scope::{Coverage, Scope};
 use crate::text::data_year_in;
+pub use crate::text::sha256_hex;
 pub use problem::{CellLoc, Lang, Loc, Place, Problem, Problems, Severity};
 pub use review::Confirmed;
 use sheet::{read_grid, SheetContext, SheetResult};
@@ -101,21 +101,6 @@ pub struct Revision {
     pub new_source: Loc,
 }
 
-crate::table! {
-    /// One input file as read: the store's `sources` table.
-    pub struct SourceInfo in "sources" {
-        file: String,
-        sha256: String,
-        bytes: u64,
-        format: String,
-        layout: String,
-        revision: bool,
-        /// The file says it holds synthetic data (示例数据 in a title or note row); reports then carry a notice.
-        synthetic: bool,
-        observations: u64,
-    }
-}
-
 /// Everything the store holds, validated.
 #[derive(Debug, Clone, Default)]
 pub struct Ingested {
@@ -126,17 +111,6 @@ pub struct Ingested {
     pub sources: Vec<SourceInfo>,
     /// Counties of the scope that sent nothing for a year (未报送), with `[scope] coverage = "warn"`.
     pub missing: Vec<MissingRow>,
-}
-
-crate::table! {
-    /// A county of the evaluation that sent no data for a year (未报送): the store's `missing` table.
-    pub struct MissingRow in "missing" {
-        region_code: String,
-        year: i32,
-        region_name: String,
-        prefecture_code: String,
-        prefecture_name: String,
-    }
 }
 
 /// A workbook sheet whose cell A1 begins with this is left out without a warning: instructions
@@ -248,10 +222,6 @@ fn says_synthetic(text: &str) -> bool {
 /// Rows of a text file read as one grid to find its header; the rest are read one by one.
 const HEAD_ROWS: usize = 64;
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 fn same_value(a: Option<f64>, b: Option<f64>) -> bool {
     match (a, b) {
         (None, None) => true,
@@ -305,7 +275,7 @@ fn read_file(
         );
         return (problems, None);
     }
-    let sha = sha256_hex(&f.bytes);
+    let sha = crate::text::sha256_hex(&f.bytes);
     let Some((format, tables)) = table::read(&f.name, &f.bytes, &mut problems) else { return (problems, None) };
     let mut parts = f.name.rsplit('/');
     let base_name = parts.next().unwrap_or(&f.name);
@@ -429,7 +399,7 @@ pub fn ingest(
     let mut base: Vec<Observation> = Vec::new();
     let mut revised: Vec<Observation> = Vec::new();
     let t0 = std::time::Instant::now();
-    let lap = |what: &str| crate::console::timing(&format!("ingest {what}"), t0);
+    let lap = |what: &str| crate::timing::lap(&format!("ingest {what}"), t0);
 
     // Files are parsed in parallel (each on its own, into its own problems) and merged in order.
     use rayon::prelude::*;

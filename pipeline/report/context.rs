@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::labels::Lang;
 use super::model::*;
 use crate::catalog::Catalog;
-use crate::ingest::{MissingRow, SourceInfo};
+use crate::labels::Lang;
+use crate::records::{MissingRow, SourceInfo};
 use crate::regions::Registry;
 use crate::results::derive::{self, Field};
 use crate::results::{
@@ -278,7 +278,7 @@ impl<'a> Year<'a> {
     }
 }
 
-fn meta(y: &Year<'_>) -> Meta {
+pub fn meta(y: &Year<'_>) -> Meta {
     let t = y.t;
     let mut spans: Vec<u32> = t
         .growth
@@ -288,7 +288,7 @@ fn meta(y: &Year<'_>) -> Meta {
                 .0
                 .iter()
                 .filter_map(|c| match c.span {
-                    crate::compute::growth::Span::Years(n) if n > 1 => Some(n as u32),
+                    crate::codes::Span::Years(n) if n > 1 => Some(n as u32),
                     _ => None,
                 })
                 .collect()
@@ -351,26 +351,6 @@ fn meta(y: &Year<'_>) -> Meta {
         method,
         weights,
     }
-}
-
-/// Build every context of the tables' year.
-pub fn build(
-    t: &Tables,
-    catalog: &Catalog,
-    registry: &Registry,
-    targets: &[Target],
-    scope: &Scope,
-    settings: &super::ReportSettings,
-) -> Contexts {
-    let y = Year::new(t, catalog, registry, targets, scope, settings.lang);
-    let counties = super::county::reports(&y);
-    let mut overview = super::overview::overview(&y, &counties);
-    let provinces = if settings.province_reports.split(overview.rows.len()) {
-        super::overview::split_provinces(&mut overview)
-    } else {
-        Vec::new()
-    };
-    Contexts { meta: meta(&y), counties, overview, provinces }
 }
 
 #[cfg(test)]

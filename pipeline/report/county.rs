@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use super::context::Year;
 use super::model::*;
 use crate::catalog::Kind;
-use crate::compute::growth::Span;
+use crate::codes::Span;
+use crate::codes::{ChangeUnit, Status};
 use crate::results::derive::{self, strongest_and_weakest};
-use crate::results::{AttainmentRow, ChangeUnit, GrowthRow, IndexRow, Status};
+use crate::results::{AttainmentRow, GrowthRow, IndexRow};
 use crate::targets::{Op, Target};
 
 /// Every county of the report year, in the order of the ranking.
@@ -373,7 +374,7 @@ mod tests {
             ratio_to_average: None,
             ratio_group: None,
             indicators_present: 3,
-            scores: crate::results::Wide(Vec::new()),
+            scores: crate::codes::Wide(Vec::new()),
         };
         let s = summary(&r, &lines, &[]);
         assert_eq!((s.targets, s.achieved, s.on_track, s.lagging, s.missed), (8, 1, 1, 4, 2));

@@ -3,9 +3,10 @@
 
 use super::context::Year;
 use super::model::*;
+use crate::codes::Verdict;
 use crate::compute::appraisal::AppraisalSettings;
 use crate::compute::funding::FundingSettings;
-use crate::results::{AppraisalRow, FundingRow, Verdict};
+use crate::results::{AppraisalRow, FundingRow};
 
 /// The settings compute recorded as JSON under `key` in the method table.
 fn recorded<T: serde::de::DeserializeOwned>(y: &Year<'_>, key: &str) -> Option<T> {

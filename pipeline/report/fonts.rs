@@ -77,10 +77,10 @@ fn is_collection(bytes: &[u8]) -> bool {
 
 /// Every font file under the configured directories (recursively, as Typst searches them),
 /// sorted, with its metadata.
-fn font_files(dirs: &[PathBuf]) -> Vec<(PathBuf, fs::Metadata)> {
+fn font_files_in(dirs: &[PathBuf]) -> Vec<(PathBuf, fs::Metadata)> {
     let mut out: Vec<(PathBuf, fs::Metadata)> = dirs
         .iter()
-        .flat_map(|d| super::typst::font_files(d))
+        .flat_map(|d| font_files(d))
         .filter(|(p, _)| {
             let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
             matches!(ext.as_str(), "ttf" | "otf" | "ttc" | "otc")
@@ -95,10 +95,10 @@ fn font_files(dirs: &[PathBuf]) -> Vec<(PathBuf, fs::Metadata)> {
 /// directory under `cache` named by a hash of the sources. Built once, then reused; another
 /// font or template set gets another directory.
 pub fn prepare(dirs: &[PathBuf], wanted: &str, cache: &Path) -> std::io::Result<PathBuf> {
-    let files = font_files(dirs);
-    let mut key: String = files.iter().map(|(p, m)| super::typst::stamp(p, m) + "\n").collect();
+    let files = font_files_in(dirs);
+    let mut key: String = files.iter().map(|(p, m)| stamp(p, m) + "\n").collect();
     key.push_str(wanted);
-    let hash = crate::ingest::sha256_hex(key.as_bytes());
+    let hash = crate::text::sha256_hex(key.as_bytes());
     let dir = cache.join(format!("fonts-{}", &hash[..16]));
     if dir.join("READY").is_file() {
         return Ok(dir);
@@ -138,6 +138,29 @@ pub fn prepare(dirs: &[PathBuf], wanted: &str, cache: &Path) -> std::io::Result<
         }
         Err(e) => Err(e),
     }
+}
+
+/// A font file as the fingerprints know it: path, size and modification time.
+pub fn stamp(path: &Path, meta: &std::fs::Metadata) -> String {
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    format!("{}:{}:{}", path.display(), meta.len(), mtime.map_or(0, |t| t.as_nanos()))
+}
+
+/// Every file under a font directory (Typst searches font paths recursively).
+pub fn font_files(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((e.path(), meta));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

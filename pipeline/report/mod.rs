@@ -7,7 +7,6 @@ pub mod context;
 pub mod county;
 pub mod evaluation;
 mod fonts;
-pub mod labels;
 pub mod model;
 pub mod overview;
 pub mod template;
@@ -19,15 +18,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use crate::labels::Lang;
 use context::Tables;
-pub use labels::Lang;
 use model::{Contexts, CountyReport, Meta, Overview, ProvinceReport};
 use template::Templates;
 use typst::Typst;
 
 use crate::catalog::Catalog;
 use crate::regions::Registry;
-use crate::store::{self, StoreError};
+use crate::store::StoreError;
 use crate::targets::Target;
 
 /// The file name of the overview report.
@@ -224,17 +223,7 @@ pub fn render(
     tools: &Tools,
     progress: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> Result<Outcome, ReportError> {
-    let staging = store::staging_dir(inputs.dir)?;
-    match render_into(&staging, inputs, settings, tools, progress) {
-        Ok(outcome) => {
-            store::publish_dir(&staging, inputs.dir)?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Err(e)
-        }
-    }
+    crate::atomic::staged(inputs.dir, |staging| render_into(staging, inputs, settings, tools, progress))
 }
 
 /// The checked typst binary and the loaded templates: found once, before any table is read, so
@@ -268,7 +257,7 @@ pub fn render_into(
     }
     let tables = Tables::load(inputs.results, inputs.store, settings.year)?;
     let Contexts { meta, counties, overview, provinces } =
-        context::build(&tables, inputs.catalog, inputs.registry, inputs.targets, inputs.scope, settings);
+        contexts(&tables, inputs.catalog, inputs.registry, inputs.targets, inputs.scope, settings);
     drop(tables);
     typst.set_timestamp(creation_timestamp(meta.year, std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()));
 
@@ -455,7 +444,7 @@ fn render_one(job: &Job<'_>, cx: &RenderCx<'_>, keep_sources: bool) -> Result<Do
         View::Province(province) => templates.render(job.template, &ProvinceView { meta, province }),
     }
     .map_err(|e| Failure::Template(e.to_string()))?;
-    let hash = crate::ingest::sha256_hex(format!("{}\0{source}", cx.salt).as_bytes());
+    let hash = crate::text::sha256_hex(format!("{}\0{source}", cx.salt).as_bytes());
     let typ = cx.dir.join(format!("{}.typ", job.stem));
     let pdf = cx.dir.join(format!("{}.pdf", job.stem));
     let io = |path: &Path| {
@@ -509,6 +498,26 @@ fn render_one(job: &Job<'_>, cx: &RenderCx<'_>, keep_sources: bool) -> Result<Do
         return Err(Failure::Typst(msg));
     }
     Ok(Done { hash, reused: false })
+}
+
+/// Build every context of the tables' year.
+fn contexts(
+    t: &context::Tables,
+    catalog: &Catalog,
+    registry: &Registry,
+    targets: &[Target],
+    scope: &crate::scope::Scope,
+    settings: &ReportSettings,
+) -> Contexts {
+    let y = context::Year::new(t, catalog, registry, targets, scope, settings.lang);
+    let counties = county::reports(&y);
+    let mut overview = overview::overview(&y, &counties);
+    let provinces = if settings.province_reports.split(overview.rows.len()) {
+        overview::split_provinces(&mut overview)
+    } else {
+        Vec::new()
+    };
+    Contexts { meta: context::meta(&y), counties, overview, provinces }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::catalog::Kind;
-use crate::results::{AuditFlag, ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Status};
+use crate::codes::{AuditFlag, ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Status};
 use crate::targets::{Aggregate, TargetKind, Within};
 
 /// What every report of a run shares.
@@ -396,7 +396,7 @@ pub struct FundingSection {
 #[derive(Debug, Clone, Serialize)]
 pub struct AppraisalLine {
     pub county: Place,
-    pub verdict: crate::results::Verdict,
+    pub verdict: crate::codes::Verdict,
     pub leading: bool,
     pub improved: bool,
     pub index: Option<f64>,

@@ -131,7 +131,7 @@ fn documents(y: &Year<'_>, counties: &[CountyReport]) -> Vec<DocumentSummary> {
     let mut out: Vec<DocumentSummary> = Vec::new();
     for t in y.targets {
         let doc = t.document();
-        let mut statuses: Vec<crate::results::Status> =
+        let mut statuses: Vec<crate::codes::Status> =
             counties.iter().flat_map(|c| c.targets.iter().filter(|l| l.id == t.id).map(|l| l.status)).collect();
         statuses.extend(y.t.attainment_regions.iter().filter(|r| r.target_id == t.id).map(|r| r.status));
         if statuses.is_empty() {
@@ -229,7 +229,7 @@ fn sections(rows: &[RankLine], key: impl Fn(&RankLine) -> (String, String)) -> V
 
 /// The audit appendix: per dimension alpha and first component, the heat map, the findings.
 fn audit(y: &Year<'_>) -> AuditSection {
-    use crate::results::Relation;
+    use crate::codes::Relation;
     let t = y.t;
     let year = t.audit_alpha.first().and_then(|a| a.year);
     let dimensions = y

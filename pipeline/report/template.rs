@@ -3,6 +3,8 @@
 //! `{{ x }}` escapes `x` for markup; `x | str` makes a Typst string literal and `x | typst` any
 //! Typst value (arrays, dictionaries) for use in code; `num`, `signed` and `percent` format numbers.
 
+use crate::text::fmt_fixed;
+pub use crate::text::{fmt_num, fmt_signed};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use super::labels::{fill, Labels, Lang};
+use crate::labels::{fill, Labels, Lang};
 
 pub const COUNTY: &str = "county.typ.j2";
 pub const OVERVIEW: &str = "overview.typ.j2";
@@ -28,7 +30,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("appendix.typ.j2", include_str!("../../report-templates/appendix.typ.j2")),
     ("targets.typ.j2", include_str!("../../report-templates/targets.typ.j2")),
     ("charts.typ", include_str!("../../report-templates/charts.typ")),
-    (LABELS, super::labels::BUILTIN),
+    (LABELS, crate::labels::BUILTIN),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +143,7 @@ impl Templates {
         for (name, text) in &self.sources {
             let _ = write!(all, "{}\0{}\0{}\0", name, text.len(), text);
         }
-        crate::ingest::sha256_hex(all.as_bytes())
+        crate::text::sha256_hex(all.as_bytes())
     }
 
     /// The template file and line that most likely produced `generated` (a line of Typst output):
@@ -333,60 +335,6 @@ fn as_f64(v: &Value) -> Option<f64> {
         return None;
     }
     f64::try_from(v.clone()).ok().filter(|x| x.is_finite())
-}
-
-/// Decimals that keep about four significant digits (0 above 1,000; 3 below 1); whole numbers
-/// (counts) print without decimals.
-fn auto_digits(x: f64) -> usize {
-    if x.fract() == 0.0 {
-        return 0;
-    }
-    match x.abs() {
-        a if a >= 1000.0 => 0,
-        a if a >= 100.0 => 1,
-        a if a >= 1.0 => 2,
-        0.0 => 0,
-        _ => 3,
-    }
-}
-
-/// Fixed decimals, thousands separators, and a true minus sign.
-fn fmt_fixed(x: f64, digits: usize, plus: bool) -> String {
-    let s = format!("{:.*}", digits, x.abs());
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let zero = s.chars().all(|c| c == '0' || c == '.');
-    let sign = if x < 0.0 && !zero {
-        "−"
-    } else if plus && !zero {
-        "+"
-    } else {
-        ""
-    };
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
-pub fn fmt_num(x: Option<f64>, digits: Option<usize>) -> String {
-    match x {
-        Some(x) => fmt_fixed(x, digits.unwrap_or_else(|| auto_digits(x)), false),
-        None => "—".into(),
-    }
-}
-
-pub fn fmt_signed(x: Option<f64>, digits: usize) -> String {
-    match x {
-        Some(x) => fmt_fixed(x, digits, true),
-        None => "—".into(),
-    }
 }
 
 #[cfg(test)]

@@ -123,8 +123,8 @@ impl Typst {
     pub fn fingerprint(&self) -> String {
         let mut fonts: Vec<String> = Vec::new();
         for d in &self.fonts {
-            for (p, meta) in font_files(d) {
-                fonts.push(stamp(&p, &meta));
+            for (p, meta) in super::fonts::font_files(d) {
+                fonts.push(super::fonts::stamp(&p, &meta));
             }
         }
         fonts.sort();
@@ -212,29 +212,6 @@ impl Typst {
         };
         Ok(Err(CompileFailure { diagnostics: parse_diagnostics(&stderr), stderr, how, timed_out: status.is_none() }))
     }
-}
-
-/// A font file as the fingerprints know it: path, size and modification time.
-pub(super) fn stamp(path: &Path, meta: &std::fs::Metadata) -> String {
-    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-    format!("{}:{}:{}", path.display(), meta.len(), mtime.map_or(0, |t| t.as_nanos()))
-}
-
-/// Every file under a font directory (Typst searches font paths recursively).
-pub(super) fn font_files(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let Ok(meta) = e.metadata() else { continue };
-            if meta.is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push((e.path(), meta));
-            }
-        }
-    }
-    out
 }
 
 fn which(name: &str) -> Option<PathBuf> {

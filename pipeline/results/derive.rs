@@ -15,7 +15,7 @@ pub fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
 /// Competition ranks (1 = best, ties share the minimum) of `values`, higher is better; missing
 /// values get no rank; values equal to `RANK_DECIMALS` decimals are ties.
 pub fn competition_ranks(values: &[Option<f64>]) -> Vec<Option<u32>> {
-    let rounded = |v: f64| crate::compute::methods::for_ranking(v);
+    let rounded = |v: f64| crate::text::for_ranking(v);
     let mut order: Vec<(usize, f64)> =
         values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, rounded(v)))).collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -5,20 +5,18 @@
 //! `build` turns what compute produced into rows; `derive` holds the pure derivations (movers,
 //! leaders, strongest and weakest dimension, tier counts, target summaries).
 
-pub mod build;
-pub mod codes;
 pub mod derive;
 
 use std::path::Path;
 use std::sync::Arc;
 
-pub use crate::compute::appraisal::Verdict;
-pub use codes::{AuditFlag, ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Relation, Status, Wide};
+pub use crate::codes::{
+    AuditFlag, ChangeUnit, Choice, GrowthNote, Note, Options, RatioGroup, Relation, Status, Verdict, Wide,
+};
 
-use crate::catalog::{Catalog, Kind};
-use crate::compute::growth::Span;
-use crate::compute::index::{Method, WeightScheme};
-use crate::compute::{Computed, GrowthSettings};
+use crate::catalog::Kind;
+use crate::codes::Span;
+use crate::codes::WeightScheme;
 use crate::tables::{self, Field, FieldError, Row, StoreError};
 use crate::targets::TargetKind;
 
@@ -412,84 +410,7 @@ pub fn declared() -> Vec<(&'static str, Vec<String>)> {
     ]
 }
 
-/// Write every result table and the Excel workbook into the empty directory `dir`, unpublished.
-/// Returns the file names written.
-pub fn write_into(
-    dir: &Path,
-    c: &Computed,
-    catalog: &Catalog,
-    method: &Method,
-    growth: &GrowthSettings,
-) -> Result<Vec<String>, StoreError> {
-    crate::faults::io("results").map_err(tables::io(dir))?;
-    let description = build::method_rows(method, growth, catalog, &c.evaluation);
-    let kv: Vec<(&str, &str)> = description.iter().map(|m| (m.key.as_str(), m.value.as_str())).collect();
-    let meta = vec![("cimon.method".to_string(), serde_json::to_string(&kv).expect("strings serialise"))];
-    let meta = &meta;
-    let index = build::index_rows(c, catalog);
-    let file = |name: &str| format!("{name}.parquet");
-    type Job<'a> = Box<dyn Fn() -> Result<String, StoreError> + Sync + 'a>;
-    // The big tables stream from the panel in batches; every table on both cores.
-    let jobs: Vec<Job<'_>> = vec![
-        Box::new(|| tables::write(dir, &index, meta).map(|()| file(IndexRow::TABLE))),
-        Box::new(|| tables::write_iter(dir, build::score_rows(c), meta).map(|()| file(ScoreRow::TABLE))),
-        Box::new(|| tables::write_iter(dir, build::normalised_rows(c), meta).map(|()| file(NormalisedRow::TABLE))),
-        Box::new(|| tables::write(dir, &build::weight_rows(c, method), meta).map(|()| file(WeightRow::TABLE))),
-        Box::new(|| tables::write(dir, &build::treatment_rows(c), meta).map(|()| file(TreatmentRow::TABLE))),
-        Box::new(|| {
-            tables::write_iter(dir, build::growth_rows(c, catalog, None), meta).map(|()| file(GrowthRow::TABLE))
-        }),
-        Box::new(|| tables::write(dir, &c.attainment, meta).map(|()| file(AttainmentRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.attainment_years, meta).map(|()| file(AttainmentYearRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.attainment_regions, meta).map(|()| file(RegionalAttainmentRow::TABLE))),
-        Box::new(|| tables::write(dir, &description, meta).map(|()| file(MethodRow::TABLE))),
-        Box::new(|| tables::write(dir, &build::uncertainty_rows(c), meta).map(|()| file(UncertaintyRow::TABLE))),
-        Box::new(|| tables::write(dir, &build::sensitivity_rows(c), meta).map(|()| file(SensitivityRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.funding, meta).map(|()| file(FundingRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.appraisal, meta).map(|()| file(AppraisalRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.audit.alpha, meta).map(|()| file(AuditAlphaRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.audit.correlations, meta).map(|()| file(AuditCorrelationRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.audit.pca, meta).map(|()| file(AuditPcaRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.audit.loadings, meta).map(|()| file(AuditLoadingRow::TABLE))),
-        Box::new(|| tables::write(dir, &c.audit.flags, meta).map(|()| file(AuditFlagRow::TABLE))),
-        Box::new(|| {
-            // Indicators with growth for the latest year only: Excel's row limit at national scale.
-            let latest: Vec<GrowthRow> = build::growth_rows(c, catalog, c.panel.years.last().copied()).collect();
-            let book = dir.join(crate::workbook::FILE);
-            crate::faults::io("workbook").map_err(tables::io(&book))?;
-            let sheets = crate::workbook::Sheets {
-                index: &index,
-                growth: &latest,
-                attainment: &c.attainment,
-                regional: &c.attainment_regions,
-                method: &description,
-                missing: &c.missing,
-                funding: &c.funding,
-                appraisal: &c.appraisal,
-            };
-            crate::workbook::write(&book, &sheets, catalog)
-                .map_err(|e| StoreError::Io { path: book.clone(), source: std::io::Error::other(e.to_string()) })?;
-            Ok(crate::workbook::FILE.to_string())
-        }),
-    ];
-    use rayon::prelude::*;
-    let t0 = std::time::Instant::now();
-    jobs.par_iter()
-        .map(|job| {
-            let t = std::time::Instant::now();
-            let r = job();
-            if let Ok(name) = &r {
-                crate::console::timing(&format!("wrote {name} in {:.3}s, at", t.elapsed().as_secs_f64()), t0);
-            }
-            r
-        })
-        .collect()
-}
-
 /// Read `results/<table>.parquet` for one year only.
 pub fn read_year<R: tables::Row>(dir: &Path, year: i32) -> Result<Vec<R>, StoreError> {
     tables::read_where(dir, Some(polars::prelude::col("year").eq(polars::prelude::lit(year))))
 }
-
-#[cfg(test)]
-mod tests;

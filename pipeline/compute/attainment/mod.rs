@@ -8,7 +8,7 @@ pub mod region;
 use std::collections::BTreeMap;
 
 use crate::catalog::{Catalog, Kind};
-use crate::results::{Note, Status};
+use crate::codes::{Note, Status};
 use crate::targets::{Op, Target, TargetKind};
 
 /// A county's yearly series of one indicator.

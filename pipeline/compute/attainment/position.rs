@@ -2,9 +2,9 @@
 //! published, and robust to the method when the sensitivity analysis's interval agrees.
 
 use super::{Attainment, YearDetail};
+use crate::codes::{Note, Status};
 use crate::compute::index::{IndexResult, Panel};
 use crate::compute::sensitivity::Interval;
-use crate::results::{Note, Status};
 use crate::targets::{Target, TargetKind, Within};
 
 /// A tier is robust when the county stays in it in at least this share of the replications.

@@ -4,7 +4,8 @@
 
 use super::{evaluate_series, meets, Series, YearDetail};
 use crate::catalog::Kind;
-use crate::results::{Note, RegionalAttainmentRow};
+use crate::codes::Note;
+use crate::results::RegionalAttainmentRow;
 use crate::targets::{Aggregate, Op, Target, TargetKind};
 
 /// The region's counties: one yearly series each (values of the indicator, by year).
@@ -75,7 +76,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Status;
+    use crate::codes::Status;
 
     fn series(values: &[(i32, Option<f64>)]) -> Series {
         values.iter().copied().collect()

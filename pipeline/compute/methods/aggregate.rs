@@ -143,20 +143,7 @@ pub fn rank_desc_min(x: &[Option<f64>]) -> Vec<Option<u32>> {
     x.iter().map(|v| finite(*v).map(|v| 1 + desc.partition_point(|d| *d > for_ranking(v)) as u32)).collect()
 }
 
-/// Decimals to which a score is rounded before it is ranked, so that scores equal in exact
-/// arithmetic (33.979999999999997 and 33.980000000000004) share a rank.
-pub const RANK_DECIMALS: i32 = 9;
-
-/// A value as ranks compare it: rounded to `RANK_DECIMALS` decimals (values of a million and
-/// more, whose float spacing is close to that, as they are).
-pub fn for_ranking(x: f64) -> f64 {
-    if x.abs() < 1e6 {
-        let scale = 10f64.powi(RANK_DECIMALS);
-        (x * scale).round() / scale
-    } else {
-        x
-    }
-}
+pub use crate::text::{for_ranking, RANK_DECIMALS};
 
 #[cfg(test)]
 mod tests {

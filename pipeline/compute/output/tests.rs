@@ -1,8 +1,15 @@
 //! Every result table written and read back; every declared column in the data dictionary.
 
-use super::*;
+use std::path::Path;
+
+use crate::catalog::Catalog;
+use crate::compute::index::Method;
+use crate::compute::rows as build;
 use crate::compute::sensitivity::SensitivitySettings;
+use crate::compute::{Computed, GrowthSettings};
 use crate::regions::Registry;
+use crate::results::*;
+use crate::tables::{self, Row};
 
 fn repo(p: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
@@ -50,7 +57,9 @@ fn every_result_table_reads_back_as_written() {
     let (tmp, c, catalog, method, growth) = sample();
     let dir = tmp.path().join("results");
     std::fs::create_dir_all(&dir).unwrap();
-    let names = write_into(&dir, &c, &catalog, &method, &growth).unwrap();
+    let mut cfg = crate::config::resolve(crate::config::Overrides::default(), |_| None).unwrap();
+    (cfg.method, cfg.growth) = (method.clone(), growth.clone());
+    let names = crate::stages::write_results(&dir, &c, &cfg, &catalog).unwrap();
     assert_eq!(names.len(), declared().len() + 1, "every table and the workbook: {names:?}");
     // The sample's audit: an alpha per dimension and the index, a flag table that may be empty.
     let flags: Vec<AuditFlagRow> = tables::read(&dir).unwrap();

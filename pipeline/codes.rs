@@ -1,5 +1,6 @@
-//! The coded values of the result tables: statuses, groups, notes and reasons travel as these
-//! enums, stored as short keys; their wording per language lives in `report-templates/labels.toml`.
+//! The coded values of the result tables: statuses, groups, notes, reasons, method choices and
+//! growth spans travel as these enums, stored as short keys; their wording per language lives in
+//! `report-templates/labels.toml`.
 
 use polars::prelude::{Column, DataFrame};
 use serde::{Deserialize, Serialize};
@@ -312,6 +313,56 @@ impl Field for Wide {
             }
         }
         Ok((0..df.height()).map(|i| Wide(groups.iter().map(|(k, v)| (k.clone(), v[i])).collect())).collect())
+    }
+}
+
+crate::keyed! {
+    /// Which list a county is on.
+    pub enum Verdict {
+        /// 考评先进: leading or most improved.
+        Advanced = "advanced",
+        /// 退步明显: fell back by at least `fell_back` places.
+        FellBack = "fell_back",
+    }
+}
+
+crate::keyed! {
+    /// Where the weights come from.
+    pub enum WeightScheme {
+        Catalog = "catalog",
+        Equal = "equal",
+        /// 熵权法 on the pooled panel, at every level.
+        Entropy = "entropy",
+    }
+}
+
+/// A growth measure over a fixed span, or since a base year.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Span {
+    Years(i32),
+    Since(i32),
+}
+
+impl Span {
+    /// Column name in the growth table: `yoy`, `avg_3y`, `since_2015`.
+    pub fn column(self) -> String {
+        match self {
+            Span::Years(1) => "yoy".into(),
+            Span::Years(n) => format!("avg_{n}y"),
+            Span::Since(b) => format!("since_{b}"),
+        }
+    }
+
+    /// The span of a growth column name (`column` backwards); None for any other column.
+    pub fn parse(column: &str) -> Option<Span> {
+        if column == "yoy" {
+            return Some(Span::Years(1));
+        }
+        let years = |s: &str| s.parse::<i32>().ok().filter(|_| s.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(n) = column.strip_prefix("avg_").and_then(|c| c.strip_suffix('y')) {
+            return years(n).filter(|&n| n > 1).map(Span::Years);
+        }
+        column.strip_prefix("since_").and_then(years).map(Span::Since)
     }
 }
 

@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
-use super::*;
-use crate::compute::sensitivity::Analysis;
+use super::sensitivity::Analysis;
+use super::{Computed, GrowthSettings};
+use crate::catalog::{Catalog, Kind};
+use crate::compute::index::Method;
+use crate::results::*;
 
 /// Shared codes of the panel's counties and indicators: one allocation each, cloned per row.
 fn codes<'a>(it: impl Iterator<Item = &'a str>) -> Vec<Arc<str>> {

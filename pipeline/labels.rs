@@ -1,12 +1,12 @@
 //! The fixed wording of reports and the workbook per language (`labels.toml`), and the filling of
 //! its `{name}` placeholders: sentences live in the labels, values come from the context.
 
-use crate::results::Note;
+use crate::codes::Note;
 
 pub use crate::text::Lang;
 
 /// The labels file built into cimon (a copy of `report-templates/labels.toml`).
-pub const BUILTIN: &str = include_str!("../../report-templates/labels.toml");
+pub const BUILTIN: &str = include_str!("../report-templates/labels.toml");
 
 /// One language's table of labels.
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct Labels {
 impl Labels {
     /// The `[lang]` table of a labels file; the error is the message to show with the file name.
     pub fn parse(text: &str, lang: Lang) -> Result<Labels, String> {
-        let all: toml::Table = toml::from_str(text).map_err(|e| crate::config::toml_error(text, &e))?;
+        let all: toml::Table = toml::from_str(text).map_err(|e| crate::text::toml_error(text, &e))?;
         match all.get(lang.as_str()) {
             Some(toml::Value::Table(t)) => Ok(Labels { table: t.clone() }),
             _ => Err(format!("no [{}] table of labels for the report language", lang.as_str())),
@@ -50,7 +50,7 @@ fn plain(v: &serde_json::Value, digits: Option<usize>) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
-        serde_json::Value::Number(n) => super::template::fmt_num(n.as_f64(), digits),
+        serde_json::Value::Number(n) => crate::text::fmt_num(n.as_f64(), digits),
         other => other.to_string(),
     }
 }

@@ -1,0 +1,67 @@
+//! Writing the result tables: every row type of `results` from what compute produced, as Parquet.
+
+use std::path::Path;
+
+use super::{rows, Computed, GrowthSettings};
+use crate::catalog::Catalog;
+use crate::compute::index::Method;
+use crate::results::*;
+use crate::tables::{self, Row, StoreError};
+
+/// Write every result table into the empty directory `dir`, unpublished, `index` being the
+/// index rows (built once: the workbook has them too). Returns the file names written.
+pub fn write_tables(
+    dir: &Path,
+    c: &Computed,
+    index: &[IndexRow],
+    catalog: &Catalog,
+    method: &Method,
+    growth: &GrowthSettings,
+) -> Result<Vec<String>, StoreError> {
+    crate::faults::io("results").map_err(tables::io(dir))?;
+    let description = rows::method_rows(method, growth, catalog, &c.evaluation);
+    let kv: Vec<(&str, &str)> = description.iter().map(|m| (m.key.as_str(), m.value.as_str())).collect();
+    let meta = vec![("cimon.method".to_string(), serde_json::to_string(&kv).expect("strings serialise"))];
+    let meta = &meta;
+    let file = |name: &str| format!("{name}.parquet");
+    type Job<'a> = Box<dyn Fn() -> Result<String, StoreError> + Sync + 'a>;
+    // The big tables stream from the panel in batches; every table on both cores.
+    let jobs: Vec<Job<'_>> = vec![
+        Box::new(|| tables::write(dir, index, meta).map(|()| file(IndexRow::TABLE))),
+        Box::new(|| tables::write_iter(dir, rows::score_rows(c), meta).map(|()| file(ScoreRow::TABLE))),
+        Box::new(|| tables::write_iter(dir, rows::normalised_rows(c), meta).map(|()| file(NormalisedRow::TABLE))),
+        Box::new(|| tables::write(dir, &rows::weight_rows(c, method), meta).map(|()| file(WeightRow::TABLE))),
+        Box::new(|| tables::write(dir, &rows::treatment_rows(c), meta).map(|()| file(TreatmentRow::TABLE))),
+        Box::new(|| {
+            tables::write_iter(dir, rows::growth_rows(c, catalog, None), meta).map(|()| file(GrowthRow::TABLE))
+        }),
+        Box::new(|| tables::write(dir, &c.attainment, meta).map(|()| file(AttainmentRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.attainment_years, meta).map(|()| file(AttainmentYearRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.attainment_regions, meta).map(|()| file(RegionalAttainmentRow::TABLE))),
+        Box::new(|| tables::write(dir, &description, meta).map(|()| file(MethodRow::TABLE))),
+        Box::new(|| tables::write(dir, &rows::uncertainty_rows(c), meta).map(|()| file(UncertaintyRow::TABLE))),
+        Box::new(|| tables::write(dir, &rows::sensitivity_rows(c), meta).map(|()| file(SensitivityRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.funding, meta).map(|()| file(FundingRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.appraisal, meta).map(|()| file(AppraisalRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.alpha, meta).map(|()| file(AuditAlphaRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.correlations, meta).map(|()| file(AuditCorrelationRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.pca, meta).map(|()| file(AuditPcaRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.loadings, meta).map(|()| file(AuditLoadingRow::TABLE))),
+        Box::new(|| tables::write(dir, &c.audit.flags, meta).map(|()| file(AuditFlagRow::TABLE))),
+    ];
+    use rayon::prelude::*;
+    let t0 = std::time::Instant::now();
+    jobs.par_iter()
+        .map(|job| {
+            let t = std::time::Instant::now();
+            let r = job();
+            if let Ok(name) = &r {
+                crate::timing::lap(&format!("wrote {name} in {:.3}s, at", t.elapsed().as_secs_f64()), t0);
+            }
+            r
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
