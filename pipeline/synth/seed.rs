@@ -1,54 +1,22 @@
-//! Seeded synthetic data (示例数据): the sample province in every format bureaus send, and national-scale panels for benchmarks.
+//! The sample province (示例数据): the seed counties in every format and quirk bureaus send, with
+//! the series the seed policies' targets need.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use rand::{Rng, SeedableRng};
+use anyhow::Result;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
 
+use super::*;
 use crate::catalog::Catalog;
 use crate::regions::{Region, Registry};
 
-/// Written at the top of every synthetic file, and carried into every report made from it.
-pub const NOTICE: &str = "示例数据（合成数据，非真实统计，仅供演示与测试）";
-
-/// Indicator codes the generator produces, in output order.
-pub const CODES: &[&str] = &[
-    "population",
-    "gdp",
-    "employment",
-    "budget_expenditure",
-    "fiscal_st_share",
-    "incubator_count",
-    "st_commissioners",
-    "rd_tax_deduction",
-    "new_firms_per10k",
-    "rd_intensity",
-    "rd_expenditure",
-    "rd_staff_per10k_emp",
-    "ent_rd_revenue_ratio",
-    "hitech_ent_count",
-    "tech_sme_count",
-    "rd_active_ent_share",
-    "platform_count",
-    "invention_patents_per10k",
-    "patent_grants",
-    "tech_contract_value",
-    "new_product_sales_share",
-    "hitech_va_share",
-    "gdp_per_capita",
-    "labour_productivity",
-    "energy_intensity",
-    "new_above_scale_firms",
-    "high_level_talents",
-];
-
 /// The context series of the seed policies' targets, in the sample's files after `CODES`;
 /// drawn from their own random stream, so the other series stay as they were.
-pub const POLICY_CODES: &[&str] = &[
+pub(super) const POLICY_CODES: &[&str] = &[
     "sci_tech_giant_count",
     "science_park_count",
     "patent_applications",
@@ -75,56 +43,12 @@ pub const POLICY_CODES: &[&str] = &[
 ];
 
 /// Every series of the sample province's files.
-fn seed_codes() -> Vec<&'static str> {
+pub(super) fn seed_codes() -> Vec<&'static str> {
     CODES.iter().chain(POLICY_CODES).copied().collect()
 }
 
-/// Counts are whole numbers; the rest keep a sensible number of decimals.
-fn decimals(code: &str) -> usize {
-    match code {
-        "sci_tech_giant_count"
-        | "science_park_count"
-        | "patent_applications"
-        | "ent_invention_applications"
-        | "major_transfers"
-        | "st_service_platforms"
-        | "service_rd_institutions"
-        | "provincial_incubators"
-        | "high_end_talents"
-        | "graduate_talents"
-        | "key_cultivated_firms"
-        | "listed_clusters" => 0,
-        "new_incubator_area"
-        | "st_finance"
-        | "cluster_output"
-        | "rd_funded_tech_ent_share"
-        | "ur_coop_hitech_share"
-        | "rd_institution_large_share"
-        | "rd_institution_ent_share"
-        | "it_application_share"
-        | "vc_credit_coverage" => 1,
-        "incubator_count"
-        | "st_commissioners"
-        | "hitech_ent_count"
-        | "tech_sme_count"
-        | "platform_count"
-        | "patent_grants"
-        | "new_above_scale_firms"
-        | "high_level_talents"
-        | "gdp_per_capita" => 0,
-        "rd_tax_deduction" | "rd_expenditure" | "tech_contract_value" | "gdp" | "budget_expenditure" => 1,
-        "energy_intensity" => 3,
-        _ => 2,
-    }
-}
-
-fn round_to(v: f64, d: usize) -> f64 {
-    let s = 10f64.powi(d as i32);
-    (v * s).round() / s
-}
-
 /// Resident population (万人) of the seed counties, roughly as published, so the sample looks like the real places.
-fn seed_population(code: &str) -> Option<f64> {
+pub(super) fn seed_population(code: &str) -> Option<f64> {
     Some(match code {
         "220602" => 28.0,
         "220605" => 22.0,
@@ -155,133 +79,13 @@ fn seed_population(code: &str) -> Option<f64> {
     })
 }
 
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    // Box–Muller: rand alone has no normal distribution and rand_distr is not worth a dependency.
-    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-}
-
-/// A synthetic panel: value per (region code, year, indicator), co-moving through a latent capability.
-pub struct Panel {
-    pub years: Vec<i32>,
-    pub values: BTreeMap<(String, i32, &'static str), f64>,
-}
-
-/// Series continue across code changes (京山县 → 京山市): draw per current code, store under the code valid that year.
-pub fn generate(registry: &Registry, years: &[i32], seed: u64) -> Panel {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut values = BTreeMap::new();
-    // Every code a series has been known by, keyed by its current code.
-    let mut lineage: BTreeMap<&str, Vec<&Region>> = BTreeMap::new();
-    for r in &registry.regions {
-        lineage.entry(registry.current_code(&r.code)).or_default().push(r);
-    }
-    let current: Vec<&str> = lineage.keys().copied().collect();
-    // Prefecture effects make neighbours alike, as they are.
-    let mut pref_effect: BTreeMap<&str, f64> = BTreeMap::new();
-    for code in &current {
-        let r = registry.get(code).unwrap();
-        let n = normal(&mut rng);
-        pref_effect
-            .entry(r.prefecture_code.as_str())
-            .or_insert(0.5 * n + if r.province_code == "420000" { 0.4 } else { 0.0 });
-    }
-    for code in current {
-        let r = registry.get(code).unwrap();
-        let z = 0.8 * normal(&mut rng) + pref_effect[r.prefecture_code.as_str()] + capability_shift(code);
-        let drift = 0.02 * normal(&mut rng); // each county has its own pace
-        let pop0 =
-            seed_population(code).unwrap_or_else(|| (40.0f64.ln() + 0.7 * normal(&mut rng)).exp().clamp(5.0, 150.0));
-        for (t, &year) in years.iter().enumerate() {
-            let t = t as f64;
-            let pop = pop0 * (1.0 + 0.002 * t) * (0.01 * normal(&mut rng)).exp();
-            let mut e = || (0.05 * normal(&mut rng)).exp();
-            let gpc = 42000.0 * (0.35 * z).exp() * (1.06 + drift * 0.5).powf(t) * e();
-            let gdp = pop * gpc / 1e4;
-            let emp = pop * 0.55 * e();
-            let rd_int = (0.9 * (0.5 * z + (0.04 + drift) * t).exp() * e()).clamp(0.15, 4.5);
-            let rd_exp = gdp * 1e4 * rd_int / 100.0;
-            let hitech =
-                (gdp / 12.0 * (0.6 * z).exp() * (1.0 + (0.12 + drift) * t) * e() * hitech_scale(&r.prefecture_code))
-                    .max(2.0);
-            let v = [
-                ("population", pop),
-                ("gdp", gdp),
-                ("employment", emp),
-                ("budget_expenditure", gdp * 0.22 * (-0.2 * z).exp() * e()),
-                ("fiscal_st_share", (1.1 * (0.4 * z).exp() + 0.05 * t).clamp(0.4, 6.0) * e()),
-                ("incubator_count", (pop / 12.0 * (0.5 * z).exp() * (1.0 + 0.08 * t) * e()).max(0.0)),
-                ("st_commissioners", pop * 2.2 * (0.3 * z).exp() * e()),
-                ("rd_tax_deduction", rd_exp * 0.08 * (1.0 + 0.05 * t) * e()),
-                ("new_firms_per10k", 40.0 * (0.3 * z).exp() * (1.0 + 0.03 * t) * e()),
-                ("rd_intensity", rd_int),
-                ("rd_expenditure", rd_exp),
-                ("rd_staff_per10k_emp", 30.0 * (0.6 * z + 0.05 * t).exp() * e()),
-                ("ent_rd_revenue_ratio", (0.8 * (0.45 * z + 0.04 * t).exp() * e()).min(6.0)),
-                ("hitech_ent_count", hitech),
-                ("tech_sme_count", hitech * 2.5 * e()),
-                ("rd_active_ent_share", ((25.0 * (0.3 * z).exp() + 1.5 * t) * e()).min(85.0)),
-                ("platform_count", (hitech * 0.12 * e()).max(0.0)),
-                ("invention_patents_per10k", 3.0 * (0.7 * z).exp() * (1.0 + 0.12 * t) * e()),
-                ("patent_grants", pop * 20.0 * (0.5 * z).exp() * (1.0 + 0.08 * t) * e()),
-                ("tech_contract_value", gdp * 1e4 * 0.005 * (0.8 * z).exp() * (1.0 + (0.15 + drift) * t) * e()),
-                ("new_product_sales_share", ((12.0 * (0.35 * z).exp() + 0.4 * t) * e()).min(45.0)),
-                ("hitech_va_share", ((18.0 * (0.35 * z).exp() + 0.8 * t) * e()).min(75.0)),
-                ("gdp_per_capita", gpc),
-                ("labour_productivity", gdp / emp),
-                ("energy_intensity", 0.7 * (-0.3 * z).exp() * 0.97f64.powf(t) * e()),
-                ("new_above_scale_firms", pop / 5.0 * (0.4 * z).exp() * e()),
-                ("high_level_talents", pop / 8.0 * (0.5 * z).exp() * e()),
-            ];
-            // A unit with no code valid that year (new since, or ended) has no data that year.
-            let Some(stored) = lineage[code].iter().find(|x| x.valid_in(year)) else { continue };
-            let stored_code = stored.code.as_str();
-            for (c, x) in v {
-                // Keep the tail inside the catalog's plausible ranges; the sample's designed outliers come on top.
-                let x = match c {
-                    "tech_contract_value" => x.min(1.6e6),
-                    "hitech_ent_count" => x.min(2600.0),
-                    "tech_sme_count" => x.min(5600.0),
-                    "platform_count" => x.min(420.0),
-                    "energy_intensity" => x.clamp(0.12, 1.9),
-                    _ => x,
-                };
-                let c = CODES.iter().find(|k| **k == c).unwrap();
-                values.insert((stored_code.to_string(), year, *c), round_to(x, decimals(c)));
-            }
-        }
-    }
-    Panel { years: years.to_vec(), values }
-}
-
-/// 东宝区, 荆门's central district, is the sample's strong county: its 2021 plan aims at 80
-/// high-tech firms and 2.69% R&D intensity by 2022, within reach of where it stands.
-fn capability_shift(code: &str) -> f64 {
-    if code == "420802" {
-        1.3
-    } else {
-        0.0
-    }
-}
-
-/// 白山市's plan counts its high-tech firms and 科技小巨人 for the whole city in the tens
-/// (2020: 25 and 30 户): its mountain counties draw far fewer than the others.
-fn hitech_scale(prefecture: &str) -> f64 {
-    if prefecture == "220600" {
-        0.1
-    } else {
-        1.0
-    }
-}
-
 /// The seed prefectures of the sample province (DOMAIN.md): 白山市, 酒泉市, 平凉市, 荆门市.
 pub const SEED_PREFECTURES: [&str; 4] = ["220600", "620900", "620800", "420800"];
 
 /// The sample province's registry: the seed prefectures' county-level units of the national registry.
 /// In the sample's order: by prefecture as listed, then by code, a renamed county's new code
 /// right after its old one (华亭县 620824, 华亭市 620881, 庄浪县 620825).
-fn seed_registry(national: &Registry) -> Result<Registry> {
+pub(super) fn seed_registry(national: &Registry) -> Result<Registry> {
     let mut units: Vec<Region> = national
         .regions
         .iter()
@@ -312,7 +116,7 @@ fn seed_registry(national: &Registry) -> Result<Registry> {
 
 /// How a seed county stands against its policy's target, for the demo to show every status:
 /// a factor on the series (1 = as drawn).
-fn policy_tune(code: &str, ind: &str) -> f64 {
+pub(super) fn policy_tune(code: &str, ind: &str) -> f64 {
     match (code, ind) {
         // 东宝区 (2022 and 2025 targets): some met, some short.
         ("420802", "rd_funded_tech_ent_share") => 1.7,
@@ -330,7 +134,7 @@ fn policy_tune(code: &str, ind: &str) -> f64 {
 }
 
 /// Values set outright where a drawn one cannot tell the story (a first listing, a yearly few).
-fn policy_fixed(code: &str, ind: &str, year: i32) -> Option<f64> {
+pub(super) fn policy_fixed(code: &str, ind: &str, year: i32) -> Option<f64> {
     match (code, ind) {
         ("420802", "listed_clusters") => Some(if year >= 2022 { 1.0 } else { 0.0 }),
         ("620921", "provincial_incubators") => Some(if year >= 2019 { 1.0 } else { 0.0 }),
@@ -340,7 +144,7 @@ fn policy_fixed(code: &str, ind: &str, year: i32) -> Option<f64> {
 }
 
 /// The seed policies' context series, co-moving with the county's other series.
-fn add_policy_series(values: &mut BTreeMap<(String, i32, &'static str), f64>, years: &[i32], seed: u64) {
+pub(super) fn add_policy_series(values: &mut BTreeMap<(String, i32, &'static str), f64>, years: &[i32], seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9011_c1e5);
     let keys: Vec<(String, i32)> = values.keys().filter(|k| k.2 == "population").map(|k| (k.0.clone(), k.1)).collect();
     for (code, year) in keys {
@@ -402,77 +206,8 @@ fn add_policy_series(values: &mut BTreeMap<(String, i32, &'static str), f64>, ye
     values.remove(&("620921".to_string(), 2020, "st_service_platforms"));
 }
 
-/// Which data `cimon synth` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The seed counties in all the formats bureaus send (the project's sample-data).
-    Seed,
-    /// N synthetic counties as plain CSV with their own registry, for benchmarks.
-    National,
-}
-
-/// `cimon synth` settings.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub out: std::path::PathBuf,
-    pub kind: Kind,
-    /// Counties (national only).
-    pub counties: usize,
-    pub from: i32,
-    pub to: i32,
-    pub seed: u64,
-    /// National: workbooks instead of CSV.
-    pub xlsx: bool,
-    /// Registry and catalog of the seed counties' files.
-    pub regions: std::path::PathBuf,
-    pub catalog: std::path::PathBuf,
-}
-
-pub fn run(args: &Options) -> Result<()> {
-    if args.from > args.to {
-        anyhow::bail!("--from {} is after --to {}", args.from, args.to);
-    }
-    let years: Vec<i32> = (args.from..=args.to).collect();
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    match args.kind {
-        Kind::Seed => {
-            let registry = seed_registry(&Registry::load(&args.regions)?)?;
-            let catalog = Catalog::load(&args.catalog)?;
-            if let Some(missing) = CODES.iter().find(|c| catalog.indicator(c).is_none()) {
-                anyhow::bail!(
-                    "catalog {} has no indicator {missing}, which the sample generator writes",
-                    args.catalog.display()
-                );
-            }
-            write_seed(&registry, &catalog, &years, args.seed, &args.out)
-        }
-        Kind::National => {
-            write_national(&Registry::load(&args.regions)?, args.counties, &years, args.seed, args.xlsx, &args.out)
-        }
-    }
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(p) = path.parent() {
-        std::fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
-    }
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn csv_line(fields: &[String]) -> String {
-    let quoted: Vec<String> = fields
-        .iter()
-        .map(|f| if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.clone() })
-        .collect();
-    quoted.join(",") + "\n"
-}
-
-fn fmt_value(v: f64, code: &str) -> String {
-    format!("{:.*}", decimals(code), v)
-}
-
 /// Hand-placed quirks of the sample: gaps, an outlier, an implausible value, a revision.
-struct Quirks;
+pub(super) struct Quirks;
 impl Quirks {
     /// Cells a county left empty, and how it wrote "no data".
     fn missing(code: &str, year: i32, ind: &str) -> Option<&'static str> {
@@ -496,11 +231,11 @@ impl Quirks {
     }
 }
 
-fn seed_value(p: &Panel, code: &str, year: i32, ind: &'static str) -> Option<f64> {
+pub(super) fn seed_value(p: &Panel, code: &str, year: i32, ind: &'static str) -> Option<f64> {
     p.values.get(&(code.to_string(), year, ind)).map(|&v| Quirks::adjust(code, year, ind, v))
 }
 
-fn seed_cell(p: &Panel, code: &str, year: i32, ind: &'static str, factor: f64) -> String {
+pub(super) fn seed_cell(p: &Panel, code: &str, year: i32, ind: &'static str, factor: f64) -> String {
     if let Some(m) = Quirks::missing(code, year, ind) {
         return m.to_string();
     }
@@ -511,12 +246,12 @@ fn seed_cell(p: &Panel, code: &str, year: i32, ind: &'static str, factor: f64) -
     }
 }
 
-fn regions_in(registry: &Registry, year: i32) -> Vec<&Region> {
+pub(super) fn regions_in(registry: &Registry, year: i32) -> Vec<&Region> {
     registry.valid_in(year).collect()
 }
 
 /// The seed province as bureaus send it: long and wide layouts, CSV (UTF-8, BOM, GBK) and XLSX, a revision.
-fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, out: &Path) -> Result<()> {
+pub(super) fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, out: &Path) -> Result<()> {
     let mut p = generate(registry, years, seed);
     add_policy_series(&mut p.values, years, seed);
     let codes = seed_codes();
@@ -710,7 +445,7 @@ fn write_seed(registry: &Registry, catalog: &Catalog, years: &[i32], seed: u64, 
     Ok(())
 }
 
-fn thousands(v: f64) -> String {
+pub(super) fn thousands(v: f64) -> String {
     let s = format!("{v}");
     let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
     let mut out = String::new();
@@ -726,94 +461,3 @@ fn thousands(v: f64) -> String {
     out
 }
 
-/// The real registry's county-level units (no functional zones) of the first prefectures, in
-/// code order, until at least `counties` units; whole prefectures, so that coverage holds.
-fn national_units(registry: &Registry, counties: usize) -> Vec<Region> {
-    let mut by_prefecture: BTreeMap<&str, Vec<&Region>> = BTreeMap::new();
-    for r in registry.regions.iter().filter(|r| !r.is_zone()) {
-        by_prefecture.entry(&r.prefecture_code).or_default().push(r);
-    }
-    let mut out = Vec::new();
-    for units in by_prefecture.values() {
-        if out.len() >= counties {
-            break;
-        }
-        out.extend(units.iter().map(|r| (*r).clone()));
-    }
-    out.sort_by(|a, b| a.code.cmp(&b.code));
-    out
-}
-
-/// National-scale synthetic data on the real registry (real codes, names and prefectures, the
-/// code changes included): one wide UTF-8 CSV per year, and the registry of the units drawn.
-fn write_national(
-    registry: &Registry,
-    counties: usize,
-    years: &[i32],
-    seed: u64,
-    xlsx: bool,
-    out: &Path,
-) -> Result<()> {
-    let mut units = national_units(registry, counties);
-    // Successors outside the selection would dangle: keep the units whole.
-    let codes: std::collections::BTreeSet<String> = units.iter().map(|r| r.code.clone()).collect();
-    for r in &mut units {
-        if r.successors().any(|s| !codes.contains(s)) {
-            r.successor = None;
-            r.change = None;
-        }
-    }
-    let registry = Registry::new(&out.join("regions.csv"), units)?;
-    write(&out.join("regions.csv"), crate::divisions::to_csv(&registry.regions).as_bytes())?;
-    let p = generate(&registry, years, seed);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    for &y in years {
-        let title = format!("{NOTICE}：{y}年全国县域创新监测合成数据");
-        let mut header = vec!["code".to_string()];
-        header.extend(CODES.iter().map(|c| c.to_string()));
-        let mut rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
-        for r in registry.valid_in(y) {
-            let values = CODES
-                .iter()
-                .map(|&ind| {
-                    // About 1% of cells are gaps, as in real submissions.
-                    let missing = rng.random::<f64>() < 0.01 && !matches!(ind, "population" | "gdp");
-                    p.values.get(&(r.code.clone(), y, ind)).copied().filter(|_| !missing)
-                })
-                .collect();
-            rows.push((r.code.clone(), values));
-        }
-        if xlsx {
-            let mut wb = rust_xlsxwriter::Workbook::new();
-            let ws = wb.add_worksheet().set_name(format!("{y}年"))?;
-            ws.write_string(0, 0, &title)?;
-            for (c, h) in header.iter().enumerate() {
-                ws.write_string(1, c as u16, h)?;
-            }
-            for (i, (code, values)) in rows.iter().enumerate() {
-                let r = i as u32 + 2;
-                ws.write_string(r, 0, code)?;
-                for (k, v) in values.iter().enumerate() {
-                    if let Some(v) = v {
-                        ws.write_number(r, k as u16 + 1, round_to(*v, decimals(CODES[k])))?;
-                    }
-                }
-            }
-            let path = out.join(format!("inputs/{y}.xlsx"));
-            if let Some(d) = path.parent() {
-                std::fs::create_dir_all(d)?;
-            }
-            wb.save(&path).with_context(|| format!("cannot write {}", path.display()))?;
-            continue;
-        }
-        let mut s = csv_line(&[title]);
-        s += &csv_line(&header);
-        for (code, values) in rows {
-            let mut row = vec![code];
-            row.extend(values.iter().zip(CODES).map(|(v, ind)| v.map_or_else(String::new, |v| fmt_value(v, ind))));
-            s += &csv_line(&row);
-        }
-        write(&out.join(format!("inputs/{y}.csv")), s.as_bytes())?;
-    }
-    Ok(())
-}
