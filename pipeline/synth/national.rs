@@ -99,4 +99,3 @@ pub(super) fn write_national(
     }
     Ok(())
 }
-

@@ -460,4 +460,3 @@ pub(super) fn thousands(v: f64) -> String {
     }
     out
 }
-
