@@ -5,6 +5,8 @@ pub mod problem;
 mod review;
 mod sheet;
 pub mod table;
+mod textfile;
+mod workbooks;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -335,7 +337,7 @@ fn read_file(
             let head = match text.grid(HEAD_ROWS) {
                 Ok(head) => head,
                 Err(e) => {
-                    table::csv_problem(&f.name, e, &mut problems);
+                    textfile::csv_problem(&f.name, e, &mut problems);
                     return (problems, None);
                 }
             };
@@ -357,7 +359,7 @@ fn read_file(
                 match text.grid(usize::MAX) {
                     Ok(full) => read_grid(&full, &cx, &mut problems),
                     Err(e) => {
-                        table::csv_problem(&f.name, e, &mut problems);
+                        textfile::csv_problem(&f.name, e, &mut problems);
                         return (problems, None);
                     }
                 }

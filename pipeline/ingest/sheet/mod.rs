@@ -421,7 +421,7 @@ pub fn read_table(
         each(r, row, problems);
     }
     if let Err(e) = rest(&mut |r, row| each(r, row, problems)) {
-        super::table::csv_problem(cx.file, e, problems);
+        crate::ingest::textfile::csv_problem(cx.file, e, problems);
     }
     if let Some(&(r, y)) = year_mismatch.first() {
         problems.error(
