@@ -2,69 +2,10 @@
 //! any of the encodings bureaus use, tab-separated "Unicode text", or something else that only
 //! looks like one), and every sheet of a workbook as sparse rows.
 
+pub use super::grid::{format_number, Cell, Grid};
 use super::problem::{Loc, Problems};
 use super::textfile::{decode_text, sniff_delimiter, TextTable};
 use super::workbooks::read_workbook;
-
-/// One cell as the file stores it; numbers stay numbers so nothing is lost to formatting.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Empty,
-    Text(String),
-    Number(f64),
-    /// A number formatted as a percentage, as stored (0.0269 for a cell that shows 2.69%).
-    Percent(f64),
-    /// A cell Excel formats as a date: (year, month, day).
-    Date(i32, u8, u8),
-}
-
-impl Cell {
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Cell::Empty => true,
-            Cell::Text(s) => s.trim().is_empty(),
-            Cell::Number(_) | Cell::Percent(_) | Cell::Date(..) => false,
-        }
-    }
-
-    /// The cell as text, as a person would read it in the sheet.
-    pub fn text(&self) -> String {
-        match self {
-            Cell::Empty => String::new(),
-            Cell::Text(s) => s.trim().to_string(),
-            Cell::Number(v) => format_number(*v),
-            Cell::Percent(v) => format!("{}%", format_number(super::formats::shown_percent(*v))),
-            Cell::Date(y, m, d) => format!("{y}-{m:02}-{d:02}"),
-        }
-    }
-}
-
-/// Shortest round-trip text of a number, without a trailing ".0" for integers.
-pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
-}
-
-/// A sheet (or the single table of a text file): rows of cells, row 0 = the file's first row.
-#[derive(Debug, Clone)]
-pub struct Grid {
-    /// None for CSV.
-    pub sheet: Option<String>,
-    pub rows: Vec<Vec<Cell>>,
-    /// Turned round from the file (counties were columns): rows here are the file's columns.
-    pub transposed: bool,
-    /// The title lines above a turned-round table, which no longer sit above its header.
-    pub preamble: Vec<String>,
-}
-
-impl Grid {
-    pub fn cell(&self, row: usize, col: usize) -> &Cell {
-        self.rows.get(row).and_then(|r| r.get(col)).unwrap_or(&Cell::Empty)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Format {

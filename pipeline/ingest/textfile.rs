@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::problem::{Loc, Problems};
-use super::table::{Cell, Grid};
+use super::grid::{Cell, Grid};
 
 /// A text table: its rows are parsed as they are read.
 pub struct TextTable<'a> {
