@@ -1,5 +1,6 @@
 //! 绩效拨款: the funding allocation a bureau makes from the evaluation (`[funding]`), and how
-//! solid each county's amount is over the sensitivity analysis's replications. Pure: no I/O.
+//! solid each county's amount is over the sensitivity analysis's replications. Pure: no I/O. One
+//! job (settings, formula, rounding, spread), kept in one file so that the formula reads whole.
 //!
 //! Fixed amounts come first (a base per county, awards per CASTED tier); the rest of the budget
 //! is shared out by the weighted parts (the index above a floor, the improvement of the index,

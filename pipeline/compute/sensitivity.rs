@@ -6,52 +6,20 @@
 //! run is a valid random replication, so all of them feed the rank intervals. The output whose
 //! variance is decomposed is COINr's: the mean absolute rank shift from the published ranks.
 //! The normalised indicator columns of every normalisation × imputation option are prepared
-//! once; a run only reweights, aggregates and ranks.
+//! once; a run only reweights, aggregates and ranks. One job (design, runs, intervals, indices),
+//! kept in one file: its parts share the design and read best together.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::index::{self, Agg, Imputation, IndexError, IndexResult, Method, NodeInfo, NormKind, Panel};
 use super::methods;
 use crate::catalog::Catalog;
 use crate::codes::{Choice, Options};
 
-/// `[sensitivity]` settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SensitivitySettings {
-    pub enabled: bool,
-    /// N, the rows of each Saltelli matrix: N·(F + 2) replications for F uncertain choices.
-    pub samples: usize,
-    pub seed: u64,
-    /// Uniform noise on every weight at every level, ±this share, renormalised within the parent.
-    pub weight_noise: f64,
-    /// Normalisations to switch between (one entry: not uncertain).
-    pub normalisations: Vec<NormKind>,
-    /// Aggregations to switch between, at every level.
-    pub aggregations: Vec<Agg>,
-    /// Switch imputation on and off (on = the configured one, or group means when none is configured).
-    pub imputation: bool,
-    /// Leave out each scored indicator in turn (or none).
-    pub exclude_indicators: bool,
-}
-
-impl Default for SensitivitySettings {
-    fn default() -> Self {
-        SensitivitySettings {
-            enabled: true,
-            samples: 100,
-            seed: 20240601,
-            weight_noise: 0.25,
-            normalisations: vec![NormKind::Minmax, NormKind::Zscore, NormKind::Efficacy],
-            aggregations: vec![Agg::Arithmetic, Agg::Geometric],
-            imputation: true,
-            exclude_indicators: true,
-        }
-    }
-}
+pub use super::method::SensitivitySettings;
 
 /// Rank interval of one county in one year (rows as in the panel).
 #[derive(Debug, Clone, PartialEq)]

@@ -60,4 +60,3 @@ impl Grid {
         self.rows.get(row).and_then(|r| r.get(col)).unwrap_or(&Cell::Empty)
     }
 }
-

@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
-use super::problem::{Loc, Problems};
 use super::grid::{Cell, Grid};
+use super::problem::{Loc, Problems};
 
 /// A text table: its rows are parsed as they are read.
 pub struct TextTable<'a> {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use calamine::{Data, DataRef, Reader, SheetType, SheetVisible};
 
-use super::problem::{Loc, Problems};
 use super::grid::{Cell, Grid};
+use super::problem::{Loc, Problems};
 
 fn damaged(name: &str, e: impl std::fmt::Display, problems: &mut Problems) {
     problems.error(
