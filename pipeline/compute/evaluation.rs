@@ -18,6 +18,27 @@ fn evaluation_year(section: &str, year: Option<i32>, years: &[i32]) -> Result<us
     }
 }
 
+/// County `u`'s standing in `year` (rows `year · n + u`), with its index and rank as many years
+/// before as each part looks back: as published, or in one replication.
+fn standing(
+    f: &funding::FundingSettings,
+    (year, u, n): (usize, usize, usize),
+    index: &[Option<f64>],
+    rank: &[Option<u32>],
+    tier: &[Option<u8>],
+) -> funding::Standing {
+    let row = year * n + u;
+    let before = f
+        .parts
+        .iter()
+        .map(|p| {
+            let back = if p.kind == funding::PartKind::Index { 0 } else { p.years as usize };
+            (year >= back && back > 0).then(|| (year - back) * n + u).map_or((None, None), |b| (index[b], rank[b]))
+        })
+        .collect();
+    funding::Standing { index: index[row], rank: rank[row], tier: tier[row], before }
+}
+
 /// The funding allocation of the evaluation year, as published and per replication.
 pub(super) struct FundingPlan<'a> {
     settings: &'a funding::FundingSettings,
@@ -62,46 +83,17 @@ impl<'a> FundingPlan<'a> {
         let n = panel.units.len();
         (0..n)
             .filter(|&u| index[panel.row(year, u)].is_some())
-            .map(|u| {
-                let row = panel.row(year, u);
-                let before = f
-                    .parts
-                    .iter()
-                    .map(|p| {
-                        let back = if p.kind == funding::PartKind::Index { 0 } else { p.years as usize };
-                        (year >= back && back > 0)
-                            .then(|| panel.row(year - back, u))
-                            .map_or((None, None), |b| (index[b], rank[b]))
-                    })
-                    .collect();
-                (u, funding::Standing { index: index[row], rank: rank[row], tier: tier[row], before })
-            })
+            .map(|u| (u, standing(f, (year, u, n), index, rank, tier)))
             .unzip()
     }
 
     /// One replication's outcome for the published counties (a county without an index in the
     /// replication scores nothing there).
     pub(super) fn replicate(&self, r: &sensitivity::Replication<'_>) -> Vec<funding::Outcome> {
-        let row = |year: usize, u: usize| year * self.n + u;
         let run: Vec<funding::Standing> = self
             .units
             .iter()
-            .map(|&u| funding::Standing {
-                index: r.index[row(self.year, u)],
-                rank: r.rank[row(self.year, u)],
-                tier: r.tier[row(self.year, u)],
-                before: self
-                    .settings
-                    .parts
-                    .iter()
-                    .map(|p| {
-                        let back = if p.kind == funding::PartKind::Index { 0 } else { p.years as usize };
-                        (self.year >= back && back > 0)
-                            .then(|| row(self.year - back, u))
-                            .map_or((None, None), |b| (r.index[b], r.rank[b]))
-                    })
-                    .collect(),
-            })
+            .map(|&u| standing(self.settings, (self.year, u, self.n), r.index, r.rank, r.tier))
             .collect();
         funding::replicate(self.settings, &self.published, &run)
     }
