@@ -17,6 +17,11 @@ crate::keyed! {
     }
 }
 
+/// The catalog built into cimon (`schemas/indicators.toml`), used when none is configured.
+pub const BUILTIN: &str = include_str!("../schemas/indicators.toml");
+/// How messages name the built-in catalog.
+pub const BUILTIN_PATH: &str = "(built-in) schemas/indicators.toml";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Node {
@@ -192,6 +197,14 @@ fn yes() -> bool {
 }
 
 impl Catalog {
+    /// The catalog given, or the built-in one (`schemas/indicators.toml` of this cimon).
+    pub fn load_or_builtin(path: Option<&Path>) -> Result<Catalog, CatalogError> {
+        match path {
+            Some(p) => Catalog::load(p),
+            None => Catalog::parse(BUILTIN, Path::new(BUILTIN_PATH)),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| CatalogError::Io { path: path.to_owned(), source })?;

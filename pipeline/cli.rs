@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::commands::Command as Run;
 use crate::config::{self, Config, ConfigError, Overrides};
@@ -11,7 +11,7 @@ use crate::config::{self, Config, ConfigError, Overrides};
 /// Parquet store, computes growth, target attainment and the innovation capability index,
 /// and renders the monitoring reports.
 #[derive(Debug, Parser)]
-#[command(name = "cimon", version, about, long_about = None, propagate_version = true)]
+#[command(name = "cimon", version = VERSION, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -37,6 +37,18 @@ pub enum Command {
     Init(InitArgs),
     /// Generate synthetic input files (示例数据) for demos and benchmarks
     Synth(SynthArgs),
+    /// Check what a run needs (typst, fonts, config and paths, output directory, lock) and say what to fix
+    Doctor(RunArgs),
+    /// Print the shell completions of cimon for bash, zsh or fish
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages of cimon and its commands into a directory
+    Man {
+        #[arg(value_name = "DIR", default_value = "man")]
+        dir: PathBuf,
+    },
     /// Rebuild the national county registry from the NBS division-code snapshots
     Registry(RegistryArgs),
 }
@@ -62,10 +74,10 @@ pub struct Common {
     /// Output directory [default: out]; also CIMON_OUT
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Indicator catalog [default: schemas/indicators.toml]; also CIMON_CATALOG
+    /// Indicator catalog [default: the built-in catalog]; also CIMON_CATALOG
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
-    /// Region registry [default: schemas/regions.csv]; also CIMON_REGIONS
+    /// Region registry [default: the built-in national registry]; also CIMON_REGIONS
     #[arg(long, value_name = "FILE")]
     pub regions: Option<PathBuf>,
     /// Targets file [default: targets.toml in the input directory, if present]; also CIMON_TARGETS
@@ -210,10 +222,10 @@ pub struct FormArgs {
     /// The output directory holding the store [default: [output] dir of the config, or out]; also CIMON_OUT
     #[arg(long, value_name = "DIR")]
     pub store_out: Option<PathBuf>,
-    /// Indicator catalog [default: schemas/indicators.toml]; also CIMON_CATALOG
+    /// Indicator catalog [default: the built-in catalog]; also CIMON_CATALOG
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
-    /// Region registry [default: schemas/regions.csv]; also CIMON_REGIONS
+    /// Region registry [default: the built-in national registry]; also CIMON_REGIONS
     #[arg(long, value_name = "FILE")]
     pub regions: Option<PathBuf>,
     /// Print nothing on success
@@ -223,9 +235,15 @@ pub struct FormArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct InitArgs {
-    /// Directory to write cimon.toml into
+    /// Directory of the new project: cimon.toml and inputs/ are written into it
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    /// Also write a copy of the built-in indicator catalog to edit (schemas/indicators.toml), and use it
+    #[arg(long)]
+    pub with_catalog: bool,
+    /// Also write a copy of the built-in national registry to edit (schemas/regions.csv), and use it
+    #[arg(long)]
+    pub with_registry: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -253,12 +271,12 @@ pub struct SynthArgs {
     /// National: one workbook per year (`YYYY.xlsx`, numbers as numbers) instead of CSV
     #[arg(long)]
     pub xlsx: bool,
-    /// Region registry of the seed counties
-    #[arg(long, value_name = "FILE", default_value = "schemas/regions.csv")]
-    pub regions: PathBuf,
-    /// Indicator catalog (names and units of the seed files)
-    #[arg(long, value_name = "FILE", default_value = "schemas/indicators.toml")]
-    pub catalog: PathBuf,
+    /// Region registry of the seed counties [default: the built-in national registry]
+    #[arg(long, value_name = "FILE")]
+    pub regions: Option<PathBuf>,
+    /// Indicator catalog (names and units of the seed files) [default: the built-in catalog]
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
@@ -279,7 +297,7 @@ impl Cli {
             Command::Report(a) => Run::Report { config: a.config()?, quiet: a.common.quiet },
             Command::Run(a) => Run::Run { config: a.config()?, quiet: a.report.common.quiet, force: a.force },
             Command::Explain(a) => Run::Explain { config: a.common.config(None)?, county: a.county, year: a.year },
-            Command::Init(a) => Run::Init { dir: a.dir },
+            Command::Init(a) => Run::Init { dir: a.dir, catalog: a.with_catalog, registry: a.with_registry },
             Command::Form(a) => {
                 let common = Common {
                     config: a.config,
@@ -299,6 +317,13 @@ impl Cli {
                 }
             }
             Command::Registry(a) => Run::Registry { divisions: a.divisions, changes: a.changes, out: a.out },
+            Command::Doctor(a) => Run::Doctor { config: a.config()? },
+            Command::Completions { shell } => {
+                let mut out = Vec::new();
+                clap_complete::generate(shell, &mut <Cli as CommandFactory>::command(), "cimon", &mut out);
+                Run::Print(String::from_utf8_lossy(&out).into_owned())
+            }
+            Command::Man { dir } => Run::Write(man_pages(&dir)),
             Command::Synth(a) => Run::Synth(crate::synth::Options {
                 out: a.out,
                 kind: match a.kind {
@@ -315,6 +340,27 @@ impl Cli {
             }),
         })
     }
+}
+
+/// cimon's version and the commit it was built from (`cimon --version`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CIMON_COMMIT"), ")");
+
+/// The man pages: `cimon.1`, and `cimon-<command>.1` for each command.
+fn man_pages(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let cli = <Cli as CommandFactory>::command();
+    let mut pages = Vec::new();
+    let mut page = |cmd: clap::Command, name: String| {
+        let mut bytes = Vec::new();
+        if clap_mangen::Man::new(cmd).title(name.to_uppercase()).render(&mut bytes).is_ok() {
+            pages.push((dir.join(format!("{name}.1")), bytes));
+        }
+    };
+    for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("cimon-{}", sub.get_name());
+        page(sub.clone().name(name.clone()).version(VERSION), name);
+    }
+    page(cli, "cimon".into());
+    pages
 }
 
 impl Common {

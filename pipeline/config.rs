@@ -32,8 +32,10 @@ pub struct Config {
     pub file: Option<PathBuf>,
     pub input: Option<PathBuf>,
     pub out: PathBuf,
-    pub catalog: PathBuf,
-    pub regions: PathBuf,
+    /// None: the catalog built into cimon.
+    pub catalog: Option<PathBuf>,
+    /// None: the national registry built into cimon.
+    pub regions: Option<PathBuf>,
     /// None: no targets are tracked.
     pub targets: Option<PathBuf>,
     /// Method choices of the index (`[compute]`).
@@ -143,6 +145,9 @@ struct OutputSection {
     dir: Option<PathBuf>,
 }
 
+/// The config file read when none is named: in the current directory.
+pub const DEFAULT_CONFIG: &str = "cimon.toml";
+
 /// Environment variables, read through a function so tests need not touch the process environment.
 pub const ENV_CONFIG: &str = "CIMON_CONFIG";
 pub const ENV_OUT: &str = "CIMON_OUT";
@@ -161,7 +166,9 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
             None => Ok(None),
         }
     };
-    let file_path = flags.config.clone().or(env_path(ENV_CONFIG)?);
+    // Without one named, the cimon.toml of the current directory (a project `cimon init` wrote).
+    let here = || Some(PathBuf::from(DEFAULT_CONFIG)).filter(|p| p.is_file());
+    let file_path = flags.config.clone().or(env_path(ENV_CONFIG)?).or_else(here);
     let (mut file, base) = match &file_path {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Io { path: p.clone(), source })?;
@@ -183,16 +190,8 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
         Some(v) => return Err(ConfigError::Env { name: ENV_LANG, message: format!("is {v:?}; use \"zh\" or \"en\"") }),
     };
     let out = flags.out.or(env_path(ENV_OUT)?).or(from_file(file.output.dir)).unwrap_or_else(|| "out".into());
-    let catalog = flags
-        .catalog
-        .or(env_path(ENV_CATALOG)?)
-        .or(from_file(file.schemas.catalog))
-        .unwrap_or_else(|| "schemas/indicators.toml".into());
-    let regions = flags
-        .regions
-        .or(env_path(ENV_REGIONS)?)
-        .or(from_file(file.schemas.regions))
-        .unwrap_or_else(|| "schemas/regions.csv".into());
+    let catalog = flags.catalog.or(env_path(ENV_CATALOG)?).or(from_file(file.schemas.catalog));
+    let regions = flags.regions.or(env_path(ENV_REGIONS)?).or(from_file(file.schemas.regions));
     // Default: a targets.toml (or targets.xlsx) beside the inputs, if there is one.
     let targets = flags.targets.or(env_path(ENV_TARGETS)?).or(from_file(file.schemas.targets)).or_else(|| {
         let dir = input.as_ref()?;
@@ -304,12 +303,12 @@ mod tests {
 
         let c = resolve(Overrides::default(), no_env).unwrap();
         assert_eq!(c.out, PathBuf::from("out"));
-        assert_eq!(c.catalog, PathBuf::from("schemas/indicators.toml"));
+        assert_eq!(c.catalog, None, "the built-in catalog");
 
         let flags = Overrides { config: Some(cfg.clone()), ..Overrides::default() };
         let c = resolve(flags.clone(), no_env).unwrap();
         assert_eq!(c.out, dir.path().join("from-file"));
-        assert_eq!(c.catalog, dir.path().join("cat.toml"));
+        assert_eq!(c.catalog, Some(dir.path().join("cat.toml")));
 
         let c = resolve(flags.clone(), with_out).unwrap();
         assert_eq!(c.out, PathBuf::from("from-env"));
@@ -375,7 +374,7 @@ mod tests {
         assert_eq!(c.scope, crate::scope::ScopeSettings::default());
         assert_eq!(c.evaluation, crate::compute::Evaluation::default(), "funding and appraisal are off");
         assert_eq!(c.out, dir.path().join("out"));
-        assert_eq!(c.catalog, dir.path().join("schemas/indicators.toml"));
+        assert_eq!((c.catalog, c.regions, c.targets), (None, None, None), "built-in schemas, no targets");
         // Uncommented, its funding and appraisal example is a valid configuration.
         let setting = |rest: &str| {
             rest.starts_with('[')

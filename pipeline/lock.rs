@@ -22,6 +22,21 @@ pub struct Lock {
     _file: File,
 }
 
+/// Whether another cimon holds the output directory's lock now (without taking it, and without
+/// creating anything): `cimon doctor`.
+pub fn probe(out: &Path) -> Result<(), LockError> {
+    let path = out.join(FILE);
+    let Ok(mut file) = File::open(&path) else { return Ok(()) };
+    // SAFETY: flock on a file descriptor we own; released when `file` is dropped below.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK) {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        return Err(LockError::Held { path: out.to_owned(), holder: holder.trim().to_string() });
+    }
+    Ok(())
+}
+
 /// Take the output directory's lock without waiting; `what` (e.g. "cimon run") is written into
 /// the lock file so that a refused run can say who holds it.
 pub fn acquire(out: &Path, what: &str) -> Result<Lock, LockError> {

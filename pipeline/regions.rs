@@ -85,6 +85,11 @@ pub fn stem(name: &str) -> &str {
     name
 }
 
+/// The national registry built into cimon (`schemas/regions.csv`), used when none is configured.
+pub const BUILTIN: &str = include_str!("../schemas/regions.csv");
+/// How messages name the built-in registry.
+pub const BUILTIN_PATH: &str = "(built-in) schemas/regions.csv";
+
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("cannot read region registry {path}")]
@@ -211,9 +216,21 @@ pub fn as_code(cell: &str) -> Option<String> {
 }
 
 impl Registry {
+    /// The registry given, or the built-in national one (`schemas/regions.csv` of this cimon).
+    pub fn load_or_builtin(path: Option<&Path>) -> Result<Registry, RegistryError> {
+        match path {
+            Some(p) => Registry::load(p),
+            None => Registry::parse(BUILTIN, Path::new(BUILTIN_PATH)),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Registry, RegistryError> {
         let bytes = std::fs::read(path).map_err(|source| RegistryError::Io { path: path.to_owned(), source })?;
-        let text = String::from_utf8_lossy(&bytes);
+        Registry::parse(&String::from_utf8_lossy(&bytes), path)
+    }
+
+    /// A registry from the text of its CSV.
+    pub fn parse(text: &str, path: &Path) -> Result<Registry, RegistryError> {
         let mut reader =
             csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
         let mut regions = Vec::new();

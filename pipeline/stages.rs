@@ -25,8 +25,8 @@ pub struct Schemas {
 /// Targets come from the config; `compute` and `report` (`from_store`) fall back to the copy
 /// the last ingest kept in the store, which an ingest is about to replace and so never reads.
 pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
-    let catalog = Catalog::load(&cfg.catalog)?;
-    let registry = Registry::load(&cfg.regions)?;
+    let catalog = Catalog::load_or_builtin(cfg.catalog.as_deref())?;
+    let registry = Registry::load_or_builtin(cfg.regions.as_deref())?;
     let in_store = cfg.store_dir().join(store::TARGETS_FILE);
     let targets = match &cfg.targets {
         Some(p) => targets::load(p, &catalog, &registry)?,
@@ -243,6 +243,10 @@ pub fn write_results(dir: &Path, c: &compute::Computed, cfg: &Config, catalog: &
     );
     let mut names = tables?;
     names.push(book?);
+    let dictionary = dir.join(crate::results::DICTIONARY_FILE);
+    std::fs::write(&dictionary, crate::results::DICTIONARY)
+        .with_context(|| format!("cannot write {}", dictionary.display()))?;
+    names.push(crate::results::DICTIONARY_FILE.to_string());
     Ok(names)
 }
 

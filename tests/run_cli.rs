@@ -40,6 +40,7 @@ fn a_full_run_publishes_everything_and_a_second_run_does_nothing() {
         "store/observations/year=2024/part-0.parquet",
         "results/index.parquet",
         "results/results.xlsx",
+        "results/data-dictionary.toml",
         "reports/420802-东宝区.pdf",
         "reports/overview.pdf",
         "manifest.json",

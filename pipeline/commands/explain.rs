@@ -27,8 +27,8 @@ pub enum ExplainError {
 }
 
 pub fn run(cfg: &Config, county: &str, year: Option<i32>) -> Result<()> {
-    let catalog = Catalog::load(&cfg.catalog)?;
-    let registry = Registry::load(&cfg.regions)?;
+    let catalog = Catalog::load_or_builtin(cfg.catalog.as_deref())?;
+    let registry = Registry::load_or_builtin(cfg.regions.as_deref())?;
     let text = explain(&cfg.results_dir(), county, year, &registry, &catalog)
         .map_err(|e| crate::exit::Usage(anyhow::Error::new(e)))?;
     print!("{text}");

@@ -2,6 +2,7 @@
 //! validated configuration by `cli`; the core below never sees clap.
 
 pub mod compute;
+pub mod doctor;
 pub mod explain;
 pub mod form;
 pub mod ingest;
@@ -48,6 +49,9 @@ pub enum Command {
     },
     Init {
         dir: PathBuf,
+        /// Also write copies of the built-in catalog and registry to edit.
+        catalog: bool,
+        registry: bool,
     },
     Form {
         config: Config,
@@ -63,6 +67,14 @@ pub enum Command {
         out: PathBuf,
     },
     Synth(crate::synth::Options),
+    /// What a batch needs, checked.
+    Doctor {
+        config: Config,
+    },
+    /// Text the CLI made (shell completions): printed as it is.
+    Print(String),
+    /// Files the CLI made (man pages), written into place.
+    Write(Vec<(PathBuf, Vec<u8>)>),
 }
 
 pub fn run(command: Command) -> Result<()> {
@@ -73,11 +85,26 @@ pub fn run(command: Command) -> Result<()> {
         Command::Report { config, quiet } => report::run(&config, quiet),
         Command::Run { config, quiet, force } => run::run(&config, quiet, force),
         Command::Explain { config, county, year } => explain::run(&config, &county, year),
-        Command::Init { dir } => init::run(&dir),
+        Command::Init { dir, catalog, registry } => init::run(&dir, catalog, registry),
         Command::Form { config, year, prefecture, single, dir, quiet } => {
             form::run(&config, year, prefecture.as_deref(), single, &dir, quiet)
         }
         Command::Registry { divisions, changes, out } => registry::run(&divisions, &changes, &out),
         Command::Synth(options) => crate::synth::run(&options),
+        Command::Doctor { config } => doctor::run(&config),
+        Command::Print(text) => {
+            print!("{text}");
+            Ok(())
+        }
+        Command::Write(files) => {
+            for (path, bytes) in files {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+            Ok(())
+        }
     }
 }

@@ -74,10 +74,22 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
     // Check: the tools, the templates and every input, before any work.
     cfg.input_dir()?;
     let tools = report::Tools::load(&cfg.report)?;
+    // As `cimon doctor` checks it, in the same words.
+    super::doctor::output_ready(&cfg.out)?;
     m.typst_version = Some(tools.typst.version.clone());
     let files = stages::input_files(cfg)?;
     m.inputs = files.iter().filter(|f| f.same_as.is_none()).map(|f| record(Path::new(&f.name), &f.bytes)).collect();
-    m.schemas = vec![record(&cfg.catalog, &read(&cfg.catalog)?), record(&cfg.regions, &read(&cfg.regions)?)];
+    // A schema configured is recorded by its file; a built-in one by what is built in.
+    let schema = |path: &Option<std::path::PathBuf>, builtin: (&str, &str)| -> Result<FileRecord> {
+        Ok(match path {
+            Some(p) => record(p, &read(p)?),
+            None => record(Path::new(builtin.0), builtin.1.as_bytes()),
+        })
+    };
+    m.schemas = vec![
+        schema(&cfg.catalog, (crate::catalog::BUILTIN_PATH, crate::catalog::BUILTIN))?,
+        schema(&cfg.regions, (crate::regions::BUILTIN_PATH, crate::regions::BUILTIN))?,
+    ];
     let targets_text = stages::targets_text(cfg)?;
     if let Some(p) = &cfg.targets {
         m.schemas.push(record(p, &read(p)?));

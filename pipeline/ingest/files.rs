@@ -65,7 +65,8 @@ pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, Inpu
             let e = e.map_err(|source| InputError::Io { path: d.clone(), source })?;
             let name = e.file_name().to_string_lossy().into_owned();
             let path = e.path();
-            if name.starts_with('.') || name.starts_with("~$") {
+            // Hidden files, Excel's lock files, and files marked 不导入 (cimon init's note) are not data.
+            if name.starts_with('.') || name.starts_with("~$") || name.starts_with(NOT_DATA) {
                 continue;
             }
             if path.is_dir() {

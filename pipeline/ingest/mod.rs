@@ -100,8 +100,25 @@ pub struct Ingested {
 }
 
 /// A workbook sheet whose cell A1 begins with this is left out without a warning: instructions
-/// and reference sheets (the collection forms mark theirs so).
+/// and reference sheets (the collection forms mark theirs so); so is a file whose name does.
 pub const NOT_DATA: &str = "不导入";
+
+/// The note `cimon init` leaves in the input directory (its name marks it as not data).
+pub const INPUTS_NOTE_FILE: &str = "不导入_说明.md";
+pub const INPUTS_NOTE: &str = "\
+# 报送目录 · input files
+
+把各县（市、区）报送的年度数据文件放在这个目录里（可以按年份建子文件夹，如 `2024/`）：Excel 工作簿
+（.xlsx、.xls、.ods）、CSV 或 Excel 的“Unicode 文本”（.txt）。每次运行都读取本目录下的全部文件，
+各年的文件要一起保留：少了哪一年或哪个地级市的文件，运行会被拒绝，以免已发布的数据丢失。
+文件名以“不导入”开头的文件不读取（例如本说明）。填报表可用 `cimon form` 生成。
+
+Put the counties' yearly data files here (in folders by year if you like, `2024/`): workbooks
+(.xlsx, .xls, .ods), CSV, or Excel's \"Unicode text\" (.txt). Every run reads every file here, so
+keep every year's files: a run that would lose a year or a prefecture the published store holds
+is refused. Files whose name begins with 不导入 are not read (like this note). `cimon form` writes
+the collection forms.
+";
 
 /// The ingest refused the inputs; `problems` lists every error (and the warnings), `lang` is the
 /// language the message and hint are shown in.

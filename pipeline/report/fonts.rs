@@ -45,16 +45,23 @@ fn extract_face(ttc: &[u8], index: usize) -> Option<Vec<u8>> {
 fn families(ttc: &[u8], index: usize) -> Vec<String> {
     let u32_at = |o: usize| ttc.get(o..o + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
     let u16_at = |o: usize| ttc.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-    let mut out = Vec::new();
+    let out = Vec::new();
     let Some(dir) = u32_at(12 + 4 * index).map(|d| d as usize) else { return out };
     let n = u16_at(dir + 4).unwrap_or(0) as usize;
     let Some(name) = (0..n).map(|t| dir + 12 + 16 * t).find(|&r| ttc.get(r..r + 4) == Some(b"name")) else {
         return out;
     };
     let Some(base) = u32_at(name + 8).map(|o| o as usize) else { return out };
-    let (count, strings) = (u16_at(base + 2).unwrap_or(0) as usize, u16_at(base + 4).unwrap_or(0) as usize);
+    ttc.get(base..).map(name_families).unwrap_or(out)
+}
+
+/// The family names in a `name` table (typographic family, else family; Windows Unicode records).
+fn name_families(table: &[u8]) -> Vec<String> {
+    let u16_at = |o: usize| table.get(o..o + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let mut out = Vec::new();
+    let (count, strings) = (u16_at(2).unwrap_or(0) as usize, u16_at(4).unwrap_or(0) as usize);
     for i in 0..count {
-        let r = base + 6 + 12 * i;
+        let r = 6 + 12 * i;
         let (Some(platform), Some(id), Some(len), Some(off)) =
             (u16_at(r), u16_at(r + 6), u16_at(r + 8), u16_at(r + 10))
         else {
@@ -63,8 +70,8 @@ fn families(ttc: &[u8], index: usize) -> Vec<String> {
         if platform != 3 || !(id == 1 || id == 16) {
             continue;
         }
-        let start = base + strings + off as usize;
-        let Some(bytes) = ttc.get(start..start + len as usize) else { continue };
+        let start = strings + off as usize;
+        let Some(bytes) = table.get(start..start + len as usize) else { continue };
         let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         out.push(String::from_utf16_lossy(&units));
     }
@@ -138,6 +145,69 @@ pub fn prepare(dirs: &[PathBuf], wanted: &str, cache: &Path) -> std::io::Result<
         }
         Err(e) => Err(e),
     }
+}
+
+/// Fonts typst-cli carries in itself (its `embedded-fonts` feature), found without any font path.
+const EMBEDDED: [&str; 4] = ["DejaVu Sans Mono", "Libertinus Serif", "New Computer Modern", "New Computer Modern Math"];
+
+/// The font families the templates name: `font: "…"`, and the `#let serif = ("…", …)` lists.
+pub fn named_families(templates: &str) -> Vec<String> {
+    let quoted = |s: &str| -> Vec<String> { s.split('"').skip(1).step_by(2).map(str::to_string).collect() };
+    let mut out = Vec::new();
+    for line in templates.lines() {
+        let t = line.trim_start().trim_start_matches('#');
+        if let Some(list) = ["let serif", "let sans", "let mono"].iter().find_map(|l| t.strip_prefix(l)) {
+            out.extend(
+                list.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(l, _)| quoted(l)).unwrap_or_default(),
+            );
+        }
+        for (at, _) in line.match_indices("font: \"") {
+            out.extend(line[at + 6..].split('"').nth(1).map(str::to_string));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The families of every face in a font file (one face, or a collection), read from its `name`
+/// tables with a few small reads, not the whole file.
+pub fn file_families(path: &Path) -> std::io::Result<Vec<String>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = fs::File::open(path)?;
+    let mut at = |offset: u64, len: usize| -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0; len];
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(&mut buf)?;
+        Ok(buf)
+    };
+    let be32 = |b: &[u8], o: usize| u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    let be16 = |b: &[u8], o: usize| u16::from_be_bytes([b[o], b[o + 1]]);
+    let head = at(0, 12)?;
+    let dirs: Vec<u64> = if &head[..4] == b"ttcf" {
+        let n = be32(&head, 8) as usize;
+        let offsets = at(12, 4 * n.min(64))?;
+        (0..n.min(64)).map(|i| u64::from(be32(&offsets, 4 * i))).collect()
+    } else {
+        vec![0]
+    };
+    let mut out = Vec::new();
+    for dir in dirs {
+        let d = at(dir, 12)?;
+        let tables = at(dir + 12, 16 * usize::from(be16(&d, 4)))?;
+        let Some(rec) = tables.chunks_exact(16).find(|r| &r[..4] == b"name") else { continue };
+        out.extend(name_families(&at(u64::from(be32(rec, 8)), be32(rec, 12) as usize)?));
+    }
+    Ok(out)
+}
+
+/// The families the templates name that no font under `dirs` (nor typst itself) holds.
+pub fn missing_families(dirs: &[PathBuf], templates: &str) -> Vec<String> {
+    let mut found: std::collections::BTreeSet<String> = EMBEDDED.iter().map(|s| s.to_string()).collect();
+    for (path, _) in font_files_in(dirs) {
+        found.extend(file_families(&path).unwrap_or_default());
+    }
+    named_families(templates).into_iter().filter(|f| !found.contains(f)).collect()
 }
 
 /// A font file as the fingerprints know it: path, size and modification time.

@@ -17,8 +17,8 @@ pub enum TypstError {
     WrongVersion { path: PathBuf, found: String },
     #[error("cannot run {path}")]
     Spawn { path: PathBuf, source: std::io::Error },
-    #[error("no CJK fonts in {paths}: the reports need Noto Serif CJK SC and Noto Sans CJK SC")]
-    Fonts { paths: String },
+    #[error("no font of the families {} in {paths}: the templates set their text in them", missing.join(", "))]
+    Fonts { missing: Vec<String>, paths: String },
 }
 
 /// How to install what is missing.
@@ -92,13 +92,10 @@ impl Typst {
         if !out.status.success() || !found.starts_with(&format!("{VERSION}.")) {
             return Err(TypstError::WrongVersion { path, found });
         }
-        let has_cjk = fonts.iter().any(|d| {
-            std::fs::read_dir(d)
-                .is_ok_and(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().starts_with("NotoSerifCJK")))
-        });
-        if !has_cjk {
+        let missing = super::fonts::missing_families(fonts, templates);
+        if !missing.is_empty() {
             let paths = fonts.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-            return Err(TypstError::Fonts { paths });
+            return Err(TypstError::Fonts { missing, paths });
         }
         // A cache the next run reuses; without one (no writable temp directory), the fonts as given.
         // SAFETY: getuid has no preconditions and cannot fail.

@@ -385,6 +385,12 @@ crate::table! {
     }
 }
 
+/// The data dictionary (`schemas/data-dictionary.toml`): every table, column and coded value,
+/// built in and written beside the result tables for the analysts who open them.
+pub const DICTIONARY: &str = include_str!("../../schemas/data-dictionary.toml");
+/// Its file name in `results/`.
+pub const DICTIONARY_FILE: &str = "data-dictionary.toml";
+
 /// Every result table's name and declared columns, for the data dictionary test.
 pub fn declared() -> Vec<(&'static str, Vec<String>)> {
     vec![

@@ -235,9 +235,9 @@ pub struct Options {
     pub seed: u64,
     /// National: workbooks instead of CSV.
     pub xlsx: bool,
-    /// Registry and catalog of the seed counties' files.
-    pub regions: std::path::PathBuf,
-    pub catalog: std::path::PathBuf,
+    /// Registry and catalog of the seed counties' files (None: the built-in ones).
+    pub regions: Option<std::path::PathBuf>,
+    pub catalog: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: &Options) -> Result<()> {
@@ -248,18 +248,19 @@ pub fn run(args: &Options) -> Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     match args.kind {
         Kind::Seed => {
-            let registry = seed_registry(&Registry::load(&args.regions)?)?;
-            let catalog = Catalog::load(&args.catalog)?;
+            let registry = seed_registry(&Registry::load_or_builtin(args.regions.as_deref())?)?;
+            let catalog = Catalog::load_or_builtin(args.catalog.as_deref())?;
             if let Some(missing) = CODES.iter().find(|c| catalog.indicator(c).is_none()) {
                 anyhow::bail!(
                     "catalog {} has no indicator {missing}, which the sample generator writes",
-                    args.catalog.display()
+                    catalog.path.display()
                 );
             }
             write_seed(&registry, &catalog, &years, args.seed, &args.out)
         }
         Kind::National => {
-            write_national(&Registry::load(&args.regions)?, args.counties, &years, args.seed, args.xlsx, &args.out)
+            let registry = Registry::load_or_builtin(args.regions.as_deref())?;
+            write_national(&registry, args.counties, &years, args.seed, args.xlsx, &args.out)
         }
     }
 }

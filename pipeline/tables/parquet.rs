@@ -54,12 +54,17 @@ fn failed(path: &Path, seen: &std::sync::Mutex<Option<std::io::Error>>) -> impl 
 /// Whether the file system of `path` (or of its nearest existing parent) has less than a
 /// mebibyte free: a writer that failed without saying why most likely ran out of room.
 pub fn disk_full(path: &Path) -> bool {
+    free_bytes(path).is_some_and(|free| free < 1 << 20)
+}
+
+/// Bytes free for this user on the file system of `path` (or of its nearest existing parent).
+pub fn free_bytes(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
-    let Some(dir) = path.ancestors().find(|p| p.exists()) else { return false };
-    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return false };
+    let dir = path.ancestors().find(|p| p.exists())?;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
     // SAFETY: statvfs writes only into the struct we own; the path is NUL-terminated.
     let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    unsafe { libc::statvfs(c.as_ptr(), &mut s) == 0 && (s.f_bavail as u64) * (s.f_frsize as u64) < 1 << 20 }
+    (unsafe { libc::statvfs(c.as_ptr(), &mut s) } == 0).then(|| (s.f_bavail as u64) * (s.f_frsize as u64))
 }
 
 type Writer = ParquetWriter<Watched>;

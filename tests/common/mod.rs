@@ -47,6 +47,18 @@ impl Run {
         self
     }
 
+    /// Assert stdout has a line containing every needle.
+    #[track_caller]
+    pub fn stdout_line(&self, needles: &[&str]) -> &Run {
+        let hit = self.stdout.lines().any(|l| needles.iter().all(|n| l.contains(n)));
+        assert!(
+            hit,
+            "no stdout line contains all of {needles:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
     /// Assert stderr has a line containing every needle.
     #[track_caller]
     pub fn stderr_line(&self, needles: &[&str]) -> &Run {

@@ -60,7 +60,7 @@ fn every_result_table_reads_back_as_written() {
     let mut cfg = crate::config::resolve(crate::config::Overrides::default(), |_| None).unwrap();
     (cfg.method, cfg.growth) = (method.clone(), growth.clone());
     let names = crate::stages::write_results(&dir, &c, &cfg, &catalog).unwrap();
-    assert_eq!(names.len(), declared().len() + 1, "every table and the workbook: {names:?}");
+    assert_eq!(names.len(), declared().len() + 2, "every table, the workbook and the dictionary: {names:?}");
     // The sample's audit: an alpha per dimension and the index, a flag table that may be empty.
     let flags: Vec<AuditFlagRow> = tables::read(&dir).unwrap();
     assert_eq!(flags, c.audit.flags);
