@@ -204,12 +204,12 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
         }
         if let Some(catalog::CatalogError::Io { .. }) = cause.downcast_ref::<catalog::CatalogError>() {
             return Some(
-                "run from the project directory, or pass --catalog / set [schemas] catalog in the config".into(),
+                "check the path of --catalog or [schemas] catalog (relative to the config file); leave it out to use the built-in catalog".into(),
             );
         }
         if let Some(regions::RegistryError::Io { .. }) = cause.downcast_ref::<regions::RegistryError>() {
             return Some(
-                "run from the project directory, or pass --regions / set [schemas] regions in the config".into(),
+                "check the path of --regions or [schemas] regions (relative to the config file); leave it out to use the built-in national registry".into(),
             );
         }
     }

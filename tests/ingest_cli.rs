@@ -456,9 +456,9 @@ fn config_and_schema_errors_name_the_file() {
         "cimon.toml",
         "dri",
     ]);
-    cimon(tmp.path(), &["validate", repo().join("sample-data").to_str().unwrap()])
+    cimon(&repo(), &["validate", "sample-data", "--catalog", "no-such-catalog.toml"])
         .failure(2)
-        .stderr_line(&["error: cannot read catalog schemas/indicators.toml"])
+        .stderr_line(&["error: cannot read catalog no-such-catalog.toml"])
         .stderr_line(&["hint:", "--catalog"]);
     cimon(&repo(), &["validate", "no-such-dir"])
         .failure(2)
