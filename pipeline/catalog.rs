@@ -19,6 +19,26 @@ crate::keyed! {
 
 /// The catalog built into cimon (`schemas/indicators.toml`), used when none is configured.
 pub const BUILTIN: &str = include_str!("../schemas/indicators.toml");
+/// The 双创 monitoring framework shipped beside it (`schemas/shuangchuang.toml`).
+pub const SHUANGCHUANG: &str = include_str!("../schemas/shuangchuang.toml");
+
+/// The catalogs cimon ships, which `cimon init --with-catalog NAME` copies out to edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Innovation,
+    Shuangchuang,
+}
+
+impl Builtin {
+    /// File name and text.
+    pub fn file(self) -> (&'static str, &'static str) {
+        match self {
+            Builtin::Innovation => ("indicators.toml", BUILTIN),
+            Builtin::Shuangchuang => ("shuangchuang.toml", SHUANGCHUANG),
+        }
+    }
+}
+
 /// How messages name the built-in catalog.
 pub const BUILTIN_PATH: &str = "(built-in) schemas/indicators.toml";
 
@@ -33,6 +53,11 @@ pub struct Node {
     pub parent: Option<String>,
     #[serde(default = "one")]
     pub weight: f64,
+    /// What the reports monitor, in their titles ("县域双创发展" → 县域双创发展监测报告); index only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_en: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,6 +155,48 @@ pub struct Unit {
     pub aliases: Vec<String>,
 }
 
+/// One judgement of a pairwise comparison matrix: a number, or a fraction written "1/3".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Judgement {
+    Number(f64),
+    Text(String),
+}
+
+impl Judgement {
+    fn value(&self) -> Option<f64> {
+        match self {
+            Judgement::Number(x) => Some(*x),
+            Judgement::Text(t) => {
+                let t = t.trim();
+                match t.split_once('/') {
+                    Some((a, b)) => Some(a.trim().parse::<f64>().ok()? / b.trim().parse::<f64>().ok()?),
+                    None => t.parse().ok(),
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComparisonsFile {
+    node: String,
+    order: Vec<String>,
+    matrix: Vec<Vec<Judgement>>,
+}
+
+/// 层次分析法: the pairwise comparison matrix of one node's children (`[[ahp]]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparisons {
+    /// The index or a group.
+    pub node: String,
+    /// All of the node's children (groups or scored indicators), in the matrix's order.
+    pub order: Vec<String>,
+    /// Row i, column j: how much more important `order[i]` is than `order[j]` (Saaty's 1–9 scale).
+    pub matrix: Vec<Vec<f64>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
@@ -142,6 +209,8 @@ struct CatalogFile {
     review: Review,
     #[serde(default)]
     consistency: Vec<Consistency>,
+    #[serde(default)]
+    ahp: Vec<ComparisonsFile>,
 }
 
 /// A validated catalog with lookup tables for headers and units.
@@ -155,6 +224,8 @@ pub struct Catalog {
     /// Statistical review rules (统计审核), applied at ingest.
     pub review: Review,
     pub consistency: Vec<Consistency>,
+    /// AHP matrices, one per node at most; read when `weights = "ahp"`.
+    pub ahp: Vec<Comparisons>,
     by_header: HashMap<String, usize>,
     unit_by_symbol: HashMap<String, usize>,
 }
@@ -223,6 +294,7 @@ impl Catalog {
             units: file.units,
             review: file.review,
             consistency: file.consistency,
+            ahp: Vec::new(),
             by_header: HashMap::new(),
             unit_by_symbol: HashMap::new(),
         };
@@ -347,7 +419,69 @@ impl Catalog {
                 return Err(invalid(format!("{what}: scale and tolerance must be positive numbers")));
             }
         }
+        for a in file.ahp {
+            let what = format!("[[ahp]] of \"{}\"", a.node);
+            let children = cat.children(&a.node);
+            if children.is_empty() {
+                return Err(invalid(format!("{what}: \"{}\" is not the index or a group with children", a.node)));
+            }
+            let mut given = a.order.clone();
+            given.sort();
+            let mut want: Vec<String> = children.iter().map(|c| c.to_string()).collect();
+            want.sort();
+            if given != want {
+                return Err(invalid(format!(
+                    "{what}: order = {:?} must list each child of \"{}\" once: {}",
+                    a.order,
+                    a.node,
+                    want.join(", ")
+                )));
+            }
+            if cat.ahp.iter().any(|b| b.node == a.node) {
+                return Err(invalid(format!("{what}: a second matrix for the same node")));
+            }
+            let n = a.order.len();
+            let mut matrix = Vec::with_capacity(n);
+            if a.matrix.len() != n {
+                return Err(invalid(format!("{what}: {} rows for {n} children", a.matrix.len())));
+            }
+            for (i, row) in a.matrix.iter().enumerate() {
+                if row.len() != n {
+                    return Err(invalid(format!(
+                        "{what}: row {} ({}) has {} entries, not {n}",
+                        i + 1,
+                        a.order[i],
+                        row.len()
+                    )));
+                }
+                let mut values = Vec::with_capacity(n);
+                for (j, cell) in row.iter().enumerate() {
+                    match cell.value().filter(|v| v.is_finite() && *v > 0.0) {
+                        Some(v) => values.push(v),
+                        None => {
+                            return Err(invalid(format!(
+                                "{what}: row {} ({}), column {} ({}): {cell:?} is not a positive number or fraction like \"1/3\"",
+                                i + 1,
+                                a.order[i],
+                                j + 1,
+                                a.order[j]
+                            )))
+                        }
+                    }
+                }
+                matrix.push(values);
+            }
+            cat.ahp.push(Comparisons { node: a.node, order: a.order, matrix });
+        }
         Ok(cat)
+    }
+
+    /// The children of a node (subgroups, then scored indicators), as the index aggregates them.
+    pub fn children(&self, node: &str) -> Vec<&str> {
+        let groups = self.groups.iter().filter(|g| g.parent.as_deref() == Some(node)).map(|g| g.code.as_str());
+        let indicators =
+            self.indicators.iter().filter(|i| i.scored && i.group.as_deref() == Some(node)).map(|i| i.code.as_str());
+        groups.chain(indicators).collect()
     }
 
     /// The year-on-year thresholds for an indicator: its own over the catalog's.

@@ -238,9 +238,10 @@ pub struct InitArgs {
     /// Directory of the new project: cimon.toml and inputs/ are written into it
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// Also write a copy of the built-in indicator catalog to edit (schemas/indicators.toml), and use it
-    #[arg(long)]
-    pub with_catalog: bool,
+    /// Also write a copy of a built-in indicator catalog to edit, and use it: `innovation`
+    /// (schemas/indicators.toml, the default) or `shuangchuang` (双创 monitoring, schemas/shuangchuang.toml)
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "innovation")]
+    pub with_catalog: Option<BuiltinCatalog>,
     /// Also write a copy of the built-in national registry to edit (schemas/regions.csv), and use it
     #[arg(long)]
     pub with_registry: bool,
@@ -252,7 +253,8 @@ pub struct SynthArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// `seed`: the seed counties in all the formats bureaus send (the project's sample-data);
-    /// `national`: N synthetic counties as plain CSV with their own registry, for benchmarks
+    /// `national`: N synthetic counties as plain CSV with their own registry, for benchmarks;
+    /// `catalog`: the seed counties, every indicator of --catalog drawn in its plausible range
     #[arg(long, default_value = "seed")]
     pub kind: SynthKind,
     /// National: at least this many counties, whole prefectures of the real registry in code
@@ -280,9 +282,16 @@ pub struct SynthArgs {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum BuiltinCatalog {
+    Innovation,
+    Shuangchuang,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
 pub enum SynthKind {
     Seed,
     National,
+    Catalog,
 }
 
 impl Cli {
@@ -297,7 +306,14 @@ impl Cli {
             Command::Report(a) => Run::Report { config: a.config()?, quiet: a.common.quiet },
             Command::Run(a) => Run::Run { config: a.config()?, quiet: a.report.common.quiet, force: a.force },
             Command::Explain(a) => Run::Explain { config: a.common.config(None)?, county: a.county, year: a.year },
-            Command::Init(a) => Run::Init { dir: a.dir, catalog: a.with_catalog, registry: a.with_registry },
+            Command::Init(a) => Run::Init {
+                dir: a.dir,
+                catalog: a.with_catalog.map(|c| match c {
+                    BuiltinCatalog::Innovation => crate::catalog::Builtin::Innovation,
+                    BuiltinCatalog::Shuangchuang => crate::catalog::Builtin::Shuangchuang,
+                }),
+                registry: a.with_registry,
+            },
             Command::Form(a) => {
                 let common = Common {
                     config: a.config,
@@ -329,6 +345,7 @@ impl Cli {
                 kind: match a.kind {
                     SynthKind::Seed => crate::synth::Kind::Seed,
                     SynthKind::National => crate::synth::Kind::National,
+                    SynthKind::Catalog => crate::synth::Kind::Catalog,
                 },
                 counties: a.counties,
                 from: a.from,

@@ -58,6 +58,8 @@ crate::keyed! {
     /// A method choice the sensitivity analysis varies.
     pub enum Choice {
         Weights = "weights",
+        /// Switching between weight schemes (`[sensitivity] weights`).
+        WeightScheme = "weight_scheme",
         Normalisation = "normalisation",
         Aggregation = "aggregation",
         Imputation = "imputation",
@@ -331,8 +333,16 @@ crate::keyed! {
     pub enum WeightScheme {
         Catalog = "catalog",
         Equal = "equal",
-        /// 熵权法 on the pooled panel, at every level.
+        /// 熵权法, at every level (pooled over the years or per year: `weights_years`).
         Entropy = "entropy",
+        /// CRITIC: contrast and conflict between the children.
+        Critic = "critic",
+        /// 变异系数法: spread over level of the indicators' own values (children's scores above).
+        Cv = "cv",
+        /// 层次分析法 from the catalog's pairwise comparison matrices.
+        Ahp = "ahp",
+        /// 组合赋权: α·subjective + (1 − α)·objective (`[compute.combine]`).
+        Combined = "combined",
     }
 }
 

@@ -210,6 +210,32 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
             message: format!("[compute] scale = {:?}: the lower bound must be below the upper", method.scale),
         });
     }
+    {
+        use crate::compute::index::WeightScheme as W;
+        let c = &method.combine;
+        let problem = if !(method.power.is_finite() && method.power != 0.0) {
+            Some(format!(
+                "[compute] power = {}: use a finite exponent other than 0 (0 is the geometric mean)",
+                method.power
+            ))
+        } else if !(0.0..=1.0).contains(&c.alpha) {
+            Some(format!("[compute.combine] alpha = {}: use a share between 0 and 1", c.alpha))
+        } else if !matches!(c.subjective, W::Catalog | W::Equal | W::Ahp) {
+            Some(format!("[compute.combine] subjective = \"{}\": use catalog, equal or ahp", c.subjective))
+        } else if !matches!(c.objective, W::Entropy | W::Critic | W::Cv) {
+            Some(format!("[compute.combine] objective = \"{}\": use entropy, critic or cv", c.objective))
+        } else if !(method.ahp_cr_limit > 0.0 && method.ahp_cr_limit <= 1.0) {
+            Some(format!(
+                "[compute] ahp_cr_limit = {}: use a ratio above 0 and at most 1 (Saaty: 0.10)",
+                method.ahp_cr_limit
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            return Err(ConfigError::Invalid { path: file_path.clone().unwrap_or_default(), message });
+        }
+    }
     let mut growth = file.growth;
     growth.spans.sort_unstable();
     growth.spans.dedup();

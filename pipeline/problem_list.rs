@@ -52,6 +52,7 @@ pub fn kind_zh(kind: &str) -> &str {
         "review_change" => "审核：同比变化过大",
         "review_consistency" => "审核：指标间不一致",
         "review_zero" => "审核：数据突降为 0",
+        "other_project" => "另一套数据的文件夹",
         "same_file" => "重复文件",
         "text_named_as_workbook" | "workbook_named_as_text" => "文件扩展名与内容不符",
         "total_rows" => "合计行未读入",

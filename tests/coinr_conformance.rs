@@ -281,14 +281,18 @@ fn simple_minmax_amean() {
 
 #[test]
 fn variant_zscore() {
-    check_variant("variants/zscore_amean", Normalisation::ZScore { mean: 0.0, sd: 1.0 }, Aggregation::ArithmeticMean);
+    check_variant(
+        "variants/zscore_amean",
+        Normalisation::ZScore { mean: 0.0, sd: 1.0, population: false },
+        Aggregation::ArithmeticMean,
+    );
 }
 
 #[test]
 fn variant_zscore10() {
     check_variant(
         "variants/zscore10_amean",
-        Normalisation::ZScore { mean: 10.0, sd: 1.0 },
+        Normalisation::ZScore { mean: 10.0, sd: 1.0, population: false },
         Aggregation::ArithmeticMean,
     );
 }

@@ -79,6 +79,8 @@ fn sample_data_ingests_with_provenance_units_and_revisions() {
         "warning: inputs/2015-2016_县域创新监测_长表.csv, row",
         "620824 华亭县 2016: energy_intensity = 2.31",
     ]);
+    // The second catalog's sample has its own cimon.toml: named, not read into this store.
+    run.stderr_line(&["warning: shuangchuang/: not read: this folder has its own cimon.toml", "[other_project]"]);
     let store = out.join("store");
     let df = observations(&store);
 

@@ -65,6 +65,13 @@ fn init_with_copies_of_the_catalog_and_registry_to_edit() {
     let catalog = std::fs::read_to_string(p.join("schemas/indicators.toml")).unwrap();
     std::fs::write(p.join("schemas/indicators.toml"), format!("{catalog}\n[[indicators]]\ncode = \"half\"\n")).unwrap();
     cimon_in(&p, &["doctor"], &[]).failure(2).stdout_line(&["FAIL  schemas", "schemas/indicators.toml"]);
+    // The second shipped catalog, by name: the 双创 framework, with its AHP judgements.
+    cimon_in(dir, &["init", "sc", "--with-catalog", "shuangchuang"], &[]).success();
+    let sc = dir.join("sc");
+    assert_eq!(std::fs::read_to_string(sc.join("schemas/shuangchuang.toml")).unwrap(), cimon::catalog::SHUANGCHUANG);
+    let config = std::fs::read_to_string(sc.join("cimon.toml")).unwrap();
+    assert!(config.contains("\ncatalog = \"schemas/shuangchuang.toml\""), "{config}");
+    cimon_in(&sc, &["doctor"], &[]).stdout_line(&["schemas/shuangchuang.toml"]);
 }
 
 /// A typst that says it is another version.

@@ -40,7 +40,7 @@ proptest! {
 
     #[test]
     fn fit_then_apply_is_normalise(x in column(20), dir in direction()) {
-        for m in [Normalisation::ZScore { mean: 0.0, sd: 1.0 }, Normalisation::Rank, Normalisation::PercentileRank, Normalisation::Efficacy] {
+        for m in [Normalisation::ZScore { mean: 0.0, sd: 1.0, population: false }, Normalisation::Rank, Normalisation::PercentileRank, Normalisation::Efficacy] {
             let f = fit(&x, dir, &m, None).unwrap();
             prop_assert_eq!(f.apply(&x), normalise(&x, dir, &m, None).unwrap());
         }

@@ -109,8 +109,11 @@ pub fn explain(
 
     // Dimensions: score, weight, contribution, change, rank.
     let weights: Vec<WeightRow> = tables::read(results_dir)?;
-    let w_of: HashMap<(&str, &str), f64> =
-        weights.iter().map(|w| ((w.node.as_str(), w.child.as_str()), w.effective_weight)).collect();
+    let w_of: HashMap<(&str, &str), f64> = weights
+        .iter()
+        .filter(|w| w.year.is_none_or(|wy| wy == y))
+        .map(|w| ((w.node.as_str(), w.child.as_str()), w.effective_weight))
+        .collect();
     let scores: Vec<ScoreRow> = results::read_year(results_dir, y)?;
     let dims: Vec<&crate::catalog::Node> = catalog.dimensions().collect();
     let weight = |g: &str| w_of.get(&(catalog.index.code.as_str(), g)).copied().unwrap_or(0.0);

@@ -13,12 +13,13 @@ pub const STARTER_CONFIG: &str = include_str!("../starter.toml");
 #[error("{} exists already; remove it or choose another directory", .0.display())]
 pub struct InitError(PathBuf);
 
-pub fn run(dir: &Path, with_catalog: bool, with_registry: bool) -> Result<()> {
+pub fn run(dir: &Path, with_catalog: Option<crate::catalog::Builtin>, with_registry: bool) -> Result<()> {
     let mut config = STARTER_CONFIG.to_string();
     let mut files: Vec<(PathBuf, &str)> = Vec::new();
-    if with_catalog {
-        config = config.replace("# catalog = \"schemas/indicators.toml\"", "catalog = \"schemas/indicators.toml\"");
-        files.push((dir.join("schemas/indicators.toml"), crate::catalog::BUILTIN));
+    if let Some(c) = with_catalog {
+        let (file, text) = c.file();
+        config = config.replace("# catalog = \"schemas/indicators.toml\"", &format!("catalog = \"schemas/{file}\""));
+        files.push((dir.join("schemas").join(file), text));
     }
     if with_registry {
         config = config.replace("# regions = \"schemas/regions.csv\"", "regions = \"schemas/regions.csv\"");

@@ -49,8 +49,8 @@ pub enum Command {
     },
     Init {
         dir: PathBuf,
-        /// Also write copies of the built-in catalog and registry to edit.
-        catalog: bool,
+        /// Also write a copy of a built-in catalog, and of the registry, to edit.
+        catalog: Option<crate::catalog::Builtin>,
         registry: bool,
     },
     Form {

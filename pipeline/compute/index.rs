@@ -39,6 +39,8 @@ pub struct Weight {
     pub catalog: f64,
     /// Weight used, summing to 1 within the node (before renormalisation over missing children).
     pub effective: f64,
+    /// The year these weights score; None when one set of weights scores every year.
+    pub year: Option<i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,7 +117,10 @@ pub fn hierarchy(catalog: &Catalog) -> Vec<NodeInfo> {
 fn to_normalisation(m: &Method) -> Normalisation {
     match m.normalisation {
         NormKind::Minmax => Normalisation::MinMax { l: m.scale[0], u: m.scale[1] },
-        NormKind::Zscore => Normalisation::ZScore { mean: m.scale[0], sd: m.scale[1] },
+        NormKind::Zscore => {
+            Normalisation::ZScore { mean: m.scale[0], sd: m.scale[1], population: m.zscore_sd == ZscoreSd::Population }
+        }
+        NormKind::Vector => Normalisation::Vector,
         NormKind::Rank => Normalisation::Rank,
         NormKind::PercentileRank => Normalisation::PercentileRank,
         NormKind::Goalposts => Normalisation::Goalposts { lower: 0.0, upper: 0.0, scale: 100.0 },
@@ -253,23 +258,217 @@ fn prepare(
     Ok(Prepared { imputed: col, was_imputed: imp_flags, treated: tcol, normalised: ncol, treatments })
 }
 
-/// Compute the whole index from a panel. Pure.
-pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<IndexResult, IndexError> {
-    let n_units = panel.units.len();
-    let n_years = panel.years.len();
-    let base_idx = match (method.comparison, method.base_year) {
-        (Comparison::BaseYear, Some(b)) => Some(
+/// The weights of one node's children, summing to 1: one set (`[w]`) for every year, or one
+/// per panel year when data-driven weights are fitted year by year. `columns` are the
+/// children's scores; `raw` their values before normalisation (indicators) or scores (groups),
+/// which the coefficient of variation and entropy on shares read.
+pub fn node_weights(
+    panel: &Panel,
+    catalog: &Catalog,
+    method: &Method,
+    node: &NodeInfo,
+    columns: &[&[Option<f64>]],
+    raw: &[&[Option<f64>]],
+) -> Result<Vec<Vec<f64>>, IndexError> {
+    let err = |source| IndexError::Aggregate { node: node.code.clone(), source };
+    let ones = vec![1.0; columns.len()];
+    let data_driven = |scheme: WeightScheme, rows: std::ops::Range<usize>| -> Result<Vec<f64>, IndexError> {
+        let cut = |cols: &[&[Option<f64>]]| -> Vec<Vec<Option<f64>>> {
+            cols.iter().map(|c| c[rows.clone()].to_vec()).collect()
+        };
+        let (c, r) = (cut(columns), cut(raw));
+        let c: Vec<&[Option<f64>]> = c.iter().map(Vec::as_slice).collect();
+        let r: Vec<&[Option<f64>]> = r.iter().map(Vec::as_slice).collect();
+        match scheme {
+            WeightScheme::Entropy if method.entropy_basis == EntropyBasis::Shares => {
+                methods::entropy_weights_shares(&r)
+            }
+            WeightScheme::Entropy => methods::entropy_weights(&c, &ones),
+            WeightScheme::Critic => methods::critic_weights(&c, &ones),
+            WeightScheme::Cv => methods::cv_weights(&r),
+            _ => unreachable!("only data-driven schemes"),
+        }
+        .map_err(err)
+    };
+    let subjective = |scheme: WeightScheme| -> Result<Vec<f64>, IndexError> {
+        match scheme {
+            WeightScheme::Catalog => methods::normalise_weights(&node.child_weights).map_err(err),
+            WeightScheme::Equal => methods::normalise_weights(&ones).map_err(err),
+            WeightScheme::Ahp => ahp_weights(catalog, method, node),
+            other => Err(IndexError::Config(format!("\"{other}\" is not a subjective weight scheme"))),
+        }
+    };
+    // Data-driven schemes: pooled over the valid rows, or per year.
+    let objective = |scheme: WeightScheme| -> Result<Vec<Vec<f64>>, IndexError> {
+        match method.weights_years {
+            WeightsYears::Pooled => Ok(vec![data_driven(scheme, 0..panel.rows())?]),
+            WeightsYears::PerYear => (0..panel.years.len()).map(|y| data_driven(scheme, panel.year_slice(y))).collect(),
+        }
+    };
+    match method.weights {
+        WeightScheme::Catalog | WeightScheme::Equal | WeightScheme::Ahp => Ok(vec![subjective(method.weights)?]),
+        WeightScheme::Entropy | WeightScheme::Critic | WeightScheme::Cv => objective(method.weights),
+        WeightScheme::Combined => {
+            let c = &method.combine;
+            if !matches!(c.objective, WeightScheme::Entropy | WeightScheme::Critic | WeightScheme::Cv) {
+                return Err(IndexError::Config(format!(
+                    "[compute.combine] objective = \"{}\": use entropy, critic or cv",
+                    c.objective
+                )));
+            }
+            let s = subjective(c.subjective)?;
+            Ok(objective(c.objective)?
+                .into_iter()
+                .map(|o| s.iter().zip(&o).map(|(a, b)| c.alpha * a + (1.0 - c.alpha) * b).collect())
+                .collect())
+        }
+    }
+}
+
+/// AHP weights of a node in its children's order, refused when inconsistent.
+fn ahp_weights(catalog: &Catalog, method: &Method, node: &NodeInfo) -> Result<Vec<f64>, IndexError> {
+    if node.children.len() == 1 {
+        return Ok(vec![1.0]);
+    }
+    let cmp = catalog.ahp.iter().find(|a| a.node == node.code).ok_or_else(|| {
+        IndexError::Config(format!(
+            "weights = \"ahp\" needs a pairwise comparison matrix for \"{}\" in the catalog ([[ahp]] node = \"{}\")",
+            node.code, node.code
+        ))
+    })?;
+    let a = methods::ahp(&cmp.matrix).map_err(|p| {
+        IndexError::Config(format!(
+            "the AHP matrix of \"{}\" in {}: row {} ({}), column {} ({}): {}",
+            node.code,
+            catalog.path.display(),
+            p.row + 1,
+            cmp.order.get(p.row).map_or("", String::as_str),
+            p.col + 1,
+            cmp.order.get(p.col).map_or("", String::as_str),
+            p.what
+        ))
+    })?;
+    if a.cr >= method.ahp_cr_limit {
+        let rows: Vec<String> = cmp
+            .order
+            .iter()
+            .zip(&cmp.matrix)
+            .map(|(c, r)| format!("{c}: {}", r.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(" ")))
+            .collect();
+        return Err(IndexError::Config(format!(
+            "the AHP matrix of \"{}\" in {} is not consistent enough: CR = {:.3} ≥ {} (λmax {:.3}, n {}); revise the judgements or raise [compute] ahp_cr_limit; matrix: {}",
+            node.code,
+            catalog.path.display(),
+            a.cr,
+            method.ahp_cr_limit,
+            a.lambda_max,
+            cmp.order.len(),
+            rows.join("; ")
+        )));
+    }
+    // The matrix's order → the node's children order.
+    Ok(node
+        .children
+        .iter()
+        .map(|c| a.weights[cmp.order.iter().position(|o| o == c).expect("checked by the catalog")])
+        .collect())
+}
+
+/// One node's score for every row. `weights` as [`node_weights`] gives them; TOPSIS takes its
+/// ideal and anti-ideal points from the comparison's reference set (the year, the pooled panel
+/// or the base year), as normalisation does.
+pub fn aggregate_node(
+    panel: &Panel,
+    method: &Method,
+    agg: Agg,
+    columns: &[&[Option<f64>]],
+    weights: &[Vec<f64>],
+    base_idx: Option<usize>,
+) -> Result<Vec<Option<f64>>, MethodError> {
+    let rows = panel.rows();
+    let years = panel.years.len();
+    // The weights scoring year y.
+    let w = |y: usize| &weights[if weights.len() == 1 { 0 } else { y }];
+    let sliced = |r: std::ops::Range<usize>| -> Vec<&[Option<f64>]> { columns.iter().map(|c| &c[r.clone()]).collect() };
+    let mut out = vec![None; rows];
+    if agg == Agg::Topsis {
+        let hundred = |v: Vec<Option<f64>>| v.into_iter().map(|c| c.map(|c| 100.0 * c)).collect::<Vec<_>>();
+        let reference = match (method.comparison, base_idx) {
+            (Comparison::BaseYear, Some(b)) => Some(panel.year_slice(b)),
+            _ => None,
+        };
+        if weights.len() == 1 && method.comparison != Comparison::PerYear {
+            return Ok(hundred(methods::topsis(columns, &weights[0], reference)?));
+        }
+        for y in 0..years {
+            let r = panel.year_slice(y);
+            let scored = if method.comparison == Comparison::PerYear {
+                methods::topsis(&sliced(r.clone()), w(y), None)?
+            } else {
+                methods::topsis(columns, w(y), reference.clone())?[r.clone()].to_vec()
+            };
+            out[r].copy_from_slice(&hundred(scored));
+        }
+        return Ok(out);
+    }
+    let how = match agg {
+        Agg::Arithmetic => Aggregation::ArithmeticMean,
+        Agg::Geometric => Aggregation::GeometricMean,
+        Agg::Power => Aggregation::GeneralisedMean { p: method.power },
+        Agg::Mpi => Aggregation::MazziottaPareto {
+            penalty: if method.mpi_penalty == MpiPenalty::Negative { 1.0 } else { -1.0 },
+        },
+        Agg::Topsis => unreachable!("handled above"),
+    };
+    if weights.len() == 1 {
+        return methods::aggregate(columns, &weights[0], &how);
+    }
+    for y in 0..years {
+        let r = panel.year_slice(y);
+        let s = methods::aggregate(&sliced(r.clone()), w(y), &how)?;
+        out[r].copy_from_slice(&s);
+    }
+    Ok(out)
+}
+
+/// The panel position of the base year when the comparison is against one.
+pub fn base_index(panel: &Panel, method: &Method) -> Result<Option<usize>, IndexError> {
+    match (method.comparison, method.base_year) {
+        (Comparison::BaseYear, Some(b)) => Ok(Some(
             panel
                 .years
                 .iter()
                 .position(|&y| y == b)
                 .ok_or_else(|| IndexError::Config(format!("base_year {b} has no data")))?,
-        ),
-        (Comparison::BaseYear, None) => {
-            return Err(IndexError::Config("comparison = \"base_year\" needs base_year".into()))
-        }
-        _ => None,
-    };
+        )),
+        (Comparison::BaseYear, None) => Err(IndexError::Config("comparison = \"base_year\" needs base_year".into())),
+        _ => Ok(None),
+    }
+}
+
+/// Each node's weight sets, children in order: one set, or one per year (as [`node_weights`]).
+pub fn weight_sets(result: &IndexResult) -> Vec<Vec<Vec<f64>>> {
+    result
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut sets: Vec<(Option<i32>, Vec<f64>)> = Vec::new();
+            for w in result.weights.iter().filter(|w| w.node == n.code) {
+                match sets.last_mut() {
+                    Some((y, set)) if *y == w.year => set.push(w.effective),
+                    _ => sets.push((w.year, vec![w.effective])),
+                }
+            }
+            sets.into_iter().map(|(_, set)| set).collect()
+        })
+        .collect()
+}
+
+/// Compute the whole index from a panel. Pure.
+pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<IndexResult, IndexError> {
+    let n_units = panel.units.len();
+    let n_years = panel.years.len();
+    let base_idx = base_index(panel, method)?;
 
     // 1–3 per indicator, in parallel: indicators are independent until aggregation.
     let prepared: Vec<Prepared> = (0..panel.indicators.len())
@@ -302,27 +501,29 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
                 None => scores[c].as_slice(),
             })
             .collect();
-        let w = match method.weights {
-            WeightScheme::Catalog => methods::normalise_weights(&node.child_weights),
-            WeightScheme::Equal => methods::normalise_weights(&vec![1.0; columns.len()]),
-            WeightScheme::Entropy => methods::entropy_weights(&columns, &vec![1.0; columns.len()]),
-        }
-        .map_err(|source| IndexError::Aggregate { node: node.code.clone(), source })?;
+        let objective: Vec<&[Option<f64>]> = node
+            .children
+            .iter()
+            .map(|c| match panel.indicators.iter().position(|i| i == c) {
+                Some(k) => treated[k].as_slice(),
+                None => scores[c].as_slice(),
+            })
+            .collect();
+        let w = node_weights(panel, catalog, method, node, &columns, &objective)?;
         let agg = method.aggregation_by_level.get(&node.level.to_string()).copied().unwrap_or(method.aggregation);
-        let how = match agg {
-            Agg::Arithmetic => Aggregation::ArithmeticMean,
-            Agg::Geometric => Aggregation::GeometricMean,
-        };
-        let s = methods::aggregate(&columns, &w, &how)
+        let s = aggregate_node(panel, method, agg, &columns, &w, base_idx)
             .map_err(|source| IndexError::Aggregate { node: node.code.clone(), source })?;
-        for (i, c) in node.children.iter().enumerate() {
-            weights.push(Weight {
-                node: node.code.clone(),
-                child: c.clone(),
-                level: node.level,
-                catalog: node.child_weights[i],
-                effective: w[i],
-            });
+        for (y, wy) in w.iter().enumerate() {
+            for (i, c) in node.children.iter().enumerate() {
+                weights.push(Weight {
+                    node: node.code.clone(),
+                    child: c.clone(),
+                    level: node.level,
+                    catalog: node.child_weights[i],
+                    effective: wy[i],
+                    year: (w.len() > 1).then(|| panel.years[y]),
+                });
+            }
         }
         scores.insert(node.code.clone(), s);
     }

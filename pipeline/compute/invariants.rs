@@ -106,18 +106,20 @@ fn present(s: &Subject<'_>) -> Result<(), Broken> {
     Ok(())
 }
 
-/// The effective weights of each node's children are at least 0 and sum to 1.
+/// The effective weights of each node's children (in each year, when fitted per year) are at
+/// least 0 and sum to 1.
 fn weights(s: &Subject<'_>) -> Result<(), Broken> {
-    let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut sums: BTreeMap<(&str, Option<i32>), f64> = BTreeMap::new();
     for w in &s.index.weights {
         if w.effective.is_nan() || w.effective < 0.0 {
             return broken("weights", None, format!("{} has weight {} in {}", w.child, w.effective, w.node));
         }
-        *sums.entry(&w.node).or_default() += w.effective;
+        *sums.entry((&w.node, w.year)).or_default() += w.effective;
     }
-    for (node, sum) in sums {
+    for ((node, year), sum) in sums {
         if (sum - 1.0).abs() > 1e-9 {
-            return broken("weights", None, format!("the weights of {node}'s children sum to {sum}, not 1"));
+            let when = year.map_or(String::new(), |y| format!(" in {y}"));
+            return broken("weights", None, format!("the weights of {node}'s children sum to {sum}{when}, not 1"));
         }
     }
     Ok(())

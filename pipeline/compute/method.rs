@@ -53,6 +53,66 @@ pub enum NormKind {
     Efficacy,
     /// 100·x / mean of the reference (base year = 100).
     BaseIndex,
+    /// 100·x/√Σx² over the reference (向量归一化, Hwang and Yoon's TOPSIS).
+    Vector,
+}
+
+/// The standard deviation of z-scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZscoreSd {
+    /// n − 1, COINr's convention.
+    Sample,
+    /// n, as Istat's MPI and most official indices.
+    Population,
+}
+
+/// Which side of the Mazziotta–Pareto index the imbalance penalty pushes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MpiPenalty {
+    /// MPI−: M − S·cv, for an index where higher is better.
+    Negative,
+    /// MPI+: M + S·cv, for an index where higher is worse.
+    Positive,
+}
+
+/// Which rows data-driven weights (entropy, CRITIC, CV) are fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightsYears {
+    /// All counties of all years at once (全局熵值法): one set of weights.
+    Pooled,
+    /// Each year's counties: a set of weights per year.
+    PerYear,
+}
+
+/// What entropy weights measure the spread of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntropyBasis {
+    /// The children's scores min-maxed to [0, 1] first (极差标准化, cimon's default).
+    Range,
+    /// The indicators' own non-negative values as shares of their column (Xu 2004); the
+    /// children's scores above the indicators.
+    Shares,
+}
+
+/// 组合赋权: `alpha`·subjective + (1 − `alpha`)·objective, both summing to 1 within a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Combine {
+    /// `catalog` (expert weights), `equal` or `ahp`.
+    pub subjective: WeightScheme,
+    /// `entropy`, `critic` or `cv`.
+    pub objective: WeightScheme,
+    pub alpha: f64,
+}
+
+impl Default for Combine {
+    fn default() -> Self {
+        Combine { subjective: WeightScheme::Catalog, objective: WeightScheme::Entropy, alpha: 0.5 }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +133,12 @@ pub use crate::codes::WeightScheme;
 pub enum Agg {
     Arithmetic,
     Geometric,
+    /// Generalised mean with exponent `power` (β).
+    Power,
+    /// Mazziotta–Pareto index: mean minus (or plus) the imbalance penalty S·cv.
+    Mpi,
+    /// 100 × TOPSIS relative closeness, ideal and anti-ideal over the comparison's reference set.
+    Topsis,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,10 +165,19 @@ pub struct Method {
     pub outliers: Outliers,
     pub normalisation: NormKind,
     pub scale: [f64; 2],
+    pub zscore_sd: ZscoreSd,
     pub comparison: Comparison,
     pub base_year: Option<i32>,
     pub weights: WeightScheme,
+    pub weights_years: WeightsYears,
+    pub entropy_basis: EntropyBasis,
+    pub combine: Combine,
+    /// AHP matrices with a consistency ratio at or above this are refused.
+    pub ahp_cr_limit: f64,
     pub aggregation: Agg,
+    /// β of `aggregation = "power"` (0.5 as the EU Social Progress Index).
+    pub power: f64,
+    pub mpi_penalty: MpiPenalty,
     /// Per-level overrides, level as a string ("2" = the groups just above the indicators).
     pub aggregation_by_level: BTreeMap<String, Agg>,
     pub tiers: Tiers,
@@ -116,10 +191,17 @@ impl Default for Method {
             outliers: Outliers::Coinr,
             normalisation: NormKind::Minmax,
             scale: [0.0, 100.0],
+            zscore_sd: ZscoreSd::Sample,
             comparison: Comparison::Pooled,
             base_year: None,
             weights: WeightScheme::Catalog,
+            weights_years: WeightsYears::Pooled,
+            entropy_basis: EntropyBasis::Range,
+            combine: Combine::default(),
+            ahp_cr_limit: 0.10,
             aggregation: Agg::Arithmetic,
+            power: 0.5,
+            mpi_penalty: MpiPenalty::Negative,
             aggregation_by_level: BTreeMap::new(),
             tiers: Tiers::default(),
         }
@@ -140,6 +222,9 @@ pub struct SensitivitySettings {
     pub normalisations: Vec<NormKind>,
     /// Aggregations to switch between, at every level.
     pub aggregations: Vec<Agg>,
+    /// Weight schemes to switch between (empty or one entry: not uncertain); each scheme's
+    /// weights are those the published method would compute with it.
+    pub weights: Vec<WeightScheme>,
     /// Switch imputation on and off (on = the configured one, or group means when none is configured).
     pub imputation: bool,
     /// Leave out each scored indicator in turn (or none).
@@ -155,6 +240,7 @@ impl Default for SensitivitySettings {
             weight_noise: 0.25,
             normalisations: vec![NormKind::Minmax, NormKind::Zscore, NormKind::Efficacy],
             aggregations: vec![Agg::Arithmetic, Agg::Geometric],
+            weights: Vec::new(),
             imputation: true,
             exclude_indicators: true,
         }

@@ -101,6 +101,7 @@ pub fn weight_rows(c: &Computed, method: &Method) -> Vec<WeightRow> {
             catalog_weight: w.catalog,
             effective_weight: w.effective,
             scheme: method.weights,
+            year: w.year,
         })
         .collect()
 }
@@ -206,6 +207,28 @@ pub fn method_rows(
             push(format!("compute.{k}"), v.to_string().trim_matches('"').to_string());
         }
     }
+    // The consistency of every AHP matrix the weights came from.
+    let ahp_used = method.weights == crate::codes::WeightScheme::Ahp
+        || (method.weights == crate::codes::WeightScheme::Combined
+            && method.combine.subjective == crate::codes::WeightScheme::Ahp);
+    if ahp_used {
+        for cmp in &catalog.ahp {
+            if let Ok(a) = crate::compute::methods::ahp(&cmp.matrix) {
+                push(
+                    "ahp".into(),
+                    format!(
+                        "{}: CR = {:.3}, λmax = {:.3}, CI = {:.3}, RI = {:.2} (n = {})",
+                        cmp.node,
+                        a.cr,
+                        a.lambda_max,
+                        a.ci,
+                        a.ri,
+                        cmp.order.len()
+                    ),
+                );
+            }
+        }
+    }
     push("growth.spans".into(), format!("{:?}", growth.spans));
     push("growth.base_year".into(), growth.base_year.map_or("none".into(), |b| b.to_string()));
     push("catalog".into(), catalog.path.display().to_string());
@@ -218,7 +241,7 @@ pub fn method_rows(
     }
     push(
         "conventions".into(),
-        "direction multiplied in before normalising; min-max (x−min)/(max−min)·(u−l)+l; z-score with the sample sd; \
+        "direction multiplied in before normalising; min-max (x−min)/(max−min)·(u−l)+l; z-score with the sd chosen by zscore_sd (sample by default); \
          ranks: ties take the minimum; weighted means skip missing values and renormalise the remaining weights; \
          outliers (COINr): a year's column is treated when |skew| ≥ 2 and kurtosis ≥ 3.5, winsorising up to 5 points, \
          else log(x − min + 0.01·(max − min)); growth 水平法, ratios in percentage points"

@@ -55,6 +55,7 @@ pub struct Analysis {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Factor {
     Weights,
+    WeightScheme(usize),
     Normalisation(usize),
     Aggregation(usize),
     Imputation,
@@ -65,6 +66,7 @@ impl Factor {
     fn name(self) -> Choice {
         match self {
             Factor::Weights => Choice::Weights,
+            Factor::WeightScheme(_) => Choice::WeightScheme,
             Factor::Normalisation(_) => Choice::Normalisation,
             Factor::Aggregation(_) => Choice::Aggregation,
             Factor::Imputation => Choice::Imputation,
@@ -77,7 +79,7 @@ impl Factor {
         let pick = |n: usize| ((u * n as f64) as usize).min(n - 1) as u64;
         match self {
             Factor::Weights => rng_seed,
-            Factor::Normalisation(n) | Factor::Aggregation(n) => pick(n),
+            Factor::Normalisation(n) | Factor::Aggregation(n) | Factor::WeightScheme(n) => pick(n),
             Factor::Imputation => pick(2),
             Factor::Exclusion(n) => pick(n),
         }
@@ -87,8 +89,9 @@ impl Factor {
 /// The published method's choices plus the uncertain ones, resolved against the panel.
 struct Design<'a> {
     nodes: Vec<NodeInfo>,
-    /// Published effective weights per node, children in order.
-    weights: Vec<Vec<f64>>,
+    /// [weight scheme][node] → weight sets (one, or one per year), children in order; scheme 0
+    /// is the published one unless the scheme is an uncertain choice.
+    weights: Vec<Vec<Vec<Vec<f64>>>>,
     /// Per node child: indicator column (Ok) or node index (Err).
     children: Vec<Vec<Result<usize, usize>>>,
     /// [normalisation][imputation option] → normalised scored columns.
@@ -100,6 +103,8 @@ struct Design<'a> {
     level_aggs: Vec<Agg>,
     noise: f64,
     panel: &'a Panel,
+    method: &'a Method,
+    base_idx: Option<usize>,
     nominal_rank: &'a [Option<u32>],
     nominal_tier: &'a [Option<u8>],
     /// Pooled range of the published index, the scale every replication is put on for its tiers.
@@ -154,27 +159,26 @@ pub fn analyse_with<T: Send>(
                 .collect()
         })
         .collect();
-    let weights: Vec<Vec<f64>> = nodes
-        .iter()
-        .map(|n| {
-            n.children
-                .iter()
-                .map(|c| {
-                    nominal.weights.iter().find(|w| w.node == n.code && &w.child == c).map_or(0.0, |w| w.effective)
-                })
-                .collect()
-        })
-        .collect();
-
     // Options: normalisations and imputation; every replication's scores are kept positive so
     // that a geometric mean is defined (min-max on [1, 100], z-scores as 50 ± 10 floored at 1).
     let level_aggs: Vec<Agg> = nodes
         .iter()
         .map(|n| method.aggregation_by_level.get(&n.level.to_string()).copied().unwrap_or(method.aggregation))
         .collect();
-    let geometric = s.aggregations.contains(&Agg::Geometric) || level_aggs.contains(&Agg::Geometric);
+    // Geometric means and the MPI need positive scores, a power mean non-negative ones.
+    let positive = |a: &Agg| matches!(a, Agg::Geometric | Agg::Mpi | Agg::Power);
+    let geometric = s.aggregations.iter().any(positive) || level_aggs.iter().any(positive);
     let norms: Vec<NormKind> =
         if s.normalisations.is_empty() { vec![method.normalisation] } else { s.normalisations.clone() };
+    // The MPI is defined on z-scores around 100: on other scores its penalty can exceed the mean.
+    let mpi = s.aggregations.contains(&Agg::Mpi) || level_aggs.contains(&Agg::Mpi);
+    if mpi && norms.iter().any(|n| *n != NormKind::Zscore) {
+        return Err(IndexError::Config(
+            "[sensitivity] switches to or keeps the Mazziotta–Pareto index (mpi), which is defined on z-scores \
+             around 100: use normalisations = [\"zscore\"] there, or leave mpi out of aggregations"
+                .into(),
+        ));
+    }
     let imputations: Vec<Imputation> = if s.imputation {
         let on = if method.imputation == Imputation::None { Imputation::GroupMean } else { method.imputation };
         vec![method.imputation, if on == method.imputation { Imputation::None } else { on }]
@@ -188,9 +192,13 @@ pub fn analyse_with<T: Send>(
             let mut m = method.clone();
             m.normalisation = norm;
             m.imputation = imp;
+            // Only the normalised columns are kept: aggregate in the way that cannot fail.
             m.weights = index::WeightScheme::Catalog;
+            m.aggregation = Agg::Arithmetic;
+            m.aggregation_by_level.clear();
             if norm != method.normalisation || geometric {
                 m.scale = match norm {
+                    NormKind::Zscore if mpi => [100.0, 10.0],
                     NormKind::Zscore => [50.0, 10.0],
                     _ => [1.0, 100.0],
                 };
@@ -207,9 +215,24 @@ pub fn analyse_with<T: Send>(
         columns.push(per_imp);
     }
 
+    // Weight sets: the published ones, or those of every scheme switched between.
+    let schemes: Vec<index::WeightScheme> = if s.weights.len() > 1 { s.weights.clone() } else { vec![method.weights] };
+    let weights = if schemes.len() > 1 {
+        schemes
+            .iter()
+            .map(|&w| {
+                Ok(index::weight_sets(&index::compute(panel, catalog, &Method { weights: w, ..method.clone() })?))
+            })
+            .collect::<Result<Vec<_>, IndexError>>()?
+    } else {
+        vec![index::weight_sets(nominal)]
+    };
     let mut factors = Vec::new();
     if s.weight_noise > 0.0 {
         factors.push(Factor::Weights);
+    }
+    if schemes.len() > 1 {
+        factors.push(Factor::WeightScheme(schemes.len()));
     }
     if norms.len() > 1 {
         factors.push(Factor::Normalisation(norms.len()));
@@ -242,6 +265,8 @@ pub fn analyse_with<T: Send>(
         level_aggs,
         noise: s.weight_noise,
         panel,
+        method,
+        base_idx: index::base_index(panel, method)?,
         nominal_rank: &nominal.rank,
         nominal_tier: &nominal.casted_tier,
         nominal_range,
@@ -281,6 +306,7 @@ pub fn analyse_with<T: Send>(
     let options = |fac: Factor| -> Options {
         match fac {
             Factor::Weights => Options::Noise { percent: s.weight_noise * 100.0 },
+            Factor::WeightScheme(_) => Options::Choices { names: names(&schemes) },
             Factor::Normalisation(_) => Options::Choices { names: names(&norms) },
             Factor::Aggregation(_) => Options::Choices { names: names(&d.aggregations) },
             Factor::Imputation => Options::Choices { names: names(&imputations) },
@@ -352,10 +378,11 @@ struct Run {
 
 impl Design<'_> {
     fn run<T>(&self, draw: &[u64], each: &impl Fn(&Replication<'_>) -> T) -> Result<(Run, T), IndexError> {
-        let (mut norm, mut agg, mut imp, mut excluded, mut noise_seed) = (0, 0, 0, None, None);
+        let (mut norm, mut agg, mut imp, mut excluded, mut noise_seed, mut scheme) = (0, 0, 0, None, None, 0);
         for (fac, &v) in self.factors.iter().zip(draw) {
             match fac {
                 Factor::Weights => noise_seed = Some(v),
+                Factor::WeightScheme(_) => scheme = v as usize,
                 Factor::Normalisation(_) => norm = v as usize,
                 Factor::Aggregation(_) => agg = v as usize,
                 Factor::Imputation => imp = v as usize,
@@ -367,19 +394,27 @@ impl Design<'_> {
         let mut noise = noise_seed.map(ChaCha8Rng::seed_from_u64);
         let mut scores: Vec<Vec<Option<f64>>> = Vec::with_capacity(self.nodes.len());
         for (ni, node_children) in self.children.iter().enumerate() {
-            let mut w: Vec<f64> = self.weights[ni].clone();
+            // One noise factor per child, applied to each of its weight sets.
+            let mut factor = vec![1.0; node_children.len()];
             if let Some(rng) = noise.as_mut() {
-                for x in w.iter_mut() {
-                    *x *= 1.0 + self.noise * (2.0 * rng.random::<f64>() - 1.0);
+                for x in factor.iter_mut() {
+                    *x = 1.0 + self.noise * (2.0 * rng.random::<f64>() - 1.0);
                 }
             }
             for (ci, c) in node_children.iter().enumerate() {
                 if matches!(c, Ok(k) if Some(*k) == excluded) {
-                    w[ci] = 0.0;
+                    factor[ci] = 0.0;
                 }
             }
-            let sum: f64 = w.iter().sum();
-            if sum <= 0.0 {
+            let mut sets = Vec::new();
+            for set in &self.weights[scheme][ni] {
+                let w: Vec<f64> = set.iter().zip(&factor).map(|(w, f)| w * f).collect();
+                let sum: f64 = w.iter().sum();
+                if sum > 0.0 {
+                    sets.push(w.iter().map(|x| x / sum).collect::<Vec<f64>>());
+                }
+            }
+            if sets.len() < self.weights[scheme][ni].len() || sets.is_empty() {
                 // Every child left out: the node has no score this run.
                 scores.push(vec![None; self.panel.rows()]);
                 continue;
@@ -391,12 +426,8 @@ impl Design<'_> {
                     Err(j) => scores[*j].as_slice(),
                 })
                 .collect();
-            let w: Vec<f64> = w.iter().map(|x| x / sum).collect();
-            let how = match if agg_is_uncertain { self.aggregations[agg] } else { self.level_aggs[ni] } {
-                Agg::Arithmetic => methods::Aggregation::ArithmeticMean,
-                Agg::Geometric => methods::Aggregation::GeometricMean,
-            };
-            let s = methods::aggregate(&columns, &w, &how)
+            let agg = if agg_is_uncertain { self.aggregations[agg] } else { self.level_aggs[ni] };
+            let s = index::aggregate_node(self.panel, self.method, agg, &columns, &sets, self.base_idx)
                 .map_err(|source| IndexError::Aggregate { node: self.nodes[ni].code.clone(), source })?;
             scores.push(s);
         }

@@ -22,6 +22,9 @@ pub struct InputFile {
     pub bytes: Vec<u8>,
     /// Reached a second time (a symlink, a linked directory): the name it was read under; no bytes.
     pub same_as: Option<String>,
+    /// A subdirectory with a `cimon.toml` of its own (`name` ends in `/`): another project's
+    /// data, such as a second catalog's sample, named in a warning and not read.
+    pub other_project: bool,
 }
 
 impl InputFile {
@@ -46,13 +49,15 @@ pub enum InputError {
 /// Every file under a directory (recursively, sorted; hidden files, Excel's `~$` lock files and
 /// `skip` — the config and a targets workbook beside the data — left out), read once each: a
 /// file reached again through a link is listed with `same_as`, a directory loop is not followed.
-/// Files cimon does not read are listed too, so that ingest names them.
+/// Files cimon does not read are listed too, so that ingest names them; so is a subdirectory
+/// holding its own `cimon.toml`, which belongs to another project and is not walked.
 pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, InputError> {
     if !dir.is_dir() {
         return Err(InputError::NotADirectory { path: dir.to_owned() });
     }
     let skip: Vec<std::path::PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
     let mut paths = Vec::new();
+    let mut projects: BTreeSet<std::path::PathBuf> = BTreeSet::new();
     let mut visited: BTreeSet<std::path::PathBuf> = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -70,7 +75,12 @@ pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, Inpu
                 continue;
             }
             if path.is_dir() {
-                stack.push(path);
+                if path.join("cimon.toml").is_file() {
+                    projects.insert(path.clone());
+                    paths.push(path);
+                } else {
+                    stack.push(path);
+                }
             } else if path.is_file() && !path.canonicalize().is_ok_and(|c| skip.contains(&c)) {
                 paths.push(path);
             }
@@ -89,13 +99,16 @@ pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, Inpu
         .into_iter()
         .map(|p| {
             let name = rel(&p);
+            if projects.contains(&p) {
+                return Ok(InputFile { name: name + "/", bytes: Vec::new(), same_as: None, other_project: true });
+            }
             let canonical = p.canonicalize().unwrap_or_else(|_| p.clone());
             if let Some(earlier) = first.get(&canonical) {
-                return Ok(InputFile { name, bytes: Vec::new(), same_as: Some(earlier.clone()) });
+                return Ok(InputFile { name, bytes: Vec::new(), same_as: Some(earlier.clone()), other_project: false });
             }
             first.insert(canonical, name.clone());
             let bytes = std::fs::read(&p).map_err(|source| InputError::Io { path: p.clone(), source })?;
-            Ok(InputFile { name, bytes, same_as: None })
+            Ok(InputFile { name, bytes, same_as: None, other_project: false })
         })
         .collect()
 }
@@ -128,6 +141,17 @@ pub(super) fn read_file(
             Loc::file(&f.name),
             format!("is the same file as {first} (a link): read once"),
             format!("与 {first} 是同一个文件（链接）：只读取一次"),
+        );
+        return (problems, None);
+    }
+    if f.other_project {
+        problems.warning(
+            "other_project",
+            Loc::file(&f.name),
+            "not read: this folder has its own cimon.toml, so it is another project's data (run cimon with that \
+             config for it); move its files up if they belong here",
+            "未读取：该文件夹内有自己的 cimon.toml，属于另一套监测数据（请用该配置文件单独运行）；\
+             如果其中的文件属于本次数据，请移出该文件夹",
         );
         return (problems, None);
     }

@@ -142,6 +142,29 @@ fn readable(value: &str) -> String {
     }
 }
 
+/// Whether a method setting takes part in the method used: `power` only with a power mean,
+/// `combine` only with combined weights, and so on (method.parquet keeps them all).
+fn method_setting_applies(key: &str, method: &[crate::results::MethodRow]) -> bool {
+    let get = |k: &str| method.iter().find(|m| m.key == k).map_or("", |m| m.value.as_str());
+    let weights = get("compute.weights");
+    let aggregation_used =
+        |a: &str| get("compute.aggregation") == a || get("compute.aggregation_by_level").contains(&format!("\"{a}\""));
+    match key {
+        "compute.zscore_sd" => get("compute.normalisation") == "zscore",
+        "compute.power" => aggregation_used("power"),
+        "compute.mpi_penalty" => aggregation_used("mpi"),
+        "compute.combine" => weights == "combined",
+        "compute.ahp_cr_limit" => {
+            weights == "ahp" || (weights == "combined" && get("compute.combine").contains("\"ahp\""))
+        }
+        "compute.weights_years" => matches!(weights, "entropy" | "critic" | "cv" | "combined"),
+        "compute.entropy_basis" => {
+            weights == "entropy" || (weights == "combined" && get("compute.combine").contains("\"entropy\""))
+        }
+        _ => true,
+    }
+}
+
 /// The lookups every report of the year shares.
 pub struct Year<'a> {
     pub t: &'a Tables,
@@ -301,10 +324,24 @@ pub fn meta(y: &Year<'_>) -> Meta {
         .find(|m| m.key == "compute.tiers")
         .and_then(|m| serde_json::from_str::<serde_json::Value>(&m.value).ok())
         .and_then(|v| v.get("casted_floor")?.as_f64());
-    let method = t.method.iter().map(|m| Setting { key: m.key.clone(), value: readable(&m.value) }).collect();
+    let method = t
+        .method
+        .iter()
+        .filter(|m| method_setting_applies(&m.key, &t.method))
+        .map(|m| {
+            // "node: CR = …" of an AHP check: the node by its name.
+            let value = match (m.key.as_str(), m.value.split_once(": ")) {
+                ("ahp", Some((node, rest))) => format!("{}：{rest}", y.name(node)),
+                _ => readable(&m.value),
+            };
+            Setting { key: m.key.clone(), value }
+        })
+        .collect();
+    // The weights that scored the report year (one set, or that year's when fitted per year).
     let mut weights: Vec<WeightLine> = t
         .weights
         .iter()
+        .filter(|w| w.year.is_none_or(|wy| wy == y.year))
         .map(|w| WeightLine {
             level: w.level,
             node: y.name(&w.node),
@@ -340,6 +377,10 @@ pub fn meta(y: &Year<'_>) -> Meta {
         synthetic: t.sources.iter().any(|s| s.synthetic),
         cimon_version: env!("CARGO_PKG_VERSION"),
         index_name: y.name(&y.catalog.index.code),
+        subject: match y.lang {
+            Lang::Zh => y.catalog.index.subject_zh.clone(),
+            Lang::En => y.catalog.index.subject_en.clone(),
+        },
         counties: y.field.counties(y.year),
         provinces,
         dimensions: y.dimensions.clone(),

@@ -19,7 +19,7 @@ pub fn reports(y: &Year<'_>) -> Vec<CountyReport> {
     let weights: HashMap<&str, f64> = t
         .weights
         .iter()
-        .filter(|w| w.node == y.catalog.index.code)
+        .filter(|w| w.node == y.catalog.index.code && w.year.is_none_or(|wy| wy == y.year))
         .map(|w| (w.child.as_str(), w.effective_weight))
         .collect();
     let growth: HashMap<(&str, &str), &GrowthRow> =

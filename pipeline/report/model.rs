@@ -17,6 +17,8 @@ pub struct Meta {
     pub synthetic: bool,
     pub cimon_version: &'static str,
     pub index_name: String,
+    /// What the reports monitor (the catalog's `subject_zh`/`subject_en`); None: the labels' own.
+    pub subject: Option<String>,
     /// Counties with an index in `year`.
     pub counties: usize,
     pub provinces: Vec<String>,

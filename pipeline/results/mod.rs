@@ -85,6 +85,7 @@ crate::table! {
         catalog_weight: f64,
         effective_weight: f64,
         scheme: WeightScheme,
+        year: Option<i32>,
     }
 }
 

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+mod generic;
 mod national;
 mod seed;
 
@@ -221,6 +222,8 @@ pub enum Kind {
     Seed,
     /// N synthetic counties as plain CSV with their own registry, for benchmarks.
     National,
+    /// The seed counties, every indicator of any catalog drawn in its plausible range.
+    Catalog,
 }
 
 /// `cimon synth` settings.
@@ -257,6 +260,11 @@ pub fn run(args: &Options) -> Result<()> {
                 );
             }
             write_seed(&registry, &catalog, &years, args.seed, &args.out)
+        }
+        Kind::Catalog => {
+            let registry = seed_registry(&Registry::load_or_builtin(args.regions.as_deref())?)?;
+            let catalog = Catalog::load_or_builtin(args.catalog.as_deref())?;
+            generic::write_for_catalog(&registry, &catalog, &years, args.seed, &args.out)
         }
         Kind::National => {
             let registry = Registry::load_or_builtin(args.regions.as_deref())?;

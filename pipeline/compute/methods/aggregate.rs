@@ -1,4 +1,4 @@
-//! Aggregation (weighted arithmetic, geometric, harmonic and generalised means), weights and ranks.
+//! Aggregation (weighted arithmetic, geometric, harmonic and generalised means, Mazziotta–Pareto, TOPSIS) and ranks.
 
 use super::*;
 
@@ -13,6 +13,13 @@ pub enum Aggregation {
     /// (Σ w·x^p / Σ w)^(1/p), p ≠ 0; needs x ≥ 0, and x > 0 when p < 0.
     GeneralisedMean {
         p: f64,
+    },
+    /// Mazziotta–Pareto index: M − penalty·S·cv with M and S the weighted mean and population
+    /// standard deviation of the row's scores and cv = S/M (so M ∓ S²/M); `penalty` 1 for an
+    /// index where higher is better (MPI−, an unbalanced profile scores lower), −1 for MPI+.
+    /// With equal weights this is the published MPI; needs M > 0 (use z-scores 100 ± 10).
+    MazziottaPareto {
+        penalty: f64,
     },
 }
 
@@ -46,6 +53,9 @@ pub fn aggregate(
             ));
         }
     }
+    if let Aggregation::MazziottaPareto { penalty } = *method {
+        return mazziotta_pareto(columns, weights, penalty);
+    }
     (0..first.len())
         .map(|row| {
             let (mut sw, mut acc) = (0.0, 0.0);
@@ -58,6 +68,7 @@ pub fn aggregate(
                     Aggregation::GeneralisedMean { p } => {
                         ("generalised mean", v > 0.0 || (v == 0.0 && p > 0.0), v.powf(p))
                     }
+                    Aggregation::MazziottaPareto { .. } => unreachable!("aggregated above"),
                 };
                 if !ok {
                     return Err(MethodError::OutOfDomain { method: name, row, value: v });
@@ -73,66 +84,90 @@ pub fn aggregate(
                 Aggregation::GeometricMean => (acc / sw).exp(),
                 Aggregation::HarmonicMean => sw / acc,
                 Aggregation::GeneralisedMean { p } => (acc / sw).powf(1.0 / p),
+                Aggregation::MazziottaPareto { .. } => unreachable!("aggregated above"),
             };
             Ok(Some(y).filter(|y| y.is_finite()))
         })
         .collect()
 }
 
-/// Scales weights to sum to 1.
-pub fn normalise_weights(w: &[f64]) -> Result<Vec<f64>, MethodError> {
-    let sum: f64 = w.iter().sum();
-    if w.iter().any(|v| !v.is_finite() || *v < 0.0) || !(sum > 0.0 && sum.is_finite()) {
-        return Err(MethodError::InvalidWeights);
+fn mazziotta_pareto(
+    columns: &[&[Option<f64>]],
+    weights: &[f64],
+    penalty: f64,
+) -> Result<Vec<Option<f64>>, MethodError> {
+    if penalty != 1.0 && penalty != -1.0 {
+        return Err(MethodError::InvalidParameter("the MPI penalty sign must be 1 or -1"));
     }
-    Ok(w.iter().map(|v| v / sum).collect())
+    (0..columns[0].len())
+        .map(|row| {
+            let present: Vec<(f64, f64)> =
+                columns.iter().zip(weights).filter_map(|(c, &w)| finite(c[row]).map(|v| (w, v))).collect();
+            let sw: f64 = present.iter().map(|p| p.0).sum();
+            if sw <= 0.0 {
+                return Ok(None);
+            }
+            let m = present.iter().map(|(w, v)| w * v).sum::<f64>() / sw;
+            if m <= 0.0 {
+                return Err(MethodError::OutOfDomain {
+                    method: "Mazziotta–Pareto index (mean score)", row, value: m
+                });
+            }
+            let var = present.iter().map(|(w, v)| w * (v - m).powi(2)).sum::<f64>() / sw;
+            Ok(Some(m - penalty * var / m).filter(|y| y.is_finite()))
+        })
+        .collect()
 }
 
-/// 熵权法 entropy weights, one per column. Each column is multiplied by its direction and
-/// min-maxed to [0, 1] over its own present values (missing values are dropped column by
-/// column, so n is each column's count); p_i = x_i/Σx, e = −Σ p ln p / ln n with
-/// 0·ln 0 = 0, w = (1 − e)/Σ(1 − e). A column with fewer than two values or all values
-/// equal carries no information: e = 1, weight 0. If no column varies the weights are
-/// undefined and this is an error, not a silent fallback to equal weights.
-pub fn entropy_weights(columns: &[&[Option<f64>]], directions: &[f64]) -> Result<Vec<f64>, MethodError> {
-    if columns.is_empty() {
-        return Err(MethodError::NoColumns);
-    }
-    if directions.len() != columns.len() {
+/// TOPSIS (Hwang and Yoon 1981): each row's relative closeness D⁻/(D⁺ + D⁻) in [0, 1], with
+/// D⁺ and D⁻ its Euclidean distances to the ideal and anti-ideal points of the weighted
+/// columns (w·x; the best and worst value of each column over the `reference` rows, all
+/// rows when `None`). Columns are scores where higher is better. A missing value leaves its
+/// column out of that row's two distances; a row with nothing, or at distance 0 from both
+/// points, is `None`.
+pub fn topsis(
+    columns: &[&[Option<f64>]],
+    weights: &[f64],
+    reference: Option<std::ops::Range<usize>>,
+) -> Result<Vec<Option<f64>>, MethodError> {
+    let first = columns.first().ok_or(MethodError::NoColumns)?;
+    if weights.len() != columns.len() {
         return Err(MethodError::LengthMismatch {
-            what: "directions vs columns",
+            what: "weights vs columns",
             expected: columns.len(),
-            found: directions.len(),
+            found: weights.len(),
         });
     }
-    let mut spread = Vec::with_capacity(columns.len());
-    for (col, &dir) in columns.iter().zip(directions) {
-        check_direction(dir)?;
-        let v: Vec<f64> = present(col).map(|x| x * dir).collect();
-        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if v.len() < 2 || hi <= lo {
-            spread.push(0.0);
-            continue;
-        }
-        let z: Vec<f64> = v.iter().map(|x| (x - lo) / (hi - lo)).collect();
-        let total: f64 = z.iter().sum();
-        let h: f64 = z
-            .iter()
-            .filter(|z| **z > 0.0)
-            .map(|z| {
-                let p = z / total;
-                p * p.ln()
-            })
-            .sum();
-        let e = -h / (v.len() as f64).ln();
-        spread.push((1.0 - e).max(0.0));
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+        return Err(MethodError::InvalidWeights);
     }
-    let total: f64 = spread.iter().sum();
-    if total <= 0.0 {
-        return Err(MethodError::NoInformation);
+    if let Some(c) = columns.iter().find(|c| c.len() != first.len()) {
+        return Err(MethodError::LengthMismatch { what: "aggregation column", expected: first.len(), found: c.len() });
     }
-    Ok(spread.iter().map(|d| d / total).collect())
+    let reference = reference.unwrap_or(0..first.len());
+    let poles: Vec<Option<(f64, f64)>> = columns
+        .iter()
+        .zip(weights)
+        .map(|(c, w)| {
+            let v: Vec<f64> = present(&c[reference.clone()]).map(|x| x * w).collect();
+            let best = v.iter().copied().reduce(f64::max)?;
+            Some((best, v.iter().copied().fold(best, f64::min)))
+        })
+        .collect();
+    Ok((0..first.len())
+        .map(|row| {
+            let (mut plus, mut minus, mut any) = (0.0, 0.0, false);
+            for ((c, w), pole) in columns.iter().zip(weights).zip(&poles) {
+                let (Some(v), Some((best, worst))) = (finite(c[row]), pole) else { continue };
+                let v = v * w;
+                plus += (v - best).powi(2);
+                minus += (v - worst).powi(2);
+                any = true;
+            }
+            let (plus, minus) = (plus.sqrt(), minus.sqrt());
+            (any && plus + minus > 0.0).then(|| minus / (plus + minus))
+        })
+        .collect())
 }
 
 /// Rank with 1 = highest; ties share the smallest rank (R's `ties.method = "min"` on −x);
@@ -163,35 +198,6 @@ mod tests {
     use crate::compute::methods::testing::*;
 
     #[test]
-    fn entropy_by_hand() {
-        // Column a = (1, 2, 3) → z = (0, .5, 1), p = (0, 1/3, 2/3),
-        //   e_a = −(1/3·ln 1/3 + 2/3·ln 2/3)/ln 3 = 0.579380…
-        // Column b = (10, 10, 40) with direction −1 → −b = (−10, −10, −40) → z = (1, 1, 0),
-        //   p = (.5, .5, 0), e_b = ln 2/ln 3 = 0.630930…
-        // w_a = (1 − e_a)/((1 − e_a) + (1 − e_b)) = 0.420620/(0.420620 + 0.369070) = 0.532639…
-        let a = col(&[1.0, 2.0, 3.0]);
-        let b = col(&[10.0, 10.0, 40.0]);
-        let w = entropy_weights(&[&a, &b], &[1.0, -1.0]).unwrap();
-        let ea = -((1.0f64 / 3.0) * (1.0f64 / 3.0).ln() + (2.0f64 / 3.0) * (2.0f64 / 3.0).ln()) / 3f64.ln();
-        let eb = 2f64.ln() / 3f64.ln();
-        assert!(close(w[0], (1.0 - ea) / (2.0 - ea - eb)));
-        assert!((w[0] - 0.532_639).abs() < 1e-6);
-        assert!(close(w[0] + w[1], 1.0));
-    }
-
-    #[test]
-    fn entropy_zero_and_constant_columns() {
-        // A zero after min-max is fine: 0·ln 0 = 0. Column (0, 0, 5): p = (0, 0, 1), e = 0.
-        let z = col(&[0.0, 0.0, 5.0]);
-        let c = col(&[7.0, 7.0, 7.0]);
-        let a = col(&[1.0, 2.0, 3.0]);
-        let w = entropy_weights(&[&z, &c, &a], &[1.0, 1.0, 1.0]).unwrap();
-        assert_eq!(w[1], 0.0);
-        assert!(w[0] > w[2] && close(w.iter().sum(), 1.0));
-        assert_eq!(entropy_weights(&[&c], &[1.0]), Err(MethodError::NoInformation));
-    }
-
-    #[test]
     fn aggregation_skips_missing() {
         let a = [Some(10.0), None, None];
         let b = [Some(40.0), Some(20.0), None];
@@ -203,10 +209,32 @@ mod tests {
         all_close(&hm, &[Some(16.0), Some(20.0), None]);
         let p2 = aggregate(&[&a, &b], &[1.0, 1.0], &Aggregation::GeneralisedMean { p: 2.0 }).unwrap();
         all_close(&p2, &[Some(850f64.sqrt()), Some(20.0), None]);
+        // MPI− of (90, 110) equally weighted: M = 100, S = 10, cv = 0.1 → 99; MPI+ → 101.
+        let (c, d) = ([Some(90.0), Some(100.0), None], [Some(110.0), None, None]);
+        let mpi = aggregate(&[&c, &d], &[1.0, 1.0], &Aggregation::MazziottaPareto { penalty: 1.0 }).unwrap();
+        all_close(&mpi, &[Some(99.0), Some(100.0), None]);
+        let mpi = aggregate(&[&c, &d], &[1.0, 1.0], &Aggregation::MazziottaPareto { penalty: -1.0 }).unwrap();
+        all_close(&mpi, &[Some(101.0), Some(100.0), None]);
         let zero = [Some(0.0)];
         assert!(matches!(
             aggregate(&[&zero], &[1.0], &Aggregation::GeometricMean),
             Err(MethodError::OutOfDomain { row: 0, .. })
         ));
+    }
+
+    #[test]
+    fn topsis_by_hand() {
+        // Two columns, weights (0.5, 0.5): ideal (5, 5), anti-ideal (0, 0) after weighting.
+        // Row (10, 0) → (5, 0): D⁺ = 5, D⁻ = 5 → 0.5; (10, 10) → 1; (0, 0) → 0; (4, None) →
+        // weighted 2 on the first column alone: D⁺ = 3, D⁻ = 2 → 0.4.
+        let a = [Some(10.0), Some(10.0), Some(0.0), Some(4.0), None];
+        let b = [Some(0.0), Some(10.0), Some(0.0), None, None];
+        let c = topsis(&[&a, &b], &[0.5, 0.5], None).unwrap();
+        all_close(&c, &[Some(0.5), Some(1.0), Some(0.0), Some(0.4), None]);
+        // Poles from the first two rows only: (5, 5) and (5, 0); row 3 (0, 0) is beyond the worst.
+        let c = topsis(&[&a, &b], &[0.5, 0.5], Some(0..2)).unwrap();
+        assert_eq!(c[0], Some(0.0));
+        let d_plus = (25.0f64 + 25.0).sqrt();
+        all_close(&c[2..3], &[Some(5.0 / (d_plus + 5.0))]);
     }
 }

@@ -1,5 +1,5 @@
 //! The index's numerical kernels: normalisation, outlier treatment, imputation, aggregation,
-//! entropy weights and ranks, as pure functions following COINr 1.1.14's conventions.
+//! weights and ranks, as pure functions following COINr 1.1.14's conventions.
 //!
 //! Data are columns of `Option<f64>`: `None` is missing, and a non-finite input is read as
 //! missing too, so no NaN or infinity ever leaves this module. Two kinds of trouble are kept
@@ -80,11 +80,13 @@ mod aggregate;
 mod impute;
 mod normalise;
 mod outliers;
+mod weights;
 
 pub use aggregate::*;
 pub use impute::*;
 pub use normalise::*;
 pub use outliers::*;
+pub use weights::*;
 
 /// Helpers of the kernels' unit tests.
 #[cfg(test)]

@@ -9,8 +9,13 @@ use super::*;
 pub enum Normalisation {
     /// COINr `n_minmax`: (x − min)/(max − min)·(u − l) + l.
     MinMax { l: f64, u: f64 },
-    /// COINr `n_zscore`: (x − mean)/sd·`sd` + `mean`, with the sample sd (n − 1).
-    ZScore { mean: f64, sd: f64 },
+    /// COINr `n_zscore`: (x − mean)/sd·`sd` + `mean`, with the sample sd (n − 1), or the
+    /// population sd (n) when `population` (Istat's MPI and most official indices).
+    ZScore { mean: f64, sd: f64, population: bool },
+    /// Vector normalisation (Hwang and Yoon's TOPSIS): 100·x/√Σx² over the reference, the
+    /// direction multiplied in, so a lower-is-better indicator scores negative (TOPSIS's
+    /// distances to the best and worst are the same as with the cost criterion's own rule).
+    Vector,
     /// COINr `n_rank`: ascending rank (best = n), ties take the minimum rank.
     Rank,
     /// COINr `n_borda`: rank − 1.
@@ -47,6 +52,8 @@ pub struct Fitted {
     max: Option<f64>,
     mean: Option<f64>,
     sd: Option<f64>,
+    /// √Σx² of the reference.
+    norm: f64,
     /// Sorted reference, kept only for the rank-based methods.
     sorted: Vec<f64>,
     target: Option<f64>,
@@ -71,7 +78,7 @@ pub fn fit(
     };
     match *method {
         N::MinMax { l, u } => param(l.is_finite() && u.is_finite() && l < u, "min-max bounds need l < u")?,
-        N::ZScore { mean, sd } => {
+        N::ZScore { mean, sd, .. } => {
             param(mean.is_finite() && sd.is_finite() && sd > 0.0, "z-score needs a finite mean and sd > 0")?
         }
         N::Goalposts { lower, upper, scale } => param(
@@ -88,8 +95,12 @@ pub fn fit(
     let min = vals.iter().copied().reduce(f64::min);
     let max = vals.iter().copied().reduce(f64::max);
     let mean = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / n);
-    let sd =
-        mean.filter(|_| vals.len() > 1).map(|m| (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    let population = matches!(method, N::ZScore { population: true, .. });
+    let denominator = if population { n } else { n - 1.0 };
+    let sd = mean
+        .filter(|_| vals.len() > 1)
+        .map(|m| (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / denominator).sqrt());
+    let norm = vals.iter().map(|v| v * v).sum::<f64>().sqrt();
     let sorted = if matches!(method, N::Rank | N::Borda | N::PercentileRank) {
         let mut s = vals;
         s.sort_by(f64::total_cmp);
@@ -97,7 +108,17 @@ pub fn fit(
     } else {
         Vec::new()
     };
-    Ok(Fitted { method: method.clone(), direction, min, max, mean, sd, sorted, target: target.map(|t| t * direction) })
+    Ok(Fitted {
+        method: method.clone(),
+        direction,
+        min,
+        max,
+        mean,
+        sd,
+        norm,
+        sorted,
+        target: target.map(|t| t * direction),
+    })
 }
 
 impl Fitted {
@@ -120,7 +141,8 @@ impl Fitted {
         let below = || self.sorted.partition_point(|r| *r < x) as f64;
         match self.method {
             N::MinMax { l, u } => range().map(|(lo, hi)| (x - lo) / (hi - lo) * (u - l) + l),
-            N::ZScore { mean, sd } => {
+            N::Vector => (self.norm > 0.0).then(|| 100.0 * x / self.norm),
+            N::ZScore { mean, sd, .. } => {
                 let s = self.sd.filter(|s| *s > 0.0)?;
                 Some((x - self.mean?) / s * sd + mean)
             }
@@ -182,17 +204,35 @@ mod tests {
         for m in [Normalisation::MinMax { l: 0.0, u: 100.0 }, Normalisation::Efficacy, Normalisation::Dist2Max] {
             assert_eq!(normalise(&x, 1.0, &m, None).unwrap(), vec![None; 3]);
         }
-        let z = Normalisation::ZScore { mean: 0.0, sd: 1.0 };
+        let z = Normalisation::ZScore { mean: 0.0, sd: 1.0, population: false };
         assert_eq!(normalise(&x, 1.0, &z, None).unwrap(), vec![None; 3]);
     }
 
     #[test]
-    fn z_score_uses_sample_sd() {
+    fn z_score_with_sample_or_population_sd() {
         // mean 5, sample variance ((−3)²+(−1)²+1²+3²)/3 = 20/3.
-        let y =
-            normalise(&col(&[2.0, 4.0, 6.0, 8.0]), 1.0, &Normalisation::ZScore { mean: 10.0, sd: 1.0 }, None).unwrap();
+        let y = normalise(
+            &col(&[2.0, 4.0, 6.0, 8.0]),
+            1.0,
+            &Normalisation::ZScore { mean: 10.0, sd: 1.0, population: false },
+            None,
+        )
+        .unwrap();
         let s = (20.0f64 / 3.0).sqrt();
         all_close(&y, &col(&[10.0 - 3.0 / s, 10.0 - 1.0 / s, 10.0 + 1.0 / s, 10.0 + 3.0 / s]));
+        // Population variance 20/4 = 5; as official indices print it, 100 ± 10.
+        let z = Normalisation::ZScore { mean: 100.0, sd: 10.0, population: true };
+        let y = normalise(&col(&[2.0, 4.0, 6.0, 8.0]), -1.0, &z, None).unwrap();
+        let s = 5f64.sqrt();
+        all_close(&y, &col(&[100.0 + 30.0 / s, 100.0 + 10.0 / s, 100.0 - 10.0 / s, 100.0 - 30.0 / s]));
+    }
+
+    #[test]
+    fn vector_normalisation() {
+        // ‖(3, 4)‖ = 5; a lower-is-better indicator scores negative.
+        all_close(&normalise(&col(&[3.0, 4.0]), 1.0, &Normalisation::Vector, None).unwrap(), &col(&[60.0, 80.0]));
+        all_close(&normalise(&col(&[3.0, 4.0]), -1.0, &Normalisation::Vector, None).unwrap(), &col(&[-60.0, -80.0]));
+        assert_eq!(normalise(&col(&[0.0, 0.0]), 1.0, &Normalisation::Vector, None).unwrap(), vec![None, None]);
     }
 
     #[test]
