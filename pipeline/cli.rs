@@ -29,6 +29,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Ingest, compute and report in one go, publishing all outputs together (for cron)
     Run(RunArgs),
+    /// Write the web explorer (OUT/site/: static pages for a web server or file://) from the published results
+    Site(SiteArgs),
     /// Break down one county's index in the terminal
     Explain(ExplainArgs),
     /// Write the collection forms (填报表) for a year: one XLSX per prefecture, counties pre-filled
@@ -234,6 +236,15 @@ pub struct FormArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct SiteArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Year shown [default: the latest year computed]
+    #[arg(long)]
+    pub year: Option<i32>,
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct InitArgs {
     /// Directory of the new project: cimon.toml and inputs/ are written into it
     #[arg(default_value = ".")]
@@ -304,6 +315,10 @@ impl Cli {
             Command::Ingest(a) => Run::Ingest { config: a.config()?, quiet: a.common.quiet },
             Command::Compute(a) => Run::Compute { config: a.config(None)?, quiet: a.quiet },
             Command::Report(a) => Run::Report { config: a.config()?, quiet: a.common.quiet },
+            Command::Site(a) => Run::Site {
+                config: a.common.config_with(None, Overrides { year: a.year, ..Overrides::default() })?,
+                quiet: a.common.quiet,
+            },
             Command::Run(a) => Run::Run { config: a.config()?, quiet: a.report.common.quiet, force: a.force },
             Command::Explain(a) => Run::Explain { config: a.common.config(None)?, county: a.county, year: a.year },
             Command::Init(a) => Run::Init {

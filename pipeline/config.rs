@@ -50,6 +50,8 @@ pub struct Config {
     pub scope: crate::scope::ScopeSettings,
     /// 绩效拨款 and 考评 (`[funding]`, `[appraisal]`): off unless configured.
     pub evaluation: crate::compute::Evaluation,
+    /// The web explorer (`[site]`): built by `run` when enabled.
+    pub site: crate::site::SiteSettings,
     /// The language of ingest errors, warnings and hints (`[input] lang`, `CIMON_LANG`, `--lang`).
     pub messages: crate::text::Lang,
     /// 审核确认: figures the review need not query again (`[[input.confirmed]]`).
@@ -115,6 +117,8 @@ struct FileConfig {
     funding: Option<crate::compute::funding::FundingSettings>,
     #[serde(default)]
     appraisal: Option<crate::compute::appraisal::AppraisalSettings>,
+    #[serde(default)]
+    site: crate::site::SiteSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -309,6 +313,7 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
         sensitivity,
         scope,
         evaluation,
+        site: file.site,
         messages,
         confirmed,
         allow_loss: flags.allow_loss || file.input.allow_loss,

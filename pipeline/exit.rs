@@ -55,6 +55,13 @@ pub fn code(err: &anyhow::Error) -> u8 {
         {
             return USAGE;
         }
+        if let Some(e) = cause.downcast_ref::<crate::site::SiteError>() {
+            use crate::site::SiteError as S;
+            match e {
+                S::NoResults { .. } | S::Template { .. } | S::Context(_) => return USAGE,
+                S::Io { .. } | S::Store(_) | S::Table { .. } => {}
+            }
+        }
         if let Some(e) = cause.downcast_ref::<lock::LockError>() {
             return match e {
                 lock::LockError::Held { .. } => LOCKED,

@@ -24,6 +24,7 @@ pub mod regions;
 pub mod report;
 pub mod results;
 pub mod scope;
+pub mod site;
 pub mod stages;
 pub mod store;
 pub mod synth;

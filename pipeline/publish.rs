@@ -1,4 +1,4 @@
-//! Publishing a run's staging tree: `store/`, `results/` and `reports/` are swapped in one after
+//! Publishing a run's staging tree: `store/`, `results/`, `reports/` (and `site/`) are swapped in one after
 //! the other (each an atomic `RENAME_EXCHANGE`). A `READY` marker written before the first swap
 //! lets the next command finish the publishing of a run killed half-way, so the three trees
 //! always end up from the same run.
@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 
 use crate::{lock, manifest};
 
-/// The published trees, in publishing order.
-pub const TREES: [&str; 3] = ["store", "results", "reports"];
+/// The published trees, in publishing order; `site` only when the run builds it (`[site]`).
+pub const TREES: [&str; 4] = ["store", "results", "reports", "site"];
 /// Inside each staged tree: the run that built it (tells a finished swap from a pending one).
 pub const RUN_ID: &str = ".run-id";
 const READY: &str = "READY";
@@ -65,7 +65,7 @@ pub fn list_outputs(root: &Path) -> Vec<String> {
 /// Publish a complete staging tree: mark it ready (with the run id), swap each tree in, then the manifest.
 pub fn publish(root: &Path, out: &Path, run_id: &str) -> Result<()> {
     // Everything READY points at is on disk before READY is.
-    for tree in TREES {
+    for tree in TREES.iter().filter(|t| root.join(t).exists()) {
         crate::atomic::sync_tree(&root.join(tree))?;
     }
     std::fs::File::open(root.join(manifest::FILE))?.sync_all()?;

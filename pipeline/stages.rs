@@ -285,3 +285,27 @@ pub fn report(
         None => report::render(&inputs, &cfg.report, tools, &progress),
     }
 }
+
+/// The web explorer from the results (and the reports' PDFs): built into `staging` (part of a
+/// run), or published in `OUT/site/` on its own.
+pub fn site(
+    cfg: &Config,
+    schemas: &Schemas,
+    (results, store, reports): (&Path, &Path, Option<&Path>),
+    staging: Option<&Path>,
+) -> Result<crate::site::Outcome, crate::site::SiteError> {
+    let inputs = crate::site::Inputs {
+        results,
+        store,
+        reports,
+        catalog: &schemas.catalog,
+        registry: &schemas.registry,
+        targets: &schemas.targets,
+        scope: &schemas.scope,
+        year: cfg.report.year,
+    };
+    match staging {
+        Some(dir) => crate::site::build_into(dir, &inputs),
+        None => crate::site::build(&inputs, &cfg.out.join(crate::site::DIR)),
+    }
+}

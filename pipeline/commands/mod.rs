@@ -10,6 +10,7 @@ pub mod init;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod site;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -34,6 +35,10 @@ pub enum Command {
         quiet: bool,
     },
     Report {
+        config: Config,
+        quiet: bool,
+    },
+    Site {
         config: Config,
         quiet: bool,
     },
@@ -83,6 +88,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Ingest { config, quiet } => ingest::run(&config, quiet),
         Command::Compute { config, quiet } => compute::run(&config, quiet),
         Command::Report { config, quiet } => report::run(&config, quiet),
+        Command::Site { config, quiet } => site::run(&config, quiet),
         Command::Run { config, quiet, force } => run::run(&config, quiet, force),
         Command::Explain { config, county, year } => explain::run(&config, &county, year),
         Command::Init { dir, catalog, registry } => init::run(&dir, catalog, registry),

@@ -112,6 +112,7 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
         "templates": tools.templates.fingerprint(),
         "typst": tools.typst.fingerprint(),
         "keep_sources": cfg.report.keep_sources,
+        "site": cfg.site,
         "source_date_epoch": std::env::var("SOURCE_DATE_EPOCH").ok(),
     });
     m.fingerprint = crate::text::sha256_hex(fp_parts.to_string().as_bytes());
@@ -119,8 +120,10 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
     let previous = Manifest::published(&cfg.out);
     // The published trees must still be that run's: `ingest`, `compute` or `report` alone replace
     // a tree without a run id.
+    // The trees this run publishes: the site only when it builds one.
+    let trees: Vec<&str> = TREES.iter().copied().filter(|t| *t != crate::site::DIR || cfg.site.enabled).collect();
     let from_previous = |p: &Manifest| {
-        TREES
+        trees
             .iter()
             .all(|t| std::fs::read_to_string(cfg.out.join(t).join(publish::RUN_ID)).is_ok_and(|id| id == p.run_id))
     };
@@ -140,7 +143,7 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
     let outcome = outcome.and_then(|()| {
         let t = Instant::now();
         let staged = |what: &str| format!("cannot write {what} into the staging tree {}", root.display());
-        for tree in TREES {
+        for tree in &trees {
             std::fs::write(root.join(tree).join(publish::RUN_ID), &m.run_id).with_context(|| staged("the run id"))?;
         }
         m.status = "published".into();
@@ -244,5 +247,17 @@ fn run_stages(
         outcome.reused,
         t.elapsed().as_secs_f64()
     ));
+
+    // The web explorer, from the same tables and PDFs.
+    if cfg.site.enabled {
+        let t = Instant::now();
+        let site_dir = root.join(crate::site::DIR);
+        std::fs::create_dir_all(&site_dir)?;
+        let o = stages::site(cfg, schemas, (&results_dir, &store_dir, Some(&reports_dir)), Some(&site_dir))
+            .with_context(|| format!("cannot build the site (staged in {})", root.display()))?;
+        m.rows.insert("site_pages".into(), o.pages as u64);
+        m.timings.insert("site".into(), t.elapsed().as_secs_f64());
+        log.stage(&format!("site: {} pages ({:.1} s)", o.pages, t.elapsed().as_secs_f64()));
+    }
     Ok(())
 }
