@@ -121,19 +121,26 @@ fn ahp_weights_are_the_eigenvector_of_the_catalog_matrices_and_combined_weights_
     assert!(checks.iter().any(|v| v.starts_with("scei: CR = ") && v.contains("n = 5")), "{checks:?}");
 }
 
+/// A copy of the 双创 catalog with the `[[ahp]]` table of `node` replaced by `table` ("" removes it).
+fn catalog_with_ahp(node: &str, table: &str) -> (tempfile::TempDir, PathBuf) {
+    let text = std::fs::read_to_string(repo().join("schemas/shuangchuang.toml")).unwrap();
+    let start = text.find(&format!("[[ahp]]\nnode = \"{node}\"")).unwrap();
+    let end = start + text[start..].find("\n]\n").unwrap() + 3;
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("shuangchuang.toml");
+    std::fs::write(&catalog, format!("{}{table}{}", &text[..start], &text[end..])).unwrap();
+    (dir, catalog)
+}
+
 #[test]
 fn an_inconsistent_ahp_matrix_is_refused_with_its_node_cr_and_judgements() {
     // 创新成果 judged circularly: patents ≻ inventions ≻ contracts ≻ patents, each 2 to 1.
     // For a 3×3 reciprocal matrix λmax³ − 3λmax² = k + 1/k − 2 with k = 8: λmax = 3.5, CI = 0.25,
     // CR = 0.25/0.58 = 0.431.
-    let text = std::fs::read_to_string(repo().join("schemas/shuangchuang.toml")).unwrap();
-    let start = text.find("node = \"results\"").unwrap();
-    let end = start + text[start..].find("\n]\n").unwrap() + 3;
-    let inconsistent = "node = \"results\"\norder = [\"patent_applications\", \"invention_patents_per10k\", \"tech_contract_value\"]\n\
-                        matrix = [[1, 2, \"1/2\"], [\"1/2\", 1, 2], [2, \"1/2\", 1]]";
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = dir.path().join("shuangchuang.toml");
-    std::fs::write(&catalog, format!("{}{inconsistent}{}", &text[..start], &text[end..])).unwrap();
+    let inconsistent = "[[ahp]]\nnode = \"results\"\n\
+                        order = [\"patent_applications\", \"invention_patents_per10k\", \"tech_contract_value\"]\n\
+                        matrix = [[1, 2, \"1/2\"], [\"1/2\", 1, 2], [2, \"1/2\", 1]]\n";
+    let (dir, catalog) = catalog_with_ahp("results", inconsistent);
     let (_t, out, o) = computed_with("weights = \"ahp\"", Some(&catalog));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -154,12 +161,7 @@ fn an_inconsistent_ahp_matrix_is_refused_with_its_node_cr_and_judgements() {
 
 #[test]
 fn ahp_without_a_matrix_for_a_node_is_refused() {
-    let text = std::fs::read_to_string(repo().join("schemas/shuangchuang.toml")).unwrap();
-    let start = text.find("[[ahp]]\nnode = \"crowds\"").unwrap();
-    let end = start + text[start..].find("\n]\n").unwrap() + 3;
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = dir.path().join("shuangchuang.toml");
-    std::fs::write(&catalog, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let (dir, catalog) = catalog_with_ahp("crowds", "");
     let (_t, _out, o) = computed_with("weights = \"ahp\"", Some(&catalog));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");

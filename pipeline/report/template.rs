@@ -92,17 +92,7 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
-        env.set_auto_escape_callback(|_| AutoEscape::Custom("typst"));
-        env.set_formatter(|out, _state, value| {
-            let text = if value.is_safe() {
-                value.to_string()
-            } else if value.is_none() {
-                "—".to_string()
-            } else {
-                escape_markup(&value.to_string())
-            };
-            out.write_str(&text).map_err(|_| minijinja::Error::from(minijinja::ErrorKind::WriteFailure))
-        });
+        escape_every_value(&mut env, "typst", escape_markup);
         env.add_filter("str", |v: Value| Value::from_safe_string(string_literal(&v.to_string())));
         env.add_filter("typst", |v: Value| Value::from_safe_string(typst_value(&v)));
         env.add_filter("num", |v: Value, digits: Option<usize>| Value::from_safe_string(fmt_num(as_f64(&v), digits)));
@@ -254,6 +244,22 @@ fn in_order(hay: &str, pieces: &[&str]) -> bool {
         }
     }
     true
+}
+
+/// Print every value through `escape` (`name` is the auto-escape mode's), a value marked safe
+/// as it is and a missing one as "—": the one way templates print, for reports and the site.
+pub fn escape_every_value(env: &mut Environment<'_>, name: &'static str, escape: fn(&str) -> String) {
+    env.set_auto_escape_callback(move |_| AutoEscape::Custom(name));
+    env.set_formatter(move |out, _state, value| {
+        let text = if value.is_safe() {
+            value.to_string()
+        } else if value.is_none() {
+            "—".to_string()
+        } else {
+            escape(&value.to_string())
+        };
+        out.write_str(&text).map_err(|_| minijinja::Error::from(minijinja::ErrorKind::WriteFailure))
+    });
 }
 
 /// Escape text for Typst markup: every character that could start markup, code, math, a

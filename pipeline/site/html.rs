@@ -2,7 +2,7 @@
 //! printed value, number filters, the report labels (`t`) and the site's own (`s`).
 
 use minijinja::value::{Kwargs, Value, ValueKind};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use super::SiteError;
@@ -81,17 +81,7 @@ impl Env {
         env.set_lstrip_blocks(true);
         // Every printed value through `escape` (minijinja's own HTML escaping also turns `/` into
         // `&#x2f;`, which makes links unreadable in the source and pages larger).
-        env.set_auto_escape_callback(|_| AutoEscape::Custom("html"));
-        env.set_formatter(|out, _state, value| {
-            let text = if value.is_safe() {
-                value.to_string()
-            } else if value.is_none() {
-                "—".to_string()
-            } else {
-                escape(&value.to_string())
-            };
-            out.write_str(&text).map_err(|_| minijinja::Error::from(minijinja::ErrorKind::WriteFailure))
-        });
+        crate::report::template::escape_every_value(&mut env, "html", escape);
         env.add_filter("num", |v: Value, digits: Option<usize>| fmt_num(as_f64(&v), digits));
         env.add_filter("signed", |v: Value, digits: Option<usize>| fmt_signed(as_f64(&v), digits.unwrap_or(1)));
         env.add_filter("percent", |v: Value, digits: Option<usize>| match as_f64(&v) {

@@ -32,20 +32,7 @@ pub fn aggregate(
     weights: &[f64],
     method: &Aggregation,
 ) -> Result<Vec<Option<f64>>, MethodError> {
-    let first = columns.first().ok_or(MethodError::NoColumns)?;
-    if weights.len() != columns.len() {
-        return Err(MethodError::LengthMismatch {
-            what: "weights vs columns",
-            expected: columns.len(),
-            found: weights.len(),
-        });
-    }
-    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
-        return Err(MethodError::InvalidWeights);
-    }
-    if let Some(c) = columns.iter().find(|c| c.len() != first.len()) {
-        return Err(MethodError::LengthMismatch { what: "aggregation column", expected: first.len(), found: c.len() });
-    }
+    let rows = check_weights(columns, weights)?;
     if let Aggregation::GeneralisedMean { p } = *method {
         if !p.is_finite() || p == 0.0 {
             return Err(MethodError::InvalidParameter(
@@ -56,7 +43,7 @@ pub fn aggregate(
     if let Aggregation::MazziottaPareto { penalty } = *method {
         return mazziotta_pareto(columns, weights, penalty);
     }
-    (0..first.len())
+    (0..rows)
         .map(|row| {
             let (mut sw, mut acc) = (0.0, 0.0);
             for (col, &w) in columns.iter().zip(weights) {
@@ -130,21 +117,8 @@ pub fn topsis(
     weights: &[f64],
     reference: Option<std::ops::Range<usize>>,
 ) -> Result<Vec<Option<f64>>, MethodError> {
-    let first = columns.first().ok_or(MethodError::NoColumns)?;
-    if weights.len() != columns.len() {
-        return Err(MethodError::LengthMismatch {
-            what: "weights vs columns",
-            expected: columns.len(),
-            found: weights.len(),
-        });
-    }
-    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
-        return Err(MethodError::InvalidWeights);
-    }
-    if let Some(c) = columns.iter().find(|c| c.len() != first.len()) {
-        return Err(MethodError::LengthMismatch { what: "aggregation column", expected: first.len(), found: c.len() });
-    }
-    let reference = reference.unwrap_or(0..first.len());
+    let rows = check_weights(columns, weights)?;
+    let reference = reference.unwrap_or(0..rows);
     let poles: Vec<Option<(f64, f64)>> = columns
         .iter()
         .zip(weights)
@@ -154,7 +128,7 @@ pub fn topsis(
             Some((best, v.iter().copied().fold(best, f64::min)))
         })
         .collect();
-    Ok((0..first.len())
+    Ok((0..rows)
         .map(|row| {
             let (mut plus, mut minus, mut any) = (0.0, 0.0, false);
             for ((c, w), pole) in columns.iter().zip(weights).zip(&poles) {

@@ -76,6 +76,37 @@ fn check_direction(direction: f64) -> Result<(), MethodError> {
     }
 }
 
+/// `columns` are non-empty and of one length, with one `per_column` value each (`what` names
+/// those values in the error). Returns the row count.
+fn check_shape(columns: &[&[Option<f64>]], per_column: usize, what: &'static str) -> Result<usize, MethodError> {
+    let first = columns.first().ok_or(MethodError::NoColumns)?;
+    if per_column != columns.len() {
+        return Err(MethodError::LengthMismatch { what, expected: columns.len(), found: per_column });
+    }
+    if let Some(c) = columns.iter().find(|c| c.len() != first.len()) {
+        return Err(MethodError::LengthMismatch { what: "column length", expected: first.len(), found: c.len() });
+    }
+    Ok(first.len())
+}
+
+/// Weights for aggregation: finite and non-negative, one per column.
+fn check_weights(columns: &[&[Option<f64>]], weights: &[f64]) -> Result<usize, MethodError> {
+    let rows = check_shape(columns, weights.len(), "weights vs columns")?;
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+        return Err(MethodError::InvalidWeights);
+    }
+    Ok(rows)
+}
+
+/// Shares of a total: `spread` scaled to sum to 1, or no information when nothing spreads.
+fn shares(spread: &[f64]) -> Result<Vec<f64>, MethodError> {
+    let total: f64 = spread.iter().sum();
+    if total.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !total.is_finite() {
+        return Err(MethodError::NoInformation);
+    }
+    Ok(spread.iter().map(|d| d / total).collect())
+}
+
 mod aggregate;
 mod impute;
 mod normalise;

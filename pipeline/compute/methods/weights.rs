@@ -52,11 +52,7 @@ pub fn entropy_weights(columns: &[&[Option<f64>]], directions: &[f64]) -> Result
         let e = -h / (v.len() as f64).ln();
         spread.push((1.0 - e).max(0.0));
     }
-    let total: f64 = spread.iter().sum();
-    if total <= 0.0 {
-        return Err(MethodError::NoInformation);
-    }
-    Ok(spread.iter().map(|d| d / total).collect())
+    shares(&spread)
 }
 
 /// Entropy weights on the values' own shares (Xu 2004 and most textbook examples): p_i = x_i/Σx
@@ -78,11 +74,7 @@ pub fn entropy_weights_shares(columns: &[&[Option<f64>]]) -> Result<Vec<f64>, Me
         let h: f64 = v.iter().filter(|x| **x > 0.0).map(|x| (x / total) * (x / total).ln()).sum();
         spread.push((1.0 + h / (v.len() as f64).ln()).max(0.0));
     }
-    let total: f64 = spread.iter().sum();
-    if total <= 0.0 {
-        return Err(MethodError::NoInformation);
-    }
-    Ok(spread.iter().map(|d| d / total).collect())
+    shares(&spread)
 }
 
 /// Column `j` as direction-adjusted values min-maxed to [0, 1] over its own present values;
@@ -98,17 +90,7 @@ fn unit_range(col: &[Option<f64>], dir: f64) -> Vec<Option<f64>> {
 }
 
 fn check_columns(columns: &[&[Option<f64>]], directions: &[f64]) -> Result<(), MethodError> {
-    let first = columns.first().ok_or(MethodError::NoColumns)?;
-    if directions.len() != columns.len() {
-        return Err(MethodError::LengthMismatch {
-            what: "directions vs columns",
-            expected: columns.len(),
-            found: directions.len(),
-        });
-    }
-    if let Some(c) = columns.iter().find(|c| c.len() != first.len()) {
-        return Err(MethodError::LengthMismatch { what: "weight column", expected: first.len(), found: c.len() });
-    }
+    check_shape(columns, directions.len(), "directions vs columns")?;
     directions.iter().try_for_each(|d| check_direction(*d))
 }
 
@@ -151,11 +133,7 @@ pub fn critic_weights(columns: &[&[Option<f64>]], directions: &[f64]) -> Result<
             sd[j] * (0..z.len()).filter(|&k| k != j).map(|k| 1.0 - corr(&z[j], &z[k])).sum::<f64>()
         })
         .collect();
-    let total: f64 = info.iter().sum();
-    if total.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-        return Err(MethodError::NoInformation);
-    }
-    Ok(info.iter().map(|c| c / total).collect())
+    shares(&info)
 }
 
 /// 变异系数法: w_j ∝ s_j / |mean_j|, with the sample standard deviation (n − 1) of the
@@ -179,11 +157,7 @@ pub fn cv_weights(columns: &[&[Option<f64>]]) -> Result<Vec<f64>, MethodError> {
         }
         cv.push(s / m.abs());
     }
-    let total: f64 = cv.iter().sum();
-    if !(total > 0.0 && total.is_finite()) {
-        return Err(MethodError::NoInformation);
-    }
-    Ok(cv.iter().map(|c| c / total).collect())
+    shares(&cv)
 }
 
 /// Saaty's random consistency index for n = 1 … 15 (Saaty 1980; 11–15 as tabulated in
