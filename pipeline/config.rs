@@ -228,6 +228,8 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
             Some(format!("[compute.combine] subjective = \"{}\": use catalog, equal or ahp", c.subjective))
         } else if !matches!(c.objective, W::Entropy | W::Critic | W::Cv) {
             Some(format!("[compute.combine] objective = \"{}\": use entropy, critic or cv", c.objective))
+        } else if let Some(why) = crate::compute::index::scores_unfit_for(&method) {
+            Some(why)
         } else if !(method.ahp_cr_limit > 0.0 && method.ahp_cr_limit <= 1.0) {
             Some(format!(
                 "[compute] ahp_cr_limit = {}: use a ratio above 0 and at most 1 (Saaty: 0.10)",

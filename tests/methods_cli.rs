@@ -140,7 +140,7 @@ fn an_inconsistent_ahp_matrix_is_refused_with_its_node_cr_and_judgements() {
     let inconsistent = "[[ahp]]\nnode = \"results\"\n\
                         order = [\"patent_applications\", \"invention_patents_per10k\", \"tech_contract_value\"]\n\
                         matrix = [[1, 2, \"1/2\"], [\"1/2\", 1, 2], [2, \"1/2\", 1]]\n";
-    let (dir, catalog) = catalog_with_ahp("results", inconsistent);
+    let (_dir, catalog) = catalog_with_ahp("results", inconsistent);
     let (_t, out, o) = computed_with("weights = \"ahp\"", Some(&catalog));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -161,7 +161,7 @@ fn an_inconsistent_ahp_matrix_is_refused_with_its_node_cr_and_judgements() {
 
 #[test]
 fn ahp_without_a_matrix_for_a_node_is_refused() {
-    let (dir, catalog) = catalog_with_ahp("crowds", "");
+    let (_dir, catalog) = catalog_with_ahp("crowds", "");
     let (_t, _out, o) = computed_with("weights = \"ahp\"", Some(&catalog));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -321,4 +321,43 @@ fn the_second_catalogs_sample_runs_into_reports_as_the_default_one_does() {
     // 金塔县's 2018 plan's six targets are tracked in its report.
     assert!(county.contains("共跟踪 6 项目标") && county.contains("金塔县 2018："), "{county}");
     assert!(pdftotext(&reports.join("overview.pdf")).contains("县域双创发展监测总报告"));
+}
+
+/// The error of a config with these `[compute]` lines: refused on reading, before any input.
+fn config_refused(compute: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("cimon.toml");
+    std::fs::write(&cfg, format!("[compute]\n{compute}\n")).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cimon"))
+        .args(["compute", "--config", cfg.to_str().unwrap(), "--out", tmp.path().join("out").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!tmp.path().join("out").exists(), "nothing written");
+    err
+}
+
+#[test]
+fn settings_whose_scores_cannot_feed_the_method_are_refused_before_reading_anything() {
+    // The MPI of min-max scores from 0: a county at 0 on every child has no M to divide by.
+    let err = config_refused("aggregation = \"mpi\"");
+    assert!(
+        err.contains("aggregation = \"mpi\" needs scores above 0") && err.contains("scale = [100.0, 10.0]"),
+        "{err}"
+    );
+    let err = config_refused("aggregation = \"power\"\npower = -1.0");
+    assert!(err.contains("power = -1 (below 0) needs scores above 0"), "{err}");
+    // CV weights read dimension scores as amounts: z-scores around 0 are refused, in words.
+    let err = config_refused("normalisation = \"zscore\"\nscale = [0.0, 1.0]\nweights = \"cv\"");
+    assert!(err.contains("CV weights and entropy on shares"), "{err}");
+    // The MPI on z-scores with the default sensitivity analysis (which switches between
+    // arithmetic and geometric means, never to the MPI) runs.
+    let (_t, out, o) = computed_with(
+        "normalisation = \"zscore\"\nscale = [100.0, 10.0]\nzscore_sd = \"population\"\naggregation = \"mpi\"\n\
+         [sensitivity]\nsamples = 4",
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("results/uncertainty.parquet").is_file());
 }

@@ -49,6 +49,25 @@ fn pages(site: &Path) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
+/// `%XX` escapes back to their bytes.
+fn percent_decoded(s: &str) -> String {
+    let (b, mut out, mut i) = (s.as_bytes(), Vec::new(), 0);
+    let hex = |c: u8| (c as char).to_digit(16);
+    while i < b.len() {
+        match (b[i], b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
 /// The values of `attr="…"` in a page.
 fn attributes<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
     let needle = format!(" {attr}=\"");
@@ -94,7 +113,7 @@ fn every_link_resolves_nothing_comes_from_elsewhere_and_county_pages_stay_light(
             if link.starts_with('#') || link.starts_with("data:") {
                 continue;
             }
-            let file = link.split(['?', '#']).next().unwrap();
+            let file = percent_decoded(link.split(['?', '#']).next().unwrap());
             assert!(dir.join(file).is_file(), "{}: {link} does not resolve", page.display());
             checked += 1;
         }

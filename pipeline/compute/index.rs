@@ -259,9 +259,10 @@ fn prepare(
 }
 
 /// The weights of one node's children, summing to 1: one set (`[w]`) for every year, or one
-/// per panel year when data-driven weights are fitted year by year. `columns` are the
-/// children's scores; `raw` their values before normalisation (indicators) or scores (groups),
-/// which the coefficient of variation and entropy on shares read.
+/// per panel year when data-driven weights are fitted year by year (a year in which no child
+/// varies takes the pooled set). `columns` are the children's scores; `raw` their values before
+/// treatment and normalisation (indicators) or scores (groups), which the coefficient of
+/// variation and entropy on shares read. A node with one child weighs it 1.
 pub fn node_weights(
     panel: &Panel,
     catalog: &Catalog,
@@ -298,11 +299,21 @@ pub fn node_weights(
             other => Err(IndexError::Config(format!("\"{other}\" is not a subjective weight scheme"))),
         }
     };
-    // Data-driven schemes: pooled over the valid rows, or per year.
+    // Data-driven schemes: pooled over the valid rows, or per year; a year in which no child
+    // varies (a group not yet collected) takes the pooled weights, as its scores do not depend on them.
     let objective = |scheme: WeightScheme| -> Result<Vec<Vec<f64>>, IndexError> {
+        if columns.len() == 1 {
+            return Ok(vec![vec![1.0]]);
+        }
+        let pooled = || data_driven(scheme, 0..panel.rows());
         match method.weights_years {
-            WeightsYears::Pooled => Ok(vec![data_driven(scheme, 0..panel.rows())?]),
-            WeightsYears::PerYear => (0..panel.years.len()).map(|y| data_driven(scheme, panel.year_slice(y))).collect(),
+            WeightsYears::Pooled => Ok(vec![pooled()?]),
+            WeightsYears::PerYear => (0..panel.years.len())
+                .map(|y| match data_driven(scheme, panel.year_slice(y)) {
+                    Err(IndexError::Aggregate { source: MethodError::NoInformation, .. }) => pooled(),
+                    other => other,
+                })
+                .collect(),
         }
     };
     match method.weights {
@@ -431,6 +442,46 @@ pub fn aggregate_node(
     Ok(out)
 }
 
+/// Why the scores the normalisation makes cannot feed the chosen aggregation or weights, in the
+/// words of the config file; None when they can. The MPI (M − S²/M) and a power mean with β < 0
+/// need scores above 0; CV and entropy on shares read group scores as amounts, so they must not
+/// go below 0 either. Checked before anything is read, not found out county by county.
+pub fn scores_unfit_for(m: &Method) -> Option<String> {
+    let uses = |a: Agg| m.aggregation == a || m.aggregation_by_level.values().any(|x| *x == a);
+    let [lo, sd] = m.scale;
+    let positive = match m.normalisation {
+        NormKind::Minmax => lo > 0.0,
+        NormKind::Zscore => lo > 5.0 * sd,
+        NormKind::Efficacy | NormKind::Rank => true,
+        _ => false,
+    };
+    let non_negative = positive
+        || matches!(m.normalisation, NormKind::Minmax if lo >= 0.0)
+        || matches!(
+            m.normalisation,
+            NormKind::PercentileRank | NormKind::Goalposts | NormKind::DistanceToTarget | NormKind::BaseIndex
+        );
+    let objective = |w: WeightScheme| {
+        w == WeightScheme::Cv || (w == WeightScheme::Entropy && m.entropy_basis == EntropyBasis::Shares)
+    };
+    let reads_amounts = objective(m.weights) || (m.weights == WeightScheme::Combined && objective(m.combine.objective));
+    let fix = "use normalisation = \"zscore\" with scale = [100.0, 10.0], or \"minmax\" with scale = [1.0, 100.0], or \"efficacy\"";
+    if uses(Agg::Mpi) && !positive {
+        Some(format!("[compute] aggregation = \"mpi\" needs scores above 0 (M − S²/M of each county's scores): {fix}"))
+    } else if uses(Agg::Power) && m.power < 0.0 && !positive {
+        Some(format!("[compute] power = {} (below 0) needs scores above 0: {fix}", m.power))
+    } else if reads_amounts && !non_negative {
+        Some(format!(
+            "[compute] CV weights and entropy on shares read the dimension scores as amounts, which \
+             normalisation = \"{}\" with scale = {:?} can make negative: {fix}",
+            serde_json::to_value(m.normalisation).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            m.scale
+        ))
+    } else {
+        None
+    }
+}
+
 /// The panel position of the base year when the comparison is against one.
 pub fn base_index(panel: &Panel, method: &Method) -> Result<Option<usize>, IndexError> {
     match (method.comparison, method.base_year) {
@@ -501,11 +552,13 @@ pub fn compute(panel: &Panel, catalog: &Catalog, method: &Method) -> Result<Inde
                 None => scores[c].as_slice(),
             })
             .collect();
+        // The indicators' own values (imputed, before any log transform of the outlier
+        // treatment), which CV and entropy on shares read; above them the children's scores.
         let objective: Vec<&[Option<f64>]> = node
             .children
             .iter()
             .map(|c| match panel.indicators.iter().position(|i| i == c) {
-                Some(k) => treated[k].as_slice(),
+                Some(k) => imputed[k].as_slice(),
                 None => scores[c].as_slice(),
             })
             .collect();
@@ -752,6 +805,42 @@ factor = 1
         assert_eq!(r.imputed[1][1], Some(5.0));
         assert!(r.was_imputed[1][1]);
         close(&r.scores["a"], &[0.0, 12.5, 100.0]);
+    }
+
+    #[test]
+    fn a_year_in_which_no_child_varies_takes_the_pooled_weights() {
+        // Two years; in 2023 x and y are equal in every county, so group a has no information.
+        let (one, c) = panel([Some(5.0), Some(1.0), Some(3.0)]);
+        let mut p = one.clone();
+        p.years = vec![2023, 2024];
+        p.valid = vec![true; 6];
+        p.values = one
+            .values
+            .iter()
+            .enumerate()
+            .map(
+                |(k, v)| if k < 2 { [vec![Some(7.0); 3], v.clone()].concat() } else { [v.clone(), v.clone()].concat() },
+            )
+            .collect();
+        let m = Method {
+            outliers: Outliers::None,
+            weights: WeightScheme::Entropy,
+            weights_years: WeightsYears::PerYear,
+            ..Method::default()
+        };
+        let r = compute(&p, &c, &m).unwrap();
+        let of = |year| -> Vec<f64> {
+            r.weights.iter().filter(|w| w.node == "a" && w.year == Some(year)).map(|w| w.effective).collect()
+        };
+        let pooled = {
+            let m = Method { weights_years: WeightsYears::Pooled, ..m.clone() };
+            let r = compute(&p, &c, &m).unwrap();
+            r.weights.iter().filter(|w| w.node == "a").map(|w| w.effective).collect::<Vec<f64>>()
+        };
+        assert_eq!(of(2023), pooled, "no information in 2023: the pooled set");
+        assert_ne!(of(2024), pooled, "2024 has its own");
+        // Group b has one child: weight 1 in every year.
+        assert!(r.weights.iter().filter(|w| w.node == "b").all(|w| w.effective == 1.0));
     }
 
     #[test]

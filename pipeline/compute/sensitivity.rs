@@ -171,7 +171,9 @@ pub fn analyse_with<T: Send>(
     let norms: Vec<NormKind> =
         if s.normalisations.is_empty() { vec![method.normalisation] } else { s.normalisations.clone() };
     // The MPI is defined on z-scores around 100: on other scores its penalty can exceed the mean.
-    let mpi = s.aggregations.contains(&Agg::Mpi) || level_aggs.contains(&Agg::Mpi);
+    // The aggregations a run uses: the uncertain ones, or else the published ones per level.
+    let used = if s.aggregations.len() > 1 { &s.aggregations } else { &level_aggs };
+    let mpi = used.contains(&Agg::Mpi);
     if mpi && norms.iter().any(|n| *n != NormKind::Zscore) {
         return Err(IndexError::Config(
             "[sensitivity] switches to or keeps the Mazziotta–Pareto index (mpi), which is defined on z-scores \
@@ -406,16 +408,21 @@ impl Design<'_> {
                     factor[ci] = 0.0;
                 }
             }
-            let mut sets = Vec::new();
-            for set in &self.weights[scheme][ni] {
-                let w: Vec<f64> = set.iter().zip(&factor).map(|(w, f)| w * f).collect();
-                let sum: f64 = w.iter().sum();
-                if sum > 0.0 {
-                    sets.push(w.iter().map(|x| x / sum).collect::<Vec<f64>>());
-                }
-            }
-            if sets.len() < self.weights[scheme][ni].len() || sets.is_empty() {
-                // Every child left out: the node has no score this run.
+            // A set left with no weight (every child it weighs left out) scores none of its
+            // years; the node is absent only when that is every set.
+            let sets: Vec<Vec<f64>> = self.weights[scheme][ni]
+                .iter()
+                .map(|set| {
+                    let w: Vec<f64> = set.iter().zip(&factor).map(|(w, f)| w * f).collect();
+                    let sum: f64 = w.iter().sum();
+                    if sum > 0.0 {
+                        w.iter().map(|x| x / sum).collect()
+                    } else {
+                        w
+                    }
+                })
+                .collect();
+            if sets.iter().all(|w| w.iter().sum::<f64>() <= 0.0) {
                 scores.push(vec![None; self.panel.rows()]);
                 continue;
             }

@@ -75,7 +75,10 @@ pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, Inpu
                 continue;
             }
             if path.is_dir() {
-                if path.join("cimon.toml").is_file() {
+                // A link back to a folder already walked (the input root holding its own
+                // cimon.toml, say) is not another project: the walk skips it as before.
+                let seen = path.canonicalize().is_ok_and(|c| visited.contains(&c));
+                if path.join("cimon.toml").is_file() && !seen {
                     projects.insert(path.clone());
                     paths.push(path);
                 } else {

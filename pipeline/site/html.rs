@@ -90,6 +90,20 @@ impl Env {
         });
         // JSON for a single-quoted attribute or a script element: `<`, `>`, `&` and `'` escaped.
         env.add_filter("tojson", |v: Value| Value::from_safe_string(json_for_script(&v).replace('\'', "\\u0027")));
+        // A path segment for an href: the characters that end or change a URL (# ? %, space,
+        // quotes) percent-encoded; CJK names stay readable, as browsers send them encoded anyway.
+        env.add_filter("href", |v: String| -> String {
+            let mut out = String::with_capacity(v.len());
+            for c in v.chars() {
+                match c {
+                    '%' | '#' | '?' | ' ' | '"' | '\'' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}' => {
+                        out.push_str(&format!("%{:02X}", c as u32));
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        });
         // A sort key: the number itself, or empty (missing sorts last).
         env.add_filter("key", |v: Value| as_f64(&v).map_or(String::new(), |x| format!("{x}")));
         env.add_filter("fill", |pattern: String, kwargs: Kwargs| -> Result<String, minijinja::Error> {

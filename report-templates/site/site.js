@@ -61,6 +61,8 @@
     };
     form.addEventListener("change", apply);
     form.addEventListener("submit", function (e) { e.preventDefault(); });
+    apply(); // a reload or Back restores the selects: show what they say
+
   }
 
   function fmt(v, digits) {

@@ -62,10 +62,12 @@ pub fn entropy_weights_shares(columns: &[&[Option<f64>]]) -> Result<Vec<f64>, Me
     check_columns(columns, &vec![1.0; columns.len()])?;
     let mut spread = Vec::with_capacity(columns.len());
     for col in columns {
-        let v: Vec<f64> = present(col).collect();
-        if let Some((row, &value)) = v.iter().enumerate().find(|(_, x)| **x < 0.0) {
+        if let Some((row, value)) =
+            col.iter().enumerate().find_map(|(i, x)| finite(*x).filter(|v| *v < 0.0).map(|v| (i, v)))
+        {
             return Err(MethodError::OutOfDomain { method: "entropy on shares (negative value)", row, value });
         }
+        let v: Vec<f64> = present(col).collect();
         let total: f64 = v.iter().sum();
         if v.len() < 2 || total <= 0.0 {
             spread.push(0.0);
@@ -152,6 +154,11 @@ pub fn cv_weights(columns: &[&[Option<f64>]]) -> Result<Vec<f64>, MethodError> {
         let n = v.len() as f64;
         let m = v.iter().sum::<f64>() / n;
         let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        if s == 0.0 {
+            // No spread (an all-zero column too): no information, weight 0.
+            cv.push(0.0);
+            continue;
+        }
         if m == 0.0 {
             return Err(MethodError::OutOfDomain { method: "coefficient of variation (mean 0)", row: 0, value: m });
         }
@@ -200,10 +207,10 @@ pub fn ahp(matrix: &[Vec<f64>]) -> Result<Ahp, MatrixProblem> {
     if n > SAATY_RI.len() {
         return bad(0, 0, "more than 15 elements: Saaty's random index is not tabulated");
     }
+    if let Some((i, r)) = matrix.iter().enumerate().find(|(_, r)| r.len() != n) {
+        return bad(i, r.len().min(n), "the matrix is not square");
+    }
     for (i, r) in matrix.iter().enumerate() {
-        if r.len() != n {
-            return bad(i, r.len().min(n), "the matrix is not square");
-        }
         for (j, &a) in r.iter().enumerate() {
             if !(a.is_finite() && a > 0.0) {
                 return bad(i, j, "every entry must be a positive number");
@@ -302,6 +309,11 @@ mod tests {
         assert_eq!(ahp(&[vec![2.0]]).unwrap_err().what, "the diagonal must be 1");
         assert_eq!(ahp(&[vec![1.0, 0.0], vec![1.0, 1.0]]).unwrap_err().what, "every entry must be a positive number");
         assert_eq!(ahp(&[vec![1.0, 3.0]]).unwrap_err().what, "the matrix is not square");
+        assert_eq!(
+            ahp(&[vec![1.0, 3.0], vec![1.0]]).unwrap_err().what,
+            "the matrix is not square",
+            "a short row, not a panic"
+        );
         // 0.33 for 1/3 is accepted.
         assert!(ahp(&[vec![1.0, 3.0], vec![0.33, 1.0]]).is_ok());
     }
@@ -330,6 +342,9 @@ mod tests {
         // a: mean 2, s = 1 → 0.5; b: mean 20, s = 10 → 0.5; c: mean 10, s = 0 → 0.
         let (a, b, c) = (col(&[1.0, 2.0, 3.0]), col(&[10.0, 20.0, 30.0]), col(&[10.0, 10.0, 10.0]));
         assert_eq!(cv_weights(&[&a, &b, &c]).unwrap(), vec![0.5, 0.5, 0.0]);
+        // A column of zeros does not vary: weight 0, not a refusal.
+        let zeros = col(&[0.0, 0.0, 0.0]);
+        assert_eq!(cv_weights(&[&a, &zeros]).unwrap(), vec![1.0, 0.0]);
         let z = col(&[-1.0, 1.0]);
         assert!(matches!(cv_weights(&[&z]), Err(MethodError::OutOfDomain { .. })));
     }
