@@ -473,6 +473,12 @@ fn sample_data_regenerates_byte_for_byte() {
     let tmp = tempfile::tempdir().unwrap();
     cimon(&repo(), &["synth", "--out", tmp.path().to_str().unwrap()]).success();
     assert_eq!(snapshot(&tmp.path().join("inputs")), snapshot(&repo().join("sample-data/inputs")));
+    // The 双创 catalog's sample, by the generator for any catalog.
+    let sc = tmp.path().join("sc");
+    let catalog = repo().join("schemas/shuangchuang.toml");
+    let args = ["synth", "--kind", "catalog", "--catalog", catalog.to_str().unwrap(), "--from", "2016", "--to", "2024"];
+    cimon(&repo(), &[&args[..], &["--out", sc.to_str().unwrap()]].concat()).success();
+    assert_eq!(snapshot(&sc.join("inputs")), snapshot(&repo().join("sample-data/shuangchuang/inputs")));
 }
 
 /// The national-scale generator's output goes through ingest and compute (small N here).
