@@ -99,6 +99,12 @@ fn the_run_publishes_the_site_and_cimon_site_rebuilds_the_same_bytes() {
         assert_eq!(p, q);
         assert!(a == b, "{} differs when rebuilt from the same tables", p.display());
     }
+    // With [site] off, a later run leaves the old site alone and says it is stale.
+    let config = std::fs::read_to_string(&cfg).unwrap().replace("[site]\nenabled = true", "[site]\nenabled = false");
+    std::fs::write(&cfg, config).unwrap();
+    let run = cimon(&repo(), &["run", "--config", cfg.to_str().unwrap(), "-q", "--force"]);
+    run.success().stderr_line(&["site is from an earlier run and was not rebuilt ([site] is off)"]);
+    assert!(site.join("index.html").is_file(), "nothing published is removed");
 }
 
 #[test]

@@ -158,6 +158,17 @@ fn batch(cfg: &Config, schemas: &Schemas, force: bool, log: &dyn Log, m: &mut Ma
             .with_context(|| format!("cannot publish the run into {}", cfg.out.display()))?;
         m.timings.insert("publish".into(), t.elapsed().as_secs_f64());
         log.stage(&format!("published {}", cfg.out.display()));
+        // A web explorer left from an earlier run shows that run's figures: say so, even when quiet.
+        let site = cfg.out.join(crate::site::DIR);
+        if !cfg.site.enabled && site.is_dir() {
+            let warning = format!(
+                "warning: {} is from an earlier run and was not rebuilt ([site] is off): it does not show \
+                 these results; run `cimon site`, set [site] enabled = true, or remove it",
+                site.display()
+            );
+            eprintln!("{warning}");
+            m.warnings.push(warning);
+        }
         Ok(())
     });
     if outcome.is_err() {
