@@ -427,7 +427,7 @@ impl Catalog {
             }
             let mut given = a.order.clone();
             given.sort();
-            let mut want: Vec<String> = children.iter().map(|c| c.to_string()).collect();
+            let mut want: Vec<String> = children.iter().map(|c| c.0.to_string()).collect();
             want.sort();
             if given != want {
                 return Err(invalid(format!(
@@ -476,11 +476,16 @@ impl Catalog {
         Ok(cat)
     }
 
-    /// The children of a node (subgroups, then scored indicators), as the index aggregates them.
-    pub fn children(&self, node: &str) -> Vec<&str> {
-        let groups = self.groups.iter().filter(|g| g.parent.as_deref() == Some(node)).map(|g| g.code.as_str());
-        let indicators =
-            self.indicators.iter().filter(|i| i.scored && i.group.as_deref() == Some(node)).map(|i| i.code.as_str());
+    /// The children of a node (subgroups, then scored indicators) with their catalog weights, in
+    /// the order the index aggregates them.
+    pub fn children(&self, node: &str) -> Vec<(&str, f64)> {
+        let groups =
+            self.groups.iter().filter(|g| g.parent.as_deref() == Some(node)).map(|g| (g.code.as_str(), g.weight));
+        let indicators = self
+            .indicators
+            .iter()
+            .filter(|i| i.scored && i.group.as_deref() == Some(node))
+            .map(|i| (i.code.as_str(), i.weight));
         groups.chain(indicators).collect()
     }
 

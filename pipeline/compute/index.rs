@@ -94,20 +94,8 @@ pub fn hierarchy(catalog: &Catalog) -> Vec<NodeInfo> {
         best
     }
     for n in all {
-        let mut children = Vec::new();
-        let mut w = Vec::new();
-        for g in &catalog.groups {
-            if g.parent.as_deref() == Some(&n.code) {
-                children.push(g.code.clone());
-                w.push(g.weight);
-            }
-        }
-        for i in &catalog.indicators {
-            if i.scored && i.group.as_deref() == Some(&n.code) {
-                children.push(i.code.clone());
-                w.push(i.weight);
-            }
-        }
+        let (children, w): (Vec<String>, Vec<f64>) =
+            catalog.children(&n.code).into_iter().map(|(c, w)| (c.to_string(), w)).unzip();
         nodes.push(NodeInfo { code: n.code.clone(), level: level_of(&n.code, catalog), children, child_weights: w });
     }
     nodes.sort_by_key(|n| n.level);

@@ -160,19 +160,19 @@ pub fn analyse_with<T: Send>(
         })
         .collect();
     // Options: normalisations and imputation; every replication's scores are kept positive so
-    // that a geometric mean is defined (min-max on [1, 100], z-scores as 50 ± 10 floored at 1).
+    // that a geometric or power mean and the MPI are defined (min-max on [1, 100], z-scores as
+    // 50 ± 10 floored at 1, or 100 ± 10 with the MPI).
     let level_aggs: Vec<Agg> = nodes
         .iter()
         .map(|n| method.aggregation_by_level.get(&n.level.to_string()).copied().unwrap_or(method.aggregation))
         .collect();
+    // The aggregations a run uses: the uncertain ones, or else the published ones per level.
     // Geometric means and the MPI need positive scores, a power mean non-negative ones.
-    let positive = |a: &Agg| matches!(a, Agg::Geometric | Agg::Mpi | Agg::Power);
-    let geometric = s.aggregations.iter().any(positive) || level_aggs.iter().any(positive);
+    let used = if s.aggregations.len() > 1 { &s.aggregations } else { &level_aggs };
+    let keep_positive = used.iter().any(|a| matches!(a, Agg::Geometric | Agg::Mpi | Agg::Power));
     let norms: Vec<NormKind> =
         if s.normalisations.is_empty() { vec![method.normalisation] } else { s.normalisations.clone() };
     // The MPI is defined on z-scores around 100: on other scores its penalty can exceed the mean.
-    // The aggregations a run uses: the uncertain ones, or else the published ones per level.
-    let used = if s.aggregations.len() > 1 { &s.aggregations } else { &level_aggs };
     let mpi = used.contains(&Agg::Mpi);
     if mpi && norms.iter().any(|n| *n != NormKind::Zscore) {
         return Err(IndexError::Config(
@@ -198,7 +198,7 @@ pub fn analyse_with<T: Send>(
             m.weights = index::WeightScheme::Catalog;
             m.aggregation = Agg::Arithmetic;
             m.aggregation_by_level.clear();
-            if norm != method.normalisation || geometric {
+            if norm != method.normalisation || keep_positive {
                 m.scale = match norm {
                     NormKind::Zscore if mpi => [100.0, 10.0],
                     NormKind::Zscore => [50.0, 10.0],
@@ -206,7 +206,7 @@ pub fn analyse_with<T: Send>(
                 };
             }
             let r = index::compute(panel, catalog, &m)?;
-            let floor = if geometric { Some(1.0) } else { None };
+            let floor = if keep_positive { Some(1.0) } else { None };
             per_imp.push(
                 r.normalised
                     .into_iter()
