@@ -164,6 +164,14 @@ enum Judgement {
 }
 
 impl Judgement {
+    /// As written in the catalog.
+    fn shown(&self) -> String {
+        match self {
+            Judgement::Number(x) => x.to_string(),
+            Judgement::Text(t) => format!("\"{t}\""),
+        }
+    }
+
     fn value(&self) -> Option<f64> {
         match self {
             Judgement::Number(x) => Some(*x),
@@ -458,15 +466,14 @@ impl Catalog {
                 for (j, cell) in row.iter().enumerate() {
                     match cell.value().filter(|v| v.is_finite() && *v > 0.0) {
                         Some(v) => values.push(v),
-                        None => {
-                            return Err(invalid(format!(
-                                "{what}: row {} ({}), column {} ({}): {cell:?} is not a positive number or fraction like \"1/3\"",
-                                i + 1,
-                                a.order[i],
-                                j + 1,
-                                a.order[j]
-                            )))
-                        }
+                        None => return Err(invalid(format!(
+                            "{what}: row {} ({}), column {} ({}): {} is not a positive number or fraction like \"1/3\"",
+                            i + 1,
+                            a.order[i],
+                            j + 1,
+                            a.order[j],
+                            cell.shown()
+                        ))),
                     }
                 }
                 matrix.push(values);
@@ -622,5 +629,31 @@ mod tests {
         );
         let err = Catalog::parse(&cycle, Path::new("x.toml")).unwrap_err().to_string();
         assert!(err.contains("cycle"), "{err}");
+    }
+
+    #[test]
+    fn ahp_matrices_name_the_cell_and_the_children_they_lack() {
+        let base = SHUANGCHUANG;
+        assert_eq!(Catalog::parse(base, Path::new("sc.toml")).unwrap().ahp.len(), 6);
+        let zero = base.replacen(r#"["1/2", 1, "1/2"],"#, r#"["1/0", 1, "1/2"],"#, 1);
+        let err = Catalog::parse(&zero, Path::new("sc.toml")).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                r#"[[ahp]] of "carriers": row 2 (provincial_incubators), column 1 (incubator_count): "1/0" is not"#
+            ),
+            "{err}"
+        );
+        let short = base.replacen(
+            r#"order = ["incubator_count", "provincial_incubators", "incubated_firms"]"#,
+            r#"order = ["incubator_count", "provincial_incubators"]"#,
+            1,
+        );
+        let err = Catalog::parse(&short, Path::new("sc.toml")).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "must list each child of \"carriers\" once: incubated_firms, incubator_count, provincial_incubators"
+            ),
+            "{err}"
+        );
     }
 }
