@@ -862,3 +862,19 @@ fn long_text_files_read_row_by_row() {
     run.failure(3).stderr_line(&["长表.csv: 170 errors [not_a_number]"]);
     assert!(run.stderr.contains("170 error(s) in the input files"), "{}", run.stderr);
 }
+
+/// An input folder whose only data sits in another project's folder (its own cimon.toml) is
+/// refused, and the message says which folder was left out and why.
+#[test]
+fn a_folder_holding_only_another_project_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("in/金塔县双创");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::copy(repo().join("sample-data/inputs/2019年县域创新指标_GBK.csv"), sub.join("2019.csv")).unwrap();
+    std::fs::write(sub.join("cimon.toml"), "").unwrap();
+    let (input, out) = (tmp.path().join("in"), tmp.path().join("out"));
+    cimon(&repo(), &["ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap()]).failure(2).stderr_line(&[
+        "no CSV or workbook files found under",
+        "not read: 金塔县双创/, which hold their own cimon.toml",
+    ]);
+}

@@ -92,24 +92,8 @@ pub fn run(cfg: &Config) -> Result<()> {
 /// The input directory exists and holds at least one file cimon reads.
 fn input(cfg: &Config) -> Result<String> {
     let dir = cfg.input_dir()?;
-    if !dir.is_dir() {
-        return Err(ingest::InputError::NotADirectory { path: dir.to_owned() }.into());
-    }
-    let mut stack = vec![dir.to_path_buf()];
-    let mut tables = 0;
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if e.path().is_dir() && !name.starts_with('.') {
-                stack.push(e.path());
-            } else if ingest::table::is_table_file(&name) && !name.starts_with(ingest::NOT_DATA) {
-                tables += 1;
-            }
-        }
-    }
-    if tables == 0 {
-        return Err(ingest::InputError::Empty { path: dir.to_owned() }.into());
-    }
+    // The walk ingest makes, so that doctor and run agree on what is there.
+    let tables = ingest::list_inputs(dir, &[])?.tables;
     Ok(format!("{} ({tables} table files)", dir.display()))
 }
 

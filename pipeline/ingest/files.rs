@@ -42,16 +42,45 @@ pub enum InputError {
     NotADirectory { path: std::path::PathBuf },
     #[error("cannot read {path}")]
     Io { path: std::path::PathBuf, source: std::io::Error },
-    #[error("no CSV or workbook files found under {path}")]
-    Empty { path: std::path::PathBuf },
+    #[error("no CSV or workbook files found under {path}{}", skipped_projects(.skipped))]
+    Empty {
+        path: std::path::PathBuf,
+        /// Subfolders left out because they hold a cimon.toml of their own.
+        skipped: Vec<String>,
+    },
+}
+
+fn skipped_projects(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (not read: {}, which hold their own cimon.toml: run cimon with that config, or move the files up)",
+            skipped.join(", ")
+        )
+    }
+}
+
+/// What a walk of the input directory found: every file (sorted), the subfolders left out as
+/// other projects, and the table files among the files.
+pub struct Listing {
+    pub paths: Vec<std::path::PathBuf>,
+    pub projects: BTreeSet<std::path::PathBuf>,
+    pub tables: usize,
+}
+
+/// A path under `dir` as ingest names it: relative, with `/` separators.
+fn relative(dir: &Path, p: &Path) -> String {
+    let rel = p.strip_prefix(dir).unwrap_or(p);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 /// Every file under a directory (recursively, sorted; hidden files, Excel's `~$` lock files and
-/// `skip` — the config and a targets workbook beside the data — left out), read once each: a
-/// file reached again through a link is listed with `same_as`, a directory loop is not followed.
-/// Files cimon does not read are listed too, so that ingest names them; so is a subdirectory
-/// holding its own `cimon.toml`, which belongs to another project and is not walked.
-pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, InputError> {
+/// `skip` — the config and a targets workbook beside the data — left out), without reading them:
+/// a directory loop is not followed, and a subdirectory holding its own `cimon.toml` belongs to
+/// another project and is not walked. Refuses a directory with no table file, naming such
+/// subfolders. `cimon doctor` checks the inputs with the same walk.
+pub fn list_inputs(dir: &Path, skip: &[&Path]) -> Result<Listing, InputError> {
     if !dir.is_dir() {
         return Err(InputError::NotADirectory { path: dir.to_owned() });
     }
@@ -79,8 +108,7 @@ pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, Inpu
                 // cimon.toml, say) is not another project: the walk skips it as before.
                 let seen = path.canonicalize().is_ok_and(|c| visited.contains(&c));
                 if path.join("cimon.toml").is_file() && !seen {
-                    projects.insert(path.clone());
-                    paths.push(path);
+                    projects.insert(path);
                 } else {
                     stack.push(path);
                 }
@@ -90,21 +118,31 @@ pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, Inpu
         }
     }
     paths.sort();
-    let rel = |p: &Path| {
-        let rel = p.strip_prefix(dir).unwrap_or(p);
-        rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
-    };
-    if !paths.iter().any(|p| table::is_table_file(&rel(p))) {
-        return Err(InputError::Empty { path: dir.to_owned() });
+    let tables = paths.iter().filter(|p| table::is_table_file(&relative(dir, p))).count();
+    if tables == 0 {
+        let skipped = projects.iter().map(|p| format!("{}/", relative(dir, p))).collect();
+        return Err(InputError::Empty { path: dir.to_owned(), skipped });
     }
+    Ok(Listing { paths, projects, tables })
+}
+
+/// Every file of [`list_inputs`], read once each: a file reached again through a link is listed
+/// with `same_as`. Files cimon does not read are listed too, so that ingest names them, and so
+/// is every other project's subfolder (first, with `other_project`).
+pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, InputError> {
+    let Listing { paths, projects, .. } = list_inputs(dir, skip)?;
+    let rel = |p: &Path| relative(dir, p);
+    let others = projects.iter().map(|p| InputFile {
+        name: rel(p) + "/",
+        bytes: Vec::new(),
+        same_as: None,
+        other_project: true,
+    });
     let mut first: HashMap<std::path::PathBuf, String> = HashMap::new();
-    paths
+    let files: Result<Vec<InputFile>, InputError> = paths
         .into_iter()
         .map(|p| {
             let name = rel(&p);
-            if projects.contains(&p) {
-                return Ok(InputFile { name: name + "/", bytes: Vec::new(), same_as: None, other_project: true });
-            }
             let canonical = p.canonicalize().unwrap_or_else(|_| p.clone());
             if let Some(earlier) = first.get(&canonical) {
                 return Ok(InputFile { name, bytes: Vec::new(), same_as: Some(earlier.clone()), other_project: false });
@@ -113,7 +151,8 @@ pub fn collect_inputs(dir: &Path, skip: &[&Path]) -> Result<Vec<InputFile>, Inpu
             let bytes = std::fs::read(&p).map_err(|source| InputError::Io { path: p.clone(), source })?;
             Ok(InputFile { name, bytes, same_as: None, other_project: false })
         })
-        .collect()
+        .collect();
+    Ok(others.chain(files?).collect())
 }
 
 /// Synthetic files (`cimon synth`) carry 示例数据 in a title or note row: the first or last rows of a sheet.

@@ -21,7 +21,7 @@ use crate::scope::Scope;
 pub use crate::text::sha256_hex;
 use coverage::{check_coverage, nothing_to_store, outside_scope};
 use files::read_file;
-pub use files::{collect_inputs, InputError, InputFile};
+pub use files::{collect_inputs, list_inputs, InputError, InputFile, Listing};
 pub use problem::{CellLoc, Lang, Loc, Place, Problem, Problems, Severity};
 pub use review::Confirmed;
 
