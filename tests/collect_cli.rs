@@ -79,7 +79,9 @@ fn a_generated_form_filled_by_a_clerk_ingests_with_no_warning() {
         (&"whole".into(), &"greaterThanOrEqual".into(), &"0".into())
     );
 
-    let run = cimon(&repo(), &["validate", filled.to_str().unwrap()]);
+    // Its own output directory: a store published in the checkout's out/ is not this form's.
+    let alone = tmp.path().join("alone");
+    let run = cimon(&repo(), &["validate", filled.to_str().unwrap(), "--out", alone.to_str().unwrap()]);
     run.success();
     assert!(run.stdout.contains(&format!("1 files, {} observations, 0 warnings", 5 * n)), "{}", run.stdout);
     assert!(run.stderr.trim().is_empty(), "a filled form gave messages:\n{}", run.stderr);
