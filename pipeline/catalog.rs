@@ -466,14 +466,16 @@ impl Catalog {
                 for (j, cell) in row.iter().enumerate() {
                     match cell.value().filter(|v| v.is_finite() && *v > 0.0) {
                         Some(v) => values.push(v),
-                        None => return Err(invalid(format!(
+                        None => {
+                            return Err(invalid(format!(
                             "{what}: row {} ({}), column {} ({}): {} is not a positive number or fraction like \"1/3\"",
                             i + 1,
                             a.order[i],
                             j + 1,
                             a.order[j],
                             cell.shown()
-                        ))),
+                        )))
+                        }
                     }
                 }
                 matrix.push(values);
