@@ -124,6 +124,9 @@ pub struct ReportArgs {
     /// Reports rendered at once [default: one per core]
     #[arg(long, short)]
     pub jobs: Option<usize>,
+    /// County reports typeset by one typst process; 1 = one process per report [default: 8, or [report] batch]
+    #[arg(long, value_name = "N")]
+    pub batch: Option<usize>,
     /// Keep the generated Typst sources (.typ) next to the PDFs, for debugging templates
     #[arg(long)]
     pub keep_sources: bool,
@@ -185,6 +188,7 @@ impl ReportArgs {
             messages: self.lang.map(LangArg::lang),
             year: self.year,
             jobs: self.jobs,
+            batch: self.batch,
             keep_sources: self.keep_sources,
             allow_loss,
             ..Overrides::default()

@@ -20,6 +20,7 @@ pub struct Overrides {
     pub messages: Option<crate::text::Lang>,
     pub year: Option<i32>,
     pub jobs: Option<usize>,
+    pub batch: Option<usize>,
     pub keep_sources: bool,
     /// `--allow-loss`: a new store may hold less than the published one.
     pub allow_loss: bool,
@@ -269,7 +270,14 @@ pub fn resolve(flags: Overrides, env: impl Fn(&str) -> Option<String>) -> Result
     let messages = flags.messages.or(env_lang).or(file.input.lang).unwrap_or(report.lang);
     report.year = flags.year.or(report.year);
     report.jobs = flags.jobs.or(report.jobs);
+    report.batch = flags.batch.unwrap_or(report.batch);
     report.keep_sources |= flags.keep_sources;
+    if report.batch == 0 {
+        return Err(ConfigError::Invalid {
+            path: file_path.clone().unwrap_or_default(),
+            message: "[report] batch (--batch) must be at least 1 (1 = one typst process per report)".into(),
+        });
+    }
     if report.jobs == Some(0) {
         return Err(ConfigError::Invalid {
             path: file_path.clone().unwrap_or_default(),
@@ -390,8 +398,16 @@ mod tests {
         assert_eq!((c.report.lang, c.report.jobs, c.report.keep_sources), (crate::report::Lang::Zh, Some(1), true));
         assert_eq!(c.report.typst, Some(PathBuf::from("/opt/typst")));
         std::fs::write(&cfg, "[report]\njobs = 0\n").unwrap();
-        let err = resolve(flags, |_| None).unwrap_err().to_string();
+        let err = resolve(flags.clone(), |_| None).unwrap_err().to_string();
         assert!(err.contains("jobs must be at least 1"), "{err}");
+        // Batches: the file's, then the flag's; none of 0.
+        std::fs::write(&cfg, "[report]\nbatch = 3\n").unwrap();
+        assert_eq!(resolve(flags.clone(), |_| None).unwrap().report.batch, 3);
+        let c = resolve(Overrides { batch: Some(1), ..flags.clone() }, |_| None).unwrap();
+        assert_eq!(c.report.batch, 1);
+        std::fs::write(&cfg, "[report]\nbatch = 0\n").unwrap();
+        let err = resolve(flags, |_| None).unwrap_err().to_string();
+        assert!(err.contains("[report] batch (--batch) must be at least 1"), "{err}");
     }
 
     #[test]

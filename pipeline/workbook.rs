@@ -153,6 +153,10 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
     let Sheets { index, growth, attainment, regional, method, missing, funding, appraisal } = *s;
     let labels = Labels::builtin(Lang::Zh);
     let mut wb = Workbook::new();
+    // Deflate level 3: at national scale the default (6) took 1.1 s to save on the critical path
+    // of `compute`, level 3 0.4 s for a file 10% larger (14.0 MB against 12.7 MB; level 1:
+    // 0.2 s but 21 MB).
+    wb.set_zip_compression_level(3);
     // Sheets in low-memory mode: rows go to a temporary file as they are written (the national
     // workbook held ~300 MB of cells otherwise), next to the workbook, not in a shared /tmp.
     if let Some(dir) = path.parent() {

@@ -181,6 +181,72 @@ fn reports_are_byte_identical_on_a_rerun() {
     }
 }
 
+/// The texts of every PDF in `dir`, by file name.
+fn texts(dir: &Path) -> Vec<(String, String)> {
+    files(dir).into_iter().filter(|f| f.ends_with(".pdf")).map(|f| (f.clone(), pdftotext(&dir.join(&f)))).collect()
+}
+
+/// County reports typeset several to a typst process (Typst's bundle export, where the documents
+/// share counters and introspection) read exactly as reports typeset one per process: the same
+/// pages, headings numbered from 一、 in each, and contents that list only the report's own
+/// headings with its own page numbers. A report's bytes do not depend on the batch it was in.
+#[test]
+fn county_reports_typeset_in_batches_read_as_when_typeset_alone() {
+    let (_tmp, out) = computed();
+    let (o, reports) = (out.to_str().unwrap(), out.join("reports"));
+    // Batches of 4: 25 counties are six batches of four and one of one.
+    cimon(&repo(), &["report", "--out", o, "--batch", "4", "-q"]).success();
+    let batched = texts(&reports);
+    let bytes = snapshot(&reports);
+    // Batches of 8 (the default): other companions, the same bytes.
+    std::fs::remove_file(reports.join(".render-cache.json")).unwrap();
+    let run = cimon(&repo(), &["report", "--out", o]);
+    run.success();
+    assert!(run.stdout.contains("(26 rendered, 0 unchanged"), "{}", run.stdout);
+    assert!(snapshot(&reports) == bytes, "a report's bytes changed with the batch it was typeset in");
+    // One process per report: no report is reused from the batched ones, and every text is the same.
+    let run = cimon(&repo(), &["report", "--out", o, "--batch", "1"]);
+    run.success();
+    assert!(run.stdout.contains("(26 rendered, 0 unchanged"), "{}", run.stdout);
+    let alone = texts(&reports);
+    assert_eq!(alone.len(), 26);
+    for ((f, a), (g, b)) in batched.iter().zip(&alone) {
+        assert_eq!(f, g);
+        assert!(a == b, "{f} reads differently typeset in a batch\n--- batch\n{a}\n--- alone\n{b}");
+    }
+    // The contents of a batched report: its own six headings, the first on page 2.
+    let text = &batched.iter().find(|(f, _)| f == "420802-东宝区.pdf").unwrap().1;
+    let contents: Vec<&str> = text.lines().filter(|l| l.contains(" . . . ")).collect();
+    assert_eq!(contents.len(), 6, "{contents:?}");
+    assert!(contents[0].starts_with("一、") && contents[0].contains("总体情况"), "{contents:?}");
+    assert!(contents[0].trim_end().ends_with('2'), "{contents:?}");
+}
+
+/// A report that fails in a batch is named alone: the batch is typeset again one report at a
+/// time, so the other counties of its batch are not blamed.
+#[test]
+fn a_report_that_fails_in_a_batch_is_named_alone() {
+    let (tmp, out) = computed();
+    let o = out.to_str().unwrap();
+    let tpl = tmp.path().join("templates");
+    copy_dir(&repo().join("report-templates"), &tpl);
+    let county = std::fs::read_to_string(tpl.join("county.typ.j2")).unwrap();
+    let broken = county.replacen(
+        "= {{ t.indicators }}",
+        "= {{ t.indicators }}\n{% if county.code == \"420802\" %}#no-such-function(1){% endif %}",
+        1,
+    );
+    assert_ne!(broken, county, "the indicators heading moved in county.typ.j2");
+    std::fs::write(tpl.join("county.typ.j2"), broken).unwrap();
+    let run = cimon(&repo(), &["report", "--out", o, "--templates", tpl.to_str().unwrap()]);
+    run.failure(4)
+        .stderr_line(&["1 of 26 reports failed"])
+        .stderr_line(&["420802 东宝区", "typst failed"])
+        .stderr_line(&["unknown variable: no-such-function"]);
+    assert!(!run.stderr.contains("(and "), "{}", run.stderr);
+    assert_eq!(files(&out), vec!["results", "store"], "nothing published, no staging directory left");
+}
+
 #[test]
 fn values_that_look_like_typst_markup_print_literally() {
     let (tmp, out) = computed();

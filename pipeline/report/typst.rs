@@ -52,6 +52,9 @@ pub struct CompileFailure {
     pub timed_out: bool,
 }
 
+/// What typst 0.15 prints for every bundle compile (`--diagnostic-format short`).
+const BUNDLE_WARNING: &str = "warning: bundle export is experimental";
+
 /// Flags of every compile besides paths and the date (part of the reuse key).
 const COMPILE_ARGS: [&str; 5] = ["--ignore-system-fonts", "--diagnostic-format", "short", "--jobs", "1"];
 
@@ -146,9 +149,29 @@ impl Typst {
 
     /// Compile `input` (under `root`) to `output`. Typst writes the PDF only on success.
     pub fn compile(&self, input: &Path, output: &Path, root: &Path) -> Result<Result<(), CompileFailure>, TypstError> {
+        self.run(input, output, root, false)
+    }
+
+    /// Compile a bundle (`#document("x.pdf")[#include "x.typ"]` per report) into the directory
+    /// `out_dir`: one process lays out several reports, loading the fonts once. Typst writes the
+    /// files only when every document compiled.
+    pub fn compile_bundle(
+        &self,
+        input: &Path,
+        out_dir: &Path,
+        root: &Path,
+    ) -> Result<Result<(), CompileFailure>, TypstError> {
+        self.run(input, out_dir, root, true)
+    }
+
+    fn run(&self, input: &Path, output: &Path, root: &Path, bundle: bool) -> Result<Result<(), CompileFailure>, TypstError> {
         let mut cmd = Command::new(&self.path);
         // `--jobs 1`: Typst's own threads would compete with the other reports rendering in parallel.
         cmd.arg("compile").arg("--root").arg(root).args(COMPILE_ARGS);
+        if bundle {
+            // Experimental in Typst 0.15 (it warns on stderr); `[report] batch = 1` avoids it.
+            cmd.args(["--features", "bundle", "--format", "bundle"]);
+        }
         for f in &self.font_paths {
             cmd.arg("--font-path").arg(f);
         }
@@ -191,7 +214,11 @@ impl Typst {
             std::thread::sleep(pause);
             pause = (pause * 2).min(std::time::Duration::from_millis(20));
         };
-        let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+        let mut stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+        if bundle {
+            // Printed by every bundle compile: not the report's problem.
+            stderr = stderr.lines().filter(|l| !l.starts_with(BUNDLE_WARNING)).map(|l| format!("{l}\n")).collect();
+        }
         let how = match status {
             Some(s) if s.success() => return Ok(Ok(())),
             None => format!(
