@@ -45,7 +45,9 @@ pub fn staging_dir(dir: &Path) -> Result<PathBuf, StoreError> {
 
 /// Replace `target` by `staged` in one step, so readers see the old or the new tree, never a mix.
 pub fn publish_dir(staged: &Path, target: &Path) -> Result<(), StoreError> {
+    let t0 = std::time::Instant::now();
     sync_tree(staged)?;
+    crate::timing::lap(&format!("{} synced in", staged.display()), t0);
     if !target.exists() {
         std::fs::rename(staged, target).map_err(io(target))?;
     } else if exchange(staged, target).is_ok() {

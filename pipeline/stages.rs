@@ -243,6 +243,7 @@ pub fn write_results(dir: &Path, c: &compute::Computed, cfg: &Config, catalog: &
     );
     let mut names = tables?;
     names.push(book?);
+    crate::timing::lap("tables and workbook written", c.started);
     let dictionary = dir.join(crate::results::DICTIONARY_FILE);
     std::fs::write(&dictionary, crate::results::DICTIONARY)
         .with_context(|| format!("cannot write {}", dictionary.display()))?;

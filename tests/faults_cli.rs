@@ -122,6 +122,21 @@ fn typst_missing_crashing_or_hanging_publishes_nothing() {
         .stderr_line(&["not compiled: typst hung on an earlier report and was stopped"]);
     assert!(t.elapsed() < Duration::from_secs(30), "a hung typst held the run {:?}", t.elapsed());
     intact(&out, &before, "typst hanging");
+
+    // Hanging on a batch of county reports (the overview compiles): the batch's counties are
+    // named, none is tried again one by one, and no other batch is tried.
+    let hang_batch = fake_typst(
+        tmp.path(),
+        "typst-hang-batch",
+        "case \"$*\" in *bundle*) exec sleep 600;; esac\nfor a; do out=\"$a\"; done\n: > \"$out\"",
+    );
+    let t = Instant::now();
+    run(&cfg, &[], &[("CIMON_TYPST", hang_batch.to_str().unwrap())])
+        .failure(4)
+        .stderr_line(&["typst took longer than 1 s on a batch of reports and was stopped", "[report] batch = 1"])
+        .stderr_line(&["not compiled: typst hung on an earlier report and was stopped"]);
+    assert!(t.elapsed() < Duration::from_secs(30), "a hung batch held the run {:?}", t.elapsed());
+    intact(&out, &before, "typst hanging on a batch");
     std::fs::write(&cfg, text).unwrap();
 
     run(&cfg, &[], &[]).success();

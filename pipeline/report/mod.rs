@@ -56,8 +56,8 @@ pub struct ReportSettings {
     pub keep_sources: bool,
     /// When each province's rankings by prefecture are a report of their own.
     pub province_reports: ProvinceReports,
-    /// Seconds one report may take to compile before typst is stopped (a hung typst must not
-    /// hold a cron run, and its lock, for ever).
+    /// Seconds one typst process (a report, or a batch of county reports) may take before it is
+    /// stopped (a hung typst must not hold a cron run, and its lock, for ever).
     pub timeout: u64,
     /// County reports typeset by one typst process (Typst's bundle export: the fonts are loaded
     /// once, not once per report); 1 = one process per report, without the bundle export.
@@ -324,7 +324,8 @@ pub fn render_into(
         units
             .par_iter()
             .flat_map_iter(|unit| {
-                let rs = render_unit(unit, &ctx, settings.batch > 1);
+                let batched = settings.batch > 1 && matches!(unit[0].view, View::County(_));
+                let rs = render_unit(unit, &ctx, batched);
                 for (r, job) in rs.iter().zip(unit.iter()) {
                     let label = match r {
                         Ok(Done { reused: true, .. }) => format!("{} (unchanged)", job.label),
@@ -557,9 +558,30 @@ fn render_unit(unit: &[Job<'_>], cx: &RenderCx<'_>, bundle: bool) -> Vec<Result<
                 out[*i] = Err(f);
             }
         }
+        Ok(Err(failure)) if failure.timed_out => {
+            // One of them hangs: trying each again would hang as long, once per report.
+            cx.stopped.store(true, Ordering::Relaxed);
+            let names: Vec<&str> = todo.iter().map(|t| unit[t.0].label.as_str()).collect();
+            let msg = format!(
+                "typst {} ({}; with `[report] batch = 1` each report is typeset and timed on its own)",
+                failure.how,
+                names.join(", ")
+            );
+            for (i, _, _, typ, pdf) in &todo {
+                tidy(typ);
+                let _ = std::fs::remove_file(pdf);
+                out[*i] = Err(Failure::Typst(msg.clone()));
+            }
+        }
         Ok(Err(_)) => {
             for (i, _, source, typ, pdf) in &todo {
                 let stem = unit[*i].stem.as_str();
+                if cx.stopped.load(Ordering::Relaxed) {
+                    tidy(typ);
+                    out[*i] =
+                        Err(Failure::Typst("not compiled: typst hung on an earlier report and was stopped".into()));
+                    continue;
+                }
                 let outcome = compile_batch(&[stem], cx);
                 tidy(typ);
                 if let Err(f) = settle(outcome, pdf, source, cx) {
@@ -579,7 +601,8 @@ fn compile_batch(stems: &[&str], cx: &RenderCx<'_>) -> Result<Result<(), typst::
     let text: String = stems
         .iter()
         .map(|s| {
-            let (pdf, typ) = (template::string_literal(&format!("{s}.pdf")), template::string_literal(&format!("{s}.typ")));
+            let (pdf, typ) =
+                (template::string_literal(&format!("{s}.pdf")), template::string_literal(&format!("{s}.typ")));
             format!("#document({pdf})[#include {typ}]\n")
         })
         .collect();

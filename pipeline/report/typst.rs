@@ -70,7 +70,7 @@ pub struct Typst {
     font_paths: Vec<PathBuf>,
     /// Unix time written as the PDFs' creation date.
     timestamp: i64,
-    /// How long one compile may take before it is stopped.
+    /// How long one typst process (a report, or a batch of them) may take before it is stopped.
     timeout: std::time::Duration,
 }
 
@@ -164,7 +164,13 @@ impl Typst {
         self.run(input, out_dir, root, true)
     }
 
-    fn run(&self, input: &Path, output: &Path, root: &Path, bundle: bool) -> Result<Result<(), CompileFailure>, TypstError> {
+    fn run(
+        &self,
+        input: &Path,
+        output: &Path,
+        root: &Path,
+        bundle: bool,
+    ) -> Result<Result<(), CompileFailure>, TypstError> {
         let mut cmd = Command::new(&self.path);
         // `--jobs 1`: Typst's own threads would compete with the other reports rendering in parallel.
         cmd.arg("compile").arg("--root").arg(root).args(COMPILE_ARGS);
@@ -222,8 +228,9 @@ impl Typst {
         let how = match status {
             Some(s) if s.success() => return Ok(Ok(())),
             None => format!(
-                "took longer than {} s on this report and was stopped ([report] timeout in the config)",
-                self.timeout.as_secs()
+                "took longer than {} s on {} and was stopped ([report] timeout in the config)",
+                self.timeout.as_secs(),
+                if bundle { "a batch of reports" } else { "this report" }
             ),
             Some(s) => {
                 use std::os::unix::process::ExitStatusExt;
