@@ -552,7 +552,10 @@ impl Catalog {
     }
 
     pub fn unit(&self, symbol: &str) -> Option<&Unit> {
-        self.unit_by_symbol.get(&normalise_key(symbol)).map(|&i| &self.units[i])
+        // A symbol as the catalog writes it is its own key (keys are normalised, and normalising
+        // is idempotent): found without building the key, as for most of a million cells.
+        let i = self.unit_by_symbol.get(symbol).or_else(|| self.unit_by_symbol.get(&normalise_key(symbol)))?;
+        Some(&self.units[*i])
     }
 
     /// Factor that turns a value in `from` into the catalog unit `to`.

@@ -21,24 +21,39 @@ impl Lang {
 
 /// Fold full-width ASCII forms (Ａ１（）％) to half-width and the ideographic space to a space.
 pub fn to_half_width(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '【' => '[',
-            '】' => ']',
-            _ => c,
-        })
-        .collect()
+    s.chars().map(half_width).collect()
+}
+
+fn half_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '【' => '[',
+        '】' => ']',
+        _ => c,
+    }
+}
+
+/// The characters of `normalise_key(s)`, without building it.
+fn key_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().map(half_width).filter(|c| !c.is_whitespace() && *c != '\u{feff}').map(|c| c.to_ascii_lowercase())
 }
 
 /// The key under which names, headers and units are compared: half-width, no whitespace, ASCII lowercased.
 pub fn normalise_key(s: &str) -> String {
-    to_half_width(s)
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{feff}')
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    key_chars(s).collect()
+}
+
+/// `normalise_key(s) == key` for a `key` already normalised, without an allocation (it is asked
+/// for every row of a table).
+pub fn key_is(s: &str, key: &str) -> bool {
+    key_chars(s).eq(key.chars())
+}
+
+/// `key.starts_with(&normalise_key(prefix))` for a `key` already normalised, without an allocation.
+pub fn key_starts_with(key: &str, prefix: &str) -> bool {
+    let mut k = key.chars();
+    key_chars(prefix).all(|c| k.next() == Some(c))
 }
 
 /// Split `技术合同成交额（亿元）` into (`技术合同成交额`, Some(`亿元`)).
@@ -315,6 +330,24 @@ pub fn for_ranking(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_compare_as_normalise_key_would_without_building_them() {
+        for (s, key) in [
+            ("Ｔｏｔａｌ", "total"),
+            ("合 计", "合计"),
+            ("\u{feff}单位", "单位"),
+            ("【注】", "[注]"),
+            ("合\u{3000}计", "合计"),
+        ] {
+            assert_eq!(normalise_key(s), key);
+            assert!(key_is(s, key), "{s:?}");
+        }
+        assert!(!key_is("合计x", "合计") && !key_is("合", "合计") && !key_is("小计", "合计"));
+        assert!(key_starts_with("注:本表为示例", "注") && key_starts_with("数据来源:统计局", "数据 来源"));
+        assert!(!key_starts_with("注", "注释") && !key_starts_with("说明", "注"));
+        assert!(key_starts_with("total", "ＴＯＴ"));
+    }
 
     #[test]
     fn a_date_in_a_name_is_not_its_data_year() {

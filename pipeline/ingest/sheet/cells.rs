@@ -110,13 +110,14 @@ pub(super) fn read_value(
     };
     // Formatted only for a message (a million numeric cells at national scale).
     let raw = &raw_value;
-    let percent_column = catalog.unit(unit).is_some_and(|u| u.family == "share" && u.factor == 1.0);
+    // Only a percent or text cell asks (not the million plain numbers of a workbook).
+    let percent_column = || catalog.unit(unit).is_some_and(|u| u.family == "share" && u.factor == 1.0);
     let mut factor = factor;
     let value = match cell {
         Cell::Number(v) => Some(*v),
         // What the sheet shows (2.69 for a cell showing 2.69%), which is what the clerk typed.
         Cell::Percent(v) => {
-            if !percent_column {
+            if !percent_column() {
                 factor = catalog.conversion("%", &ind.unit).map_err(|_| {
                     wrong(
                         "not_a_number",
@@ -144,7 +145,7 @@ pub(super) fn read_value(
                 ),
             ))
         }
-        Cell::Text(t) => match parse_number(t, percent_column) {
+        Cell::Text(t) => match parse_number(t, percent_column()) {
             CellValue::Number(v) => Some(v),
             CellValue::Missing => None,
             CellValue::NotANumber => {

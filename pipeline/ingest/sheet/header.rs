@@ -123,7 +123,7 @@ pub(super) const NOTE_PREFIXES: &[&str] = &[
 pub(super) const TOTAL_NAMES: &[&str] = &["合计", "总计", "小计", "全市", "全省", "全州", "全盟", "total"];
 
 pub(super) fn in_list(key: &str, list: &[&str]) -> bool {
-    list.iter().any(|k| normalise_key(k) == key)
+    list.iter().any(|k| crate::text::key_is(k, key))
 }
 
 pub(super) fn header_role(text: &str) -> Option<Role> {

@@ -202,7 +202,7 @@ pub fn read_table(
         data_rows += 1;
         let first = row.iter().find(|c| !c.is_empty()).map(Cell::text).unwrap_or_default();
         let first_key = normalise_key(&first);
-        if NOTE_PREFIXES.iter().any(|p| first_key.starts_with(&normalise_key(p))) {
+        if NOTE_PREFIXES.iter().any(|p| crate::text::key_starts_with(&first_key, p)) {
             return;
         }
         let code_text = code_col.map(|c| cell_at(c).text()).unwrap_or_default();
@@ -217,10 +217,13 @@ pub fn read_table(
         let area_name = code_text.is_empty()
             && !name_text.is_empty()
             && matches!(cx.registry.lookup(&name_text, None), Lookup::Unknown)
-            && cx.registry.regions.iter().any(|x| {
+            && {
                 let k = normalise_key(&name_text);
-                k == normalise_key(&x.prefecture_name) || k == normalise_key(&x.province_name)
-            });
+                cx.registry
+                    .regions
+                    .iter()
+                    .any(|x| crate::text::key_is(&x.prefecture_name, &k) || crate::text::key_is(&x.province_name, &k))
+            };
         let only_ignored = row
             .iter()
             .enumerate()
