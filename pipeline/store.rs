@@ -184,7 +184,7 @@ fn observation_frame(
     let mut text = String::new();
     let mut ends = Vec::with_capacity(batch.len());
     for o in batch {
-        text.push_str(&o.raw_value.text());
+        o.raw_value.write_text(&mut text);
         ends.push(text.len());
     }
     let raw: Vec<&str> = ends

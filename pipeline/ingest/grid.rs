@@ -36,11 +36,15 @@ impl Cell {
 
 /// Shortest round-trip text of a number, without a trailing ".0" for integers.
 pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
+    let mut s = String::new();
+    write_number(&mut s, v);
+    s
+}
+
+/// `format_number` appended to `out`, without a String of its own (the store writes a million).
+pub fn write_number(out: &mut String, v: f64) {
+    use std::fmt::Write;
+    let _ = if v.fract() == 0.0 && v.abs() < 1e15 { write!(out, "{}", v as i64) } else { write!(out, "{v}") };
 }
 
 /// A sheet (or the single table of a text file): rows of cells, row 0 = the file's first row.

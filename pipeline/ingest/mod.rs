@@ -61,6 +61,14 @@ impl Raw {
         }
     }
 
+    /// `text()` appended to `out`, without a String of its own for a number.
+    pub fn write_text(&self, out: &mut String) {
+        match self {
+            Raw::Number(v) => grid::write_number(out, *v),
+            Raw::Text(t) => out.push_str(t),
+        }
+    }
+
     /// An empty cell (a revision file leaves a value alone there).
     pub fn is_blank(&self) -> bool {
         matches!(self, Raw::Text(t) if t.trim().is_empty())
