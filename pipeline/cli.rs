@@ -121,7 +121,7 @@ pub struct ReportArgs {
     /// Template directory (a copy of report-templates/) [default: the built-in templates]
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// Reports rendered at once [default: one per core]
+    /// Typst processes at once, each typesetting a report or a batch of them [default: one per core]
     #[arg(long, short)]
     pub jobs: Option<usize>,
     /// County reports typeset by one typst process; 1 = one process per report [default: 8, or [report] batch]

@@ -50,7 +50,7 @@ pub struct ReportSettings {
     pub fonts: Vec<PathBuf>,
     /// Report year; None = the latest year computed.
     pub year: Option<i32>,
-    /// Reports rendered at once; None = one per core.
+    /// Typst processes at once (each a report or a batch of them); None = one per core.
     pub jobs: Option<usize>,
     /// Keep the generated `.typ` sources next to the PDFs.
     pub keep_sources: bool,
@@ -264,10 +264,13 @@ pub fn render_into(
     if !inputs.results.join("index.parquet").is_file() {
         return Err(ReportError::NoResults { path: inputs.results.to_path_buf() });
     }
+    let t0 = std::time::Instant::now();
     let tables = Tables::load(inputs.results, inputs.store, settings.year)?;
+    crate::timing::lap("report tables read in", t0);
     let Contexts { meta, counties, overview, provinces } =
         contexts(&tables, inputs.catalog, inputs.registry, inputs.targets, inputs.scope, settings);
     drop(tables);
+    crate::timing::lap("report contexts built in", t0);
     typst.set_timestamp(creation_timestamp(meta.year, std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()));
 
     let mut jobs = vec![Job {
