@@ -297,7 +297,9 @@ pub fn render_into(
     }
 
     let previous = (Cache::read(inputs.dir), inputs.dir.to_path_buf());
-    // A report typeset in a bundle has other bytes (object numbers) than one typeset alone.
+    // A report typeset in a bundle has other bytes (object numbers) than one typeset alone; the
+    // overview and province reports, always alone, take the same salt (one recompile when
+    // `batch` switches between 1 and more, for a simpler key).
     let salt = format!("{} bundle {}", typst.fingerprint(), settings.batch > 1);
     let total = jobs.len();
     let done = AtomicUsize::new(0);
@@ -462,6 +464,9 @@ enum Failure {
     Typst(String),
 }
 
+/// Why a report was not compiled once typst hung on another.
+const NOT_COMPILED_AFTER_HANG: &str = "not compiled: typst hung on an earlier report and was stopped";
+
 /// A report's source, rendered and checked against the published one.
 enum Prepared {
     /// Unchanged since the published report, whose PDF is now linked into the staging tree.
@@ -499,7 +504,7 @@ fn prepare(job: &Job<'_>, cx: &RenderCx<'_>) -> Result<Prepared, Failure> {
         return Ok(Prepared::Reused(hash));
     }
     if cx.stopped.load(Ordering::Relaxed) {
-        return Err(Failure::Typst("not compiled: typst hung on an earlier report and was stopped".into()));
+        return Err(Failure::Typst(NOT_COMPILED_AFTER_HANG.into()));
     }
     crate::faults::io("reports").and_then(|()| std::fs::write(&typ, &source)).map_err(io_failure(&typ))?;
     Ok(Prepared::Compile { hash, source, typ, pdf })
@@ -510,13 +515,14 @@ fn prepare(job: &Job<'_>, cx: &RenderCx<'_>) -> Result<Prepared, Failure> {
 /// names its own report and line.
 fn render_unit(unit: &[Job<'_>], cx: &RenderCx<'_>, bundle: bool) -> Vec<Result<Done, Failure>> {
     let mut out: Vec<Result<Done, Failure>> = Vec::with_capacity(unit.len());
-    let mut todo: Vec<(usize, String, String, PathBuf, PathBuf)> = Vec::new();
+    // (position in the unit, source, .typ, .pdf) of each report to compile.
+    let mut todo: Vec<(usize, String, PathBuf, PathBuf)> = Vec::new();
     for (i, job) in unit.iter().enumerate() {
         match prepare(job, cx) {
             Ok(Prepared::Reused(hash)) => out.push(Ok(Done { hash, reused: true })),
             Ok(Prepared::Compile { hash, source, typ, pdf }) => {
-                out.push(Ok(Done { hash: hash.clone(), reused: false }));
-                todo.push((i, hash, source, typ, pdf));
+                out.push(Ok(Done { hash, reused: false }));
+                todo.push((i, source, typ, pdf));
             }
             Err(f) => out.push(Err(f)),
         }
@@ -530,7 +536,7 @@ fn render_unit(unit: &[Job<'_>], cx: &RenderCx<'_>, bundle: bool) -> Vec<Result<
         }
     };
     if !bundle {
-        for (i, _, source, typ, pdf) in &todo {
+        for (i, source, typ, pdf) in &todo {
             let outcome = cx.typst.compile(typ, pdf, cx.dir).map_err(|e| Failure::Io(e.into()));
             tidy(typ);
             if let Err(f) = settle(outcome, pdf, source, cx) {
@@ -543,7 +549,7 @@ fn render_unit(unit: &[Job<'_>], cx: &RenderCx<'_>, bundle: bool) -> Vec<Result<
     let batch = compile_batch(&stems, cx);
     match batch {
         Ok(Ok(())) => {
-            for (_, _, _, typ, _) in &todo {
+            for (_, _, typ, _) in &todo {
                 tidy(typ);
             }
         }
@@ -555,7 +561,7 @@ fn render_unit(unit: &[Job<'_>], cx: &RenderCx<'_>, bundle: bool) -> Vec<Result<
             out[todo[0].0] = Err(f);
         }
         Ok(Err(failure)) if todo.len() == 1 => {
-            let (i, _, source, typ, pdf) = &todo[0];
+            let (i, source, typ, pdf) = &todo[0];
             tidy(typ);
             if let Err(f) = settle(Ok(Err(failure)), pdf, source, cx) {
                 out[*i] = Err(f);
@@ -570,19 +576,18 @@ fn render_unit(unit: &[Job<'_>], cx: &RenderCx<'_>, bundle: bool) -> Vec<Result<
                 failure.how,
                 names.join(", ")
             );
-            for (i, _, _, typ, pdf) in &todo {
+            for (i, _, typ, pdf) in &todo {
                 tidy(typ);
                 let _ = std::fs::remove_file(pdf);
                 out[*i] = Err(Failure::Typst(msg.clone()));
             }
         }
         Ok(Err(_)) => {
-            for (i, _, source, typ, pdf) in &todo {
+            for (i, source, typ, pdf) in &todo {
                 let stem = unit[*i].stem.as_str();
                 if cx.stopped.load(Ordering::Relaxed) {
                     tidy(typ);
-                    out[*i] =
-                        Err(Failure::Typst("not compiled: typst hung on an earlier report and was stopped".into()));
+                    out[*i] = Err(Failure::Typst(NOT_COMPILED_AFTER_HANG.into()));
                     continue;
                 }
                 let outcome = compile_batch(&[stem], cx);
