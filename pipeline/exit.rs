@@ -186,6 +186,15 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
                 _ => {}
             }
         }
+        if let Some(ingest::InputError::Empty { .. }) = cause.downcast_ref::<ingest::InputError>() {
+            // Said in both languages: whoever runs cimon may not be the one who fills the folder.
+            return Some(
+                "put the counties' files (CSV, XLSX, XLS or ODS) into that folder, or point [input] dir or the \
+                 INPUT_DIR argument at the folder that holds them / 请把各县报送的 CSV 或 Excel 文件放入该文件夹，\
+                 或在配置文件 [input] dir 中改为存放报送文件的文件夹"
+                    .into(),
+            );
+        }
         if let Some(config::ConfigError::Invalid { .. }) = cause.downcast_ref::<config::ConfigError>() {
             return Some(
                 "`cimon init DIR` writes a starter config with every key, its allowed values and default".into(),

@@ -877,4 +877,11 @@ fn a_folder_holding_only_another_project_names_it() {
         "no CSV or workbook files found under",
         "not read: 金塔县双创/, which hold their own cimon.toml",
     ]);
+    // An empty folder: what to put there, in both languages.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    cimon(&repo(), &["ingest", empty.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["no CSV or workbook files found under", "empty"])
+        .stderr_line(&["hint:", "CSV, XLSX, XLS or ODS", "请把各县报送的 CSV 或 Excel 文件放入该文件夹"]);
 }
