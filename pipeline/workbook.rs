@@ -30,7 +30,7 @@ enum Cell<'a> {
 }
 
 /// How a number is shown.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Fmt {
     /// Thousands separators and this many decimals (at most 3).
     Fixed(usize),
@@ -58,9 +58,18 @@ fn sheet<'a>(
         ws.write_string_with_format(0, c as u16, *h, &f.header)?;
         ws.set_column_width(c as u16, *width)?;
     }
+    let format = |fmt: Fmt| match fmt {
+        Fmt::Percent => &f.percent,
+        Fmt::Year => &f.year,
+        Fmt::Fixed(d) => &f.fixed[d.min(3)],
+    };
+    // A column's first number format becomes the column's: its numbers are written without one
+    // and take it when the sheet is saved. A format given per cell is looked up by hashing the
+    // whole format, a sixth of the national workbook's time.
+    let mut column_fmt: Vec<Option<Fmt>> = vec![None; headers.len()];
     for r in 0..rows {
         let row = r as u32 + 1;
-        for c in 0..headers.len() {
+        for (c, fmt_of_column) in column_fmt.iter_mut().enumerate() {
             let col = c as u16;
             match cell(r, c) {
                 Cell::Text(Some(s)) => {
@@ -69,14 +78,19 @@ fn sheet<'a>(
                 Cell::Owned(Some(s)) => {
                     ws.write_string(row, col, s)?;
                 }
-                Cell::Num(Some(v), fmt) if v.is_finite() => {
-                    let fmt = match fmt {
-                        Fmt::Percent => &f.percent,
-                        Fmt::Year => &f.year,
-                        Fmt::Fixed(d) => &f.fixed[d.min(3)],
-                    };
-                    ws.write_number_with_format(row, col, v, fmt)?;
-                }
+                Cell::Num(Some(v), fmt) if v.is_finite() => match *fmt_of_column {
+                    Some(same) if same == fmt => {
+                        ws.write_number(row, col, v)?;
+                    }
+                    Some(_) => {
+                        ws.write_number_with_format(row, col, v, format(fmt))?;
+                    }
+                    None => {
+                        ws.set_column_format(col, format(fmt))?;
+                        *fmt_of_column = Some(fmt);
+                        ws.write_number(row, col, v)?;
+                    }
+                },
                 _ => {}
             }
         }
@@ -153,10 +167,10 @@ fn build(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), BuildErro
     let Sheets { index, growth, attainment, regional, method, missing, funding, appraisal } = *s;
     let labels = Labels::builtin(Lang::Zh);
     let mut wb = Workbook::new();
-    // Deflate level 3: at national scale the default (6) took 1.1 s to save on the critical path
-    // of `compute`, level 3 0.4 s for a file 10% larger (14.0 MB against 12.7 MB; level 1:
-    // 0.2 s but 21 MB).
-    wb.set_zip_compression_level(3);
+    // Deflate level 2: the workbook is saved on the critical path of `compute`. At national
+    // scale the default (6) took 1.1 s for 12.7 MB; level 3 0.38 s for 14.0 MB, level 2 0.29 s
+    // for 15.3 MB, level 1 0.19 s but 21.2 MB (BENCHMARKS.md).
+    wb.set_zip_compression_level(2);
     // Sheets in low-memory mode: rows go to a temporary file as they are written (the national
     // workbook held ~300 MB of cells otherwise), next to the workbook, not in a shared /tmp.
     if let Some(dir) = path.parent() {

@@ -198,6 +198,26 @@ fn the_workbook_has_the_results_in_chinese() {
     assert_eq!(row[2], Data::String("东宝区".into()));
     assert_eq!(row[5], Data::Float(dongbao.index.unwrap()));
     assert_eq!(row[6], Data::Float(f64::from(dongbao.rank.unwrap())));
+    // Each number carries its column's format: the year without a thousands separator, the index
+    // with one decimal, the rank whole, the ratio to the average as a percent; the header its own.
+    let at = sheet.rows().position(|r| r[1] == Data::String("420802".into()) && r[0] == Data::Float(2024.0)).unwrap();
+    let mut cells = wb.worksheet_cells_reader("指数与排名").unwrap();
+    let codes: Vec<String> = (cells.styles().iter())
+        .map(|s| s.number_format.as_ref().map_or(String::new(), |f| f.format_code.clone()))
+        .collect();
+    let mut shown = std::collections::BTreeMap::new();
+    while let Some((r, c, style)) = cells.next_style_id().unwrap() {
+        if r as usize == at || (r == 0 && c == 5) {
+            shown.insert((r, c), codes.get(style).cloned().unwrap_or_default());
+        }
+    }
+    drop(cells);
+    let r = at as u32;
+    assert_eq!(shown[&(r, 0)], "0", "{shown:?}");
+    assert_eq!(shown[&(r, 5)], "#,##0.0", "{shown:?}");
+    assert_eq!(shown[&(r, 6)], "#,##0", "{shown:?}");
+    assert_eq!(shown[&(r, 11)], "0.0%", "{shown:?}");
+    assert_ne!(shown[&(0, 5)], "#,##0.0", "the header is not a number: {shown:?}");
     // Indicators of the latest year only; every target evaluation.
     let growth = wb.worksheet_range("指标与增速").unwrap();
     let catalog = cimon::catalog::Catalog::load(&repo().join("schemas/indicators.toml")).unwrap();

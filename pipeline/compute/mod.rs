@@ -83,7 +83,8 @@ pub struct Computed {
     /// The scored indicators, as the index saw them.
     pub scored: Panel,
     pub index: IndexResult,
-    pub growth: Vec<growth::Measure>,
+    /// The growth measures, derived from `panel` when read.
+    pub growth: growth::Growth,
     pub attainment: Vec<crate::results::AttainmentRow>,
     pub attainment_years: Vec<crate::results::AttainmentYearRow>,
     /// Targets of a region as a whole.

@@ -25,16 +25,15 @@ pub fn write_tables(
     let meta = &meta;
     let file = |name: &str| format!("{name}.parquet");
     type Job<'a> = Box<dyn Fn() -> Result<String, StoreError> + Sync + 'a>;
-    // The big tables stream from the panel in batches; every table on both cores.
+    // The panel-shaped tables are built column by column from the panel in batches; every table
+    // on both cores.
     let jobs: Vec<Job<'_>> = vec![
         Box::new(|| tables::write(dir, index, meta).map(|()| file(IndexRow::TABLE))),
-        Box::new(|| tables::write_iter(dir, rows::score_rows(c), meta).map(|()| file(ScoreRow::TABLE))),
-        Box::new(|| tables::write_iter(dir, rows::normalised_rows(c), meta).map(|()| file(NormalisedRow::TABLE))),
+        Box::new(|| frames::<ScoreRow>(dir, rows::score_frames(c), meta)),
+        Box::new(|| frames::<NormalisedRow>(dir, rows::normalised_frames(c), meta)),
         Box::new(|| tables::write(dir, &rows::weight_rows(c, method), meta).map(|()| file(WeightRow::TABLE))),
         Box::new(|| tables::write(dir, &rows::treatment_rows(c), meta).map(|()| file(TreatmentRow::TABLE))),
-        Box::new(|| {
-            tables::write_iter(dir, rows::growth_rows(c, catalog, None), meta).map(|()| file(GrowthRow::TABLE))
-        }),
+        Box::new(|| frames::<GrowthRow>(dir, rows::growth_frames(c, catalog), meta)),
         Box::new(|| tables::write(dir, &c.attainment, meta).map(|()| file(AttainmentRow::TABLE))),
         Box::new(|| tables::write(dir, &c.attainment_years, meta).map(|()| file(AttainmentYearRow::TABLE))),
         Box::new(|| tables::write(dir, &c.attainment_regions, meta).map(|()| file(RegionalAttainmentRow::TABLE))),
@@ -61,6 +60,16 @@ pub fn write_tables(
             r
         })
         .collect()
+}
+
+/// Write a table given as frames of its columns; returns its file name.
+fn frames<R: Row>(
+    dir: &Path,
+    frames: impl Iterator<Item = polars::prelude::PolarsResult<polars::prelude::DataFrame>>,
+    meta: &[(String, String)],
+) -> Result<String, StoreError> {
+    tables::write_frames::<R>(&tables::path_of::<R>(dir), frames, meta)?;
+    Ok(format!("{}.parquet", R::TABLE))
 }
 
 #[cfg(test)]

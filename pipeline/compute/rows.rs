@@ -1,13 +1,17 @@
 //! Rows of the result tables from what compute produced: the dense panel and the index result,
-//! unrolled row by row (the big tables as iterators, written in batches).
+//! unrolled row by row, and the big panel-shaped tables as frames built column by column.
 
+use std::ops::Range;
 use std::sync::Arc;
+
+use polars::prelude::{Column, DataFrame, IdxSize, PolarsResult};
 
 use super::sensitivity::Analysis;
 use super::{Computed, GrowthSettings};
 use crate::catalog::{Catalog, Kind};
 use crate::compute::index::Method;
 use crate::results::*;
+use crate::tables::{self, Field};
 
 /// Shared codes of the panel's counties and indicators: one allocation each, cloned per row.
 fn codes<'a>(it: impl Iterator<Item = &'a str>) -> Vec<Arc<str>> {
@@ -140,8 +144,8 @@ pub fn growth_rows<'a>(
     };
     g.indicators.iter().enumerate().flat_map(move |(k, ind)| {
         let code: Arc<str> = Arc::from(ind.as_str());
-        let kind = catalog.indicator(ind).map_or(Kind::Amount, |m| m.kind);
-        let unit = if kind == Kind::Ratio { ChangeUnit::Points } else { ChangeUnit::Percent };
+        let kind = kind_of(catalog, ind);
+        let unit = change_unit(kind);
         let (units, rows) = (units.clone(), rows.clone());
         rows.into_iter().map(move |i| GrowthRow {
             region_code: units[i % n].clone(),
@@ -151,7 +155,12 @@ pub fn growth_rows<'a>(
             value: g.values[k][i],
             change_unit: unit,
             changes: Changes(
-                c.growth.iter().map(|m| Change { span: m.span, value: m.change[k][i], note: m.note[k][i] }).collect(),
+                (c.growth.spans.iter().enumerate())
+                    .map(|(m, &span)| {
+                        let (value, note) = c.growth.cell(g, m, k, i);
+                        Change { span, value, note }
+                    })
+                    .collect(),
             ),
         })
     })
@@ -248,4 +257,122 @@ pub fn method_rows(
             .into(),
     );
     kv
+}
+
+fn kind_of(catalog: &Catalog, indicator: &str) -> Kind {
+    catalog.indicator(indicator).map_or(Kind::Amount, |m| m.kind)
+}
+
+/// Ratios change in percentage points, everything else in percent.
+fn change_unit(kind: Kind) -> ChangeUnit {
+    if kind == Kind::Ratio {
+        ChangeUnit::Points
+    } else {
+        ChangeUnit::Percent
+    }
+}
+
+/// A table laid out series by series (indicator or node) over the panel's `rows`, as frames of
+/// at most `tables::BATCH` rows, each built by `frame` from its range of table rows. Built
+/// column by column from the panel's own columns: at national scale the growth table took 0.8 s
+/// through a million row structs. An empty table is one empty frame, so its file is written.
+fn series_frames<'a>(
+    series: usize,
+    rows: usize,
+    frame: impl Fn(Range<usize>) -> PolarsResult<DataFrame> + 'a,
+) -> impl Iterator<Item = PolarsResult<DataFrame>> + 'a {
+    let total = series * rows;
+    (0..total.div_ceil(tables::BATCH).max(1))
+        .map(move |b| frame(b * tables::BATCH..((b + 1) * tables::BATCH).min(total)))
+}
+
+/// The (series, panel row) of each table row in `range`.
+fn cells(range: &Range<usize>, rows: usize) -> impl Iterator<Item = (usize, usize)> {
+    range.clone().map(move |x| (x / rows, x % rows))
+}
+
+/// One column of a frame, written by the row field's own `Field` impl (the same column as
+/// `Row::to_frame` makes).
+fn column<T: Field>(name: &str, values: impl Iterator<Item = T>) -> Column {
+    let values: Vec<T> = values.collect();
+    let mut out = Vec::with_capacity(1);
+    T::write(name, &values.iter().collect::<Vec<&T>>(), &mut out);
+    out.pop().expect("a plain field writes one column")
+}
+
+/// A string column of the panel's codes (`distinct[index]`), as `Arc<str>` fields are written.
+fn codes_column(name: &str, distinct: &[&str], index: impl Iterator<Item = usize>) -> Column {
+    tables::gathered(name, distinct, &index.map(|i| Some(i as IdxSize)).collect::<Vec<_>>())
+}
+
+/// `growth.parquet` as frames: the columns of `GrowthRow` and the rows of `growth_rows(.., None)`.
+pub fn growth_frames<'a>(c: &'a Computed, catalog: &'a Catalog) -> impl Iterator<Item = PolarsResult<DataFrame>> + 'a {
+    let g = &c.panel;
+    let (n, rows) = (g.units.len(), g.rows());
+    let units: Vec<&str> = g.units.iter().map(|u| u.code.as_str()).collect();
+    let indicators: Vec<&str> = g.indicators.iter().map(String::as_str).collect();
+    let kinds: Vec<Kind> = g.indicators.iter().map(|ind| kind_of(catalog, ind)).collect();
+    series_frames(g.indicators.len(), rows, move |range| {
+        let at = || cells(&range, rows);
+        let mut cols = vec![
+            codes_column("region_code", &units, at().map(|(_, i)| i % n)),
+            column("year", at().map(|(_, i)| g.years[i / n])),
+            codes_column("indicator", &indicators, at().map(|(k, _)| k)),
+            column("kind", at().map(|(k, _)| kinds[k])),
+            column("value", at().map(|(k, i)| g.values[k][i])),
+            column("change_unit", at().map(|(k, _)| change_unit(kinds[k]))),
+        ];
+        for (m, span) in c.growth.spans.iter().enumerate() {
+            let (values, notes): (Vec<_>, Vec<_>) = at().map(|(k, i)| c.growth.cell(g, m, k, i)).unzip();
+            let name = span.column();
+            cols.push(column(&name, values.into_iter()));
+            cols.push(column(&format!("{name}_note"), notes.into_iter()));
+        }
+        DataFrame::new(range.len(), cols)
+    })
+}
+
+/// `normalised.parquet` as frames: the columns of `NormalisedRow` and the rows of `normalised_rows`.
+pub fn normalised_frames(c: &Computed) -> impl Iterator<Item = PolarsResult<DataFrame>> + '_ {
+    let (p, r) = (&c.scored, &c.index);
+    let (n, rows) = (p.units.len(), p.rows());
+    let units: Vec<&str> = p.units.iter().map(|u| u.code.as_str()).collect();
+    let indicators: Vec<&str> = p.indicators.iter().map(String::as_str).collect();
+    series_frames(p.indicators.len(), rows, move |range| {
+        let at = || cells(&range, rows);
+        let cols = vec![
+            codes_column("region_code", &units, at().map(|(_, i)| i % n)),
+            column("year", at().map(|(_, i)| p.years[i / n])),
+            codes_column("indicator", &indicators, at().map(|(k, _)| k)),
+            column("raw", at().map(|(k, i)| p.values[k][i])),
+            column("imputed_value", at().map(|(k, i)| r.imputed[k][i])),
+            column("imputed", at().map(|(k, i)| r.was_imputed[k][i])),
+            column("treated_value", at().map(|(k, i)| r.treated[k][i])),
+            column("treated", at().map(|(k, i)| r.treated[k][i] != r.imputed[k][i])),
+            column("normalised", at().map(|(k, i)| r.normalised[k][i])),
+        ];
+        DataFrame::new(range.len(), cols)
+    })
+}
+
+/// `scores.parquet` as frames: the columns of `ScoreRow` and the rows of `score_rows`.
+pub fn score_frames(c: &Computed) -> impl Iterator<Item = PolarsResult<DataFrame>> + '_ {
+    let (p, r) = (&c.scored, &c.index);
+    let (n, rows) = (p.units.len(), p.rows());
+    let units: Vec<&str> = p.units.iter().map(|u| u.code.as_str()).collect();
+    let nodes: Vec<&str> = r.nodes.iter().map(|x| x.code.as_str()).collect();
+    let scores: Vec<&[Option<f64>]> = r.nodes.iter().map(|x| r.scores[&x.code].as_slice()).collect();
+    let ranks: Vec<&[Option<u32>]> = r.nodes.iter().map(|x| r.node_rank[&x.code].as_slice()).collect();
+    series_frames(r.nodes.len(), rows, move |range| {
+        let at = || cells(&range, rows);
+        let cols = vec![
+            codes_column("region_code", &units, at().map(|(_, i)| i % n)),
+            column("year", at().map(|(_, i)| p.years[i / n])),
+            codes_column("node", &nodes, at().map(|(k, _)| k)),
+            column("level", at().map(|(k, _)| r.nodes[k].level as u32)),
+            column("score", at().map(|(k, i)| scores[k][i])),
+            column("rank", at().map(|(k, i)| ranks[k][i])),
+        ];
+        DataFrame::new(range.len(), cols)
+    })
 }

@@ -110,50 +110,11 @@ pub fn write<R: Row>(dir: &Path, rows: &[R], meta: &[(String, String)]) -> Resul
     write_parquet(&path, &mut df, meta)
 }
 
-/// Rows per batch of `write_iter`.
-const CHUNK: usize = 1 << 16;
-
-/// The writer for the big tables: rows come from an iterator and are written in batches, so
-/// a table of a million rows never exists as one `Vec` of rows or one frame.
-pub fn write_iter<R: Row>(
-    dir: &Path,
-    rows: impl Iterator<Item = R>,
-    meta: &[(String, String)],
-) -> Result<(), StoreError> {
-    write_rows(&path_of::<R>(dir), rows, meta)
-}
-
-/// `write_iter` to an explicit path (the store's year partitions).
-pub fn write_rows<R: Row>(
-    path: &Path,
-    rows: impl Iterator<Item = R>,
-    meta: &[(String, String)],
-) -> Result<(), StoreError> {
-    let path = path.to_path_buf();
-    let mut rows = rows.fuse();
-    let mut chunk: Vec<R> = rows.by_ref().take(CHUNK).collect();
-    let first = R::to_frame(&chunk).map_err(pl(&path))?;
-    let (writer, seen) = parquet_writer(&path, meta)?;
-    let fail = |e| failed(&path, &seen)(e);
-    let mut writer = writer.batched(first.schema()).map_err(fail)?;
-    writer.write_batch(&first).map_err(fail)?;
-    loop {
-        chunk.clear();
-        chunk.extend(rows.by_ref().take(CHUNK));
-        if chunk.is_empty() {
-            break;
-        }
-        writer.write_batch(&R::to_frame(&chunk).map_err(pl(&path))?).map_err(fail)?;
-    }
-    writer.finish().map_err(fail)?;
-    Ok(())
-}
-
-/// Rows per batch of the big tables.
-pub const BATCH: usize = CHUNK;
+/// Rows per batch (and Parquet row group) of the big tables.
+pub const BATCH: usize = 1 << 16;
 
 /// Write frames of `R`'s columns, built by the caller (a table too big to materialise as rows),
-/// into one file: the same footer as `write_rows`.
+/// into one file, with cimon's footer.
 pub fn write_frames<R: Row>(
     path: &Path,
     mut frames: impl Iterator<Item = PolarsResult<DataFrame>>,
@@ -161,12 +122,8 @@ pub fn write_frames<R: Row>(
 ) -> Result<(), StoreError> {
     let Some(first) = frames.next() else { return Ok(()) };
     let first = first.map_err(pl(path))?;
-    debug_assert_eq!(
-        first.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-        R::columns(),
-        "the frame has {}'s columns",
-        R::TABLE
-    );
+    let names: Vec<String> = first.get_column_names().iter().map(|c| c.to_string()).collect();
+    debug_assert!(fits_declared(&names, &R::columns()), "the frame has {}'s columns: {names:?}", R::TABLE);
     let (writer, seen) = parquet_writer(path, meta)?;
     let fail = |e| failed(path, &seen)(e);
     let mut writer = writer.batched(first.schema()).map_err(fail)?;
@@ -176,6 +133,20 @@ pub fn write_frames<R: Row>(
     }
     writer.finish().map_err(fail)?;
     Ok(())
+}
+
+/// Whether a frame's columns are a table's declared ones: every plain column, and nothing that
+/// is not a declared column or an instance of a declared pattern (`avg_3y` of `avg_<n>y`).
+fn fits_declared(names: &[String], declared: &[String]) -> bool {
+    let instance = |name: &str, pattern: &str| match pattern.split_once('<') {
+        None => name == pattern,
+        Some((head, rest)) => {
+            let tail = rest.split_once('>').map_or("", |(_, t)| t);
+            name.len() > head.len() + tail.len() && name.starts_with(head) && name.ends_with(tail)
+        }
+    };
+    declared.iter().filter(|d| !d.contains('<')).all(|d| names.contains(d))
+        && names.iter().all(|n| declared.iter().any(|d| instance(n, d)))
 }
 
 pub fn path_of<R: Row>(dir: &Path) -> PathBuf {
@@ -243,5 +214,20 @@ pub fn read_optional<R: Row>(dir: &Path) -> Result<Option<Vec<R>>, StoreError> {
         read(dir).map(Some)
     } else {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fits_declared;
+
+    #[test]
+    fn frame_columns_fit_plain_columns_and_patterns() {
+        let declared: Vec<String> = ["code", "yoy", "avg_<n>y", "avg_<n>y_note"].map(String::from).to_vec();
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(fits_declared(&names(&["code", "yoy", "avg_3y", "avg_3y_note", "avg_5y", "avg_5y_note"]), &declared));
+        assert!(!fits_declared(&names(&["code", "avg_3y"]), &declared), "yoy is missing");
+        assert!(!fits_declared(&names(&["code", "yoy", "avg_y"]), &declared), "a pattern needs its variable part");
+        assert!(!fits_declared(&names(&["code", "yoy", "value"]), &declared), "value is not declared");
     }
 }
