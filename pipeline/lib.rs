@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod labels;
 pub mod lock;
 pub mod manifest;
+pub mod memory;
 pub mod problem_list;
 pub mod publish;
 pub mod records;

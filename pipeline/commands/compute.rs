@@ -7,6 +7,7 @@ use crate::{compute, publish, stages};
 
 pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     let _lock = publish::locked(&cfg.out, "cimon compute")?;
+    let _pages = crate::memory::small_pages();
     let schemas = stages::load_schemas(cfg, true)?;
     let computed = stages::compute(cfg, &schemas, &cfg.store_dir())?;
     let tables = stages::publish_results(&computed, cfg, &schemas.catalog)

@@ -11,6 +11,7 @@ pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     // not even the lock.
     let t0 = std::time::Instant::now();
     let lap = |what: &str| crate::timing::lap(what, t0);
+    let _pages = crate::memory::small_pages();
     let schemas = stages::load_schemas(cfg, false)?;
     lap("schemas");
     let dir = cfg.input_dir()?;

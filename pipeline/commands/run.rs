@@ -190,6 +190,7 @@ fn run_stages(
 ) -> Result<()> {
     // Ingest.
     let t = Instant::now();
+    let pages = crate::memory::small_pages();
     let checked = stages::ingest(files, cfg, schemas, log, log.quiet().then_some(10));
     // The problem list is the clerks' copy of this input check, refused or not (OUT/problems.xlsx).
     let list = match &checked {
@@ -240,6 +241,7 @@ fn run_stages(
         t.elapsed().as_secs_f64()
     ));
     drop(computed);
+    drop(pages);
 
     // Report.
     let t = Instant::now();
