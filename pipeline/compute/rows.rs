@@ -9,7 +9,7 @@ use polars::prelude::{Column, DataFrame, IdxSize, PolarsResult};
 use super::sensitivity::Analysis;
 use super::{Computed, GrowthSettings};
 use crate::catalog::{Catalog, Kind};
-use crate::compute::index::Method;
+use crate::compute::index::{Method, Panel};
 use crate::results::*;
 use crate::tables::{self, Field};
 
@@ -305,23 +305,32 @@ fn codes_column(name: &str, distinct: &[&str], index: impl Iterator<Item = usize
     tables::gathered(name, distinct, &index.map(|i| Some(i as IdxSize)).collect::<Vec<_>>())
 }
 
+/// The first columns of a table laid out series by series over `p`'s rows: the county, the year
+/// and the series (`name`, `codes[series]`), as the row types' `Arc<str>` fields are written.
+fn key_columns(p: &Panel, (name, codes): (&str, &[&str]), range: &Range<usize>) -> Vec<Column> {
+    let (n, rows) = (p.units.len(), p.rows());
+    let units: Vec<&str> = p.units.iter().map(|u| u.code.as_str()).collect();
+    vec![
+        codes_column("region_code", &units, cells(range, rows).map(|(_, i)| i % n)),
+        column("year", cells(range, rows).map(|(_, i)| p.years[i / n])),
+        codes_column(name, codes, cells(range, rows).map(|(k, _)| k)),
+    ]
+}
+
 /// `growth.parquet` as frames: the columns of `GrowthRow` and the rows of `growth_rows(.., None)`.
 pub fn growth_frames<'a>(c: &'a Computed, catalog: &'a Catalog) -> impl Iterator<Item = PolarsResult<DataFrame>> + 'a {
     let g = &c.panel;
-    let (n, rows) = (g.units.len(), g.rows());
-    let units: Vec<&str> = g.units.iter().map(|u| u.code.as_str()).collect();
+    let rows = g.rows();
     let indicators: Vec<&str> = g.indicators.iter().map(String::as_str).collect();
     let kinds: Vec<Kind> = g.indicators.iter().map(|ind| kind_of(catalog, ind)).collect();
     series_frames(g.indicators.len(), rows, move |range| {
         let at = || cells(&range, rows);
-        let mut cols = vec![
-            codes_column("region_code", &units, at().map(|(_, i)| i % n)),
-            column("year", at().map(|(_, i)| g.years[i / n])),
-            codes_column("indicator", &indicators, at().map(|(k, _)| k)),
+        let mut cols = key_columns(g, ("indicator", &indicators), &range);
+        cols.extend([
             column("kind", at().map(|(k, _)| kinds[k])),
             column("value", at().map(|(k, i)| g.values[k][i])),
             column("change_unit", at().map(|(k, _)| change_unit(kinds[k]))),
-        ];
+        ]);
         for (m, span) in c.growth.spans.iter().enumerate() {
             let (values, notes): (Vec<_>, Vec<_>) = at().map(|(k, i)| c.growth.cell(g, m, k, i)).unzip();
             let name = span.column();
@@ -335,22 +344,19 @@ pub fn growth_frames<'a>(c: &'a Computed, catalog: &'a Catalog) -> impl Iterator
 /// `normalised.parquet` as frames: the columns of `NormalisedRow` and the rows of `normalised_rows`.
 pub fn normalised_frames(c: &Computed) -> impl Iterator<Item = PolarsResult<DataFrame>> + '_ {
     let (p, r) = (&c.scored, &c.index);
-    let (n, rows) = (p.units.len(), p.rows());
-    let units: Vec<&str> = p.units.iter().map(|u| u.code.as_str()).collect();
+    let rows = p.rows();
     let indicators: Vec<&str> = p.indicators.iter().map(String::as_str).collect();
     series_frames(p.indicators.len(), rows, move |range| {
         let at = || cells(&range, rows);
-        let cols = vec![
-            codes_column("region_code", &units, at().map(|(_, i)| i % n)),
-            column("year", at().map(|(_, i)| p.years[i / n])),
-            codes_column("indicator", &indicators, at().map(|(k, _)| k)),
+        let mut cols = key_columns(p, ("indicator", &indicators), &range);
+        cols.extend([
             column("raw", at().map(|(k, i)| p.values[k][i])),
             column("imputed_value", at().map(|(k, i)| r.imputed[k][i])),
             column("imputed", at().map(|(k, i)| r.was_imputed[k][i])),
             column("treated_value", at().map(|(k, i)| r.treated[k][i])),
             column("treated", at().map(|(k, i)| r.treated[k][i] != r.imputed[k][i])),
             column("normalised", at().map(|(k, i)| r.normalised[k][i])),
-        ];
+        ]);
         DataFrame::new(range.len(), cols)
     })
 }
@@ -358,21 +364,18 @@ pub fn normalised_frames(c: &Computed) -> impl Iterator<Item = PolarsResult<Data
 /// `scores.parquet` as frames: the columns of `ScoreRow` and the rows of `score_rows`.
 pub fn score_frames(c: &Computed) -> impl Iterator<Item = PolarsResult<DataFrame>> + '_ {
     let (p, r) = (&c.scored, &c.index);
-    let (n, rows) = (p.units.len(), p.rows());
-    let units: Vec<&str> = p.units.iter().map(|u| u.code.as_str()).collect();
+    let rows = p.rows();
     let nodes: Vec<&str> = r.nodes.iter().map(|x| x.code.as_str()).collect();
     let scores: Vec<&[Option<f64>]> = r.nodes.iter().map(|x| r.scores[&x.code].as_slice()).collect();
     let ranks: Vec<&[Option<u32>]> = r.nodes.iter().map(|x| r.node_rank[&x.code].as_slice()).collect();
     series_frames(r.nodes.len(), rows, move |range| {
         let at = || cells(&range, rows);
-        let cols = vec![
-            codes_column("region_code", &units, at().map(|(_, i)| i % n)),
-            column("year", at().map(|(_, i)| p.years[i / n])),
-            codes_column("node", &nodes, at().map(|(k, _)| k)),
+        let mut cols = key_columns(p, ("node", &nodes), &range);
+        cols.extend([
             column("level", at().map(|(k, _)| r.nodes[k].level as u32)),
             column("score", at().map(|(k, i)| scores[k][i])),
             column("rank", at().map(|(k, i)| ranks[k][i])),
-        ];
+        ]);
         DataFrame::new(range.len(), cols)
     })
 }
