@@ -3,10 +3,10 @@
 /// Transparent huge pages off for this process until the guard is dropped (Linux; elsewhere a
 /// no-op), then the setting found is restored. Ingest and compute hold many mid-sized buffers
 /// on several threads, each thread's spread over 2 MB pages it fills only in part, and every
-/// 2 MB page is zeroed when first touched. Measured at national scale in the same runs
-/// (BENCHMARKS.md): compute's resident peak 320 → 260 MB; XLSX ingest 1.21 → 1.00 s (median of
-/// seven), 342 → 322 MB. The report stage keeps the system's setting: typst processes started
-/// while the guard lives would inherit it.
+/// 2 MB page is zeroed when first touched. Measured at national scale, alternating runs
+/// (BENCHMARKS.md): compute's resident peak ~320 → 260–273 MB at the same speed; XLSX ingest
+/// 1.36 → 1.15 s (median of six), 341 → 305 MB. The report stage keeps the system's setting:
+/// typst processes started while the guard lives would inherit it.
 #[must_use = "huge pages are back on when the guard is dropped"]
 pub struct SmallPages {
     restore: bool,

@@ -29,11 +29,13 @@ pub fn write_tables(
     // on both cores.
     let jobs: Vec<Job<'_>> = vec![
         Box::new(|| tables::write(dir, index, meta).map(|()| file(IndexRow::TABLE))),
-        Box::new(|| frames::<ScoreRow>(dir, rows::score_frames(c), meta)),
-        Box::new(|| frames::<NormalisedRow>(dir, rows::normalised_frames(c), meta)),
+        Box::new(|| frames::<ScoreRow>(dir, rows::score_frames(c), meta).map(|()| file(ScoreRow::TABLE))),
+        Box::new(|| {
+            frames::<NormalisedRow>(dir, rows::normalised_frames(c), meta).map(|()| file(NormalisedRow::TABLE))
+        }),
         Box::new(|| tables::write(dir, &rows::weight_rows(c, method), meta).map(|()| file(WeightRow::TABLE))),
         Box::new(|| tables::write(dir, &rows::treatment_rows(c), meta).map(|()| file(TreatmentRow::TABLE))),
-        Box::new(|| frames::<GrowthRow>(dir, rows::growth_frames(c, catalog), meta)),
+        Box::new(|| frames::<GrowthRow>(dir, rows::growth_frames(c, catalog), meta).map(|()| file(GrowthRow::TABLE))),
         Box::new(|| tables::write(dir, &c.attainment, meta).map(|()| file(AttainmentRow::TABLE))),
         Box::new(|| tables::write(dir, &c.attainment_years, meta).map(|()| file(AttainmentYearRow::TABLE))),
         Box::new(|| tables::write(dir, &c.attainment_regions, meta).map(|()| file(RegionalAttainmentRow::TABLE))),
@@ -62,14 +64,13 @@ pub fn write_tables(
         .collect()
 }
 
-/// Write a table given as frames of its columns; returns its file name.
+/// Write a table given as frames of its columns into `dir`.
 fn frames<R: Row>(
     dir: &Path,
     frames: impl Iterator<Item = polars::prelude::PolarsResult<polars::prelude::DataFrame>>,
     meta: &[(String, String)],
-) -> Result<String, StoreError> {
-    tables::write_frames::<R>(&tables::path_of::<R>(dir), frames, meta)?;
-    Ok(format!("{}.parquet", R::TABLE))
+) -> Result<(), StoreError> {
+    tables::write_frames::<R>(&tables::path_of::<R>(dir), frames, meta)
 }
 
 #[cfg(test)]
