@@ -254,18 +254,25 @@ pub struct Audit {
 
 /// The audit of the index on `rows` of the panel (every county-year for a pooled index, one
 /// year's for an index normalised year by year); `year` labels it (None: pooled).
-pub fn audit(panel: &Panel, r: &IndexResult, catalog: &Catalog, year: Option<i32>, rows: &[usize]) -> Audit {
-    let pick = |col: &[Option<f64>]| -> Vec<Option<f64>> { rows.iter().map(|&i| col[i]).collect() };
-    let indicator = |code: &str| panel.indicators.iter().position(|c| c == code).map(|k| pick(&r.normalised[k]));
-    let node = |code: &str| r.scores.get(code).map(|s| pick(s));
+pub fn audit(
+    panel: &Panel,
+    r: &IndexResult,
+    catalog: &Catalog,
+    year: Option<i32>,
+    rows: std::ops::Range<usize>,
+) -> Audit {
+    // Borrowed, not copied: the pairs and relations below look the same columns up many times.
+    let indicator =
+        |code: &str| panel.indicators.iter().position(|c| c == code).map(|k| &r.normalised[k][rows.clone()]);
+    let node = |code: &str| r.scores.get(code).map(|s| &s[rows.clone()]);
     let column = |code: &str| indicator(code).or_else(|| node(code));
     let mut out = Audit::default();
     let index_code = catalog.index.code.as_str();
     let parents: Vec<&NodeInfo> = r.nodes.iter().filter(|n| !n.children.is_empty()).collect();
 
     for n in &parents {
-        let cols: Vec<Vec<Option<f64>>> = n.children.iter().filter_map(|c| column(c)).collect();
-        let refs: Vec<&[Option<f64>]> = cols.iter().map(Vec::as_slice).collect();
+        let cols: Vec<&[Option<f64>]> = n.children.iter().filter_map(|c| column(c)).collect();
+        let refs: Vec<&[Option<f64>]> = cols;
         let alpha = cronbach(&refs);
         out.alpha.push(AuditAlphaRow {
             year,
@@ -314,7 +321,7 @@ pub fn audit(panel: &Panel, r: &IndexResult, catalog: &Catalog, year: Option<i32
         for (i, a) in n.children.iter().enumerate() {
             for b in &n.children[i + 1..] {
                 let (Some(x), Some(y)) = (indicator(a), indicator(b)) else { continue };
-                let Some((rv, m)) = pearson(&x, &y) else { continue };
+                let Some((rv, m)) = pearson(x, y) else { continue };
                 out.correlations.push(AuditCorrelationRow {
                     year,
                     indicator: a.clone(),
@@ -333,7 +340,7 @@ pub fn audit(panel: &Panel, r: &IndexResult, catalog: &Catalog, year: Option<i32
 
     // Every indicator against its parent, its dimension (when deeper) and the index.
     for (k, code) in panel.indicators.iter().enumerate() {
-        let x = pick(&r.normalised[k]);
+        let x = &r.normalised[k][rows.clone()];
         let parent = parents.iter().find(|n| n.children.contains(code)).map(|n| n.code.clone());
         let dimension = catalog.dimension_of(code).map(|d| d.code.clone());
         let mut against: Vec<(String, Relation)> = Vec::new();
@@ -353,7 +360,7 @@ pub fn audit(panel: &Panel, r: &IndexResult, catalog: &Catalog, year: Option<i32
         }
         for (node_code, relation) in against {
             let Some(y) = node(&node_code) else { continue };
-            let Some((rv, m)) = pearson(&x, &y) else { continue };
+            let Some((rv, m)) = pearson(x, y) else { continue };
             let p = p_value(rv, m);
             out.correlations.push(AuditCorrelationRow {
                 year,

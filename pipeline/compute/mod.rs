@@ -127,68 +127,80 @@ pub fn compute(
     }
     let index = index::compute(&scored_panel, catalog, method)?;
     lap("index");
-    // On the data the index was normalised on: the pooled panel, or year by year.
-    let audit = if method.comparison == index::Comparison::PerYear {
-        let n = scored_panel.units.len();
-        let mut all = audit::Audit::default();
-        for (yi, &y) in scored_panel.years.iter().enumerate() {
-            let rows: Vec<usize> = (yi * n..(yi + 1) * n).collect();
-            let a = audit::audit(&scored_panel, &index, catalog, Some(y), &rows);
-            all.alpha.extend(a.alpha);
-            all.correlations.extend(a.correlations);
-            all.pca.extend(a.pca);
-            all.loadings.extend(a.loadings);
-            all.flags.extend(a.flags);
-        }
-        all
-    } else {
-        audit::audit(&scored_panel, &index, catalog, None, &(0..scored_panel.rows()).collect::<Vec<_>>())
+    // The audit reads the index and nothing after it: it runs beside the rest.
+    let audit_of = || {
+        // On the data the index was normalised on: the pooled panel, or year by year.
+        let audit = if method.comparison == index::Comparison::PerYear {
+            let n = scored_panel.units.len();
+            let mut all = audit::Audit::default();
+            for (yi, &y) in scored_panel.years.iter().enumerate() {
+                let a = audit::audit(&scored_panel, &index, catalog, Some(y), yi * n..(yi + 1) * n);
+                all.alpha.extend(a.alpha);
+                all.correlations.extend(a.correlations);
+                all.pca.extend(a.pca);
+                all.loadings.extend(a.loadings);
+                all.flags.extend(a.flags);
+            }
+            all
+        } else {
+            audit::audit(&scored_panel, &index, catalog, None, 0..scored_panel.rows())
+        };
+        lap("audit");
+        audit
     };
-    lap("audit");
+    let rest = || {
+        let mut spans: Vec<growth::Span> = growth_settings.spans.iter().map(|&n| growth::Span::Years(n)).collect();
+        if let Some(b) = growth_settings.base_year {
+            spans.push(growth::Span::Since(b));
+        }
+        let growth = growth::growth(&panel, catalog, &spans);
+        lap("growth");
 
-    let mut spans: Vec<growth::Span> = growth_settings.spans.iter().map(|&n| growth::Span::Years(n)).collect();
-    if let Some(b) = growth_settings.base_year {
-        spans.push(growth::Span::Since(b));
-    }
-    let growth = growth::growth(&panel, catalog, &spans);
-    lap("growth");
-
-    let index_code = catalog.index.code.as_str();
-    let plan =
-        evaluation.funding.as_ref().map(|f| FundingPlan::new(f, &scored_panel, &index, index_code)).transpose()?;
-    let (sensitivity, replicated) = if sensitivity_settings.enabled {
-        let (a, runs) = sensitivity::analyse_with(&scored_panel, catalog, method, &index, sensitivity_settings, |r| {
-            plan.as_ref().map(|p| p.replicate(r))
+        let index_code = catalog.index.code.as_str();
+        let plan =
+            evaluation.funding.as_ref().map(|f| FundingPlan::new(f, &scored_panel, &index, index_code)).transpose()?;
+        let (sensitivity, replicated) = if sensitivity_settings.enabled {
+            let (a, runs) =
+                sensitivity::analyse_with(&scored_panel, catalog, method, &index, sensitivity_settings, |r| {
+                    plan.as_ref().map(|p| p.replicate(r))
+                })?;
+            lap(&format!("sensitivity ({} replications)", a.runs));
+            (Some(a), runs.into_iter().flatten().collect::<Vec<_>>())
+        } else {
+            (None, Vec::new())
+        };
+        let funding = plan.as_ref().map_or_else(Vec::new, |p| p.rows(&scored_panel, &index, index_code, &replicated));
+        let appraisal = match &evaluation.appraisal {
+            Some(s) => appraisal_rows(s, &scored_panel, &index, index_code, sensitivity.as_ref())?,
+            None => Vec::new(),
+        };
+        let attainment = judge_targets(targets, registry, catalog, &panel, &scored_panel, &index, sensitivity.as_ref());
+        lap("attainment");
+        let broken;
+        let checked = if crate::faults::active("invariant") {
+            // A test's stand-in for a bug: one county ranked twice over.
+            let mut b = index.clone();
+            if let Some(r) = b.rank.iter_mut().flatten().next() {
+                *r += 1;
+            }
+            broken = b;
+            &broken
+        } else {
+            &index
+        };
+        invariants::check(&invariants::Subject {
+            panel: &scored_panel,
+            index: checked,
+            index_code,
+            registry,
+            intervals: sensitivity.as_ref().map(|a| a.intervals.as_slice()),
+            funding: evaluation.funding.as_ref().map(|f| (f.budget, funding.iter().map(|r| r.amount).collect())),
         })?;
-        lap(&format!("sensitivity ({} replications)", a.runs));
-        (Some(a), runs.into_iter().flatten().collect::<Vec<_>>())
-    } else {
-        (None, Vec::new())
+        lap("invariants");
+        Ok::<_, ComputeError>((growth, sensitivity, funding, appraisal, attainment))
     };
-    let funding = plan.as_ref().map_or_else(Vec::new, |p| p.rows(&scored_panel, &index, index_code, &replicated));
-    let appraisal = match &evaluation.appraisal {
-        Some(s) => appraisal_rows(s, &scored_panel, &index, index_code, sensitivity.as_ref())?,
-        None => Vec::new(),
-    };
-    let (att, years, regional) =
-        judge_targets(targets, registry, catalog, &panel, &scored_panel, &index, sensitivity.as_ref());
-    lap("attainment");
-    let mut index = index;
-    if crate::faults::active("invariant") {
-        // A test's stand-in for a bug: one county ranked twice over.
-        if let Some(r) = index.rank.iter_mut().flatten().next() {
-            *r += 1;
-        }
-    }
-    invariants::check(&invariants::Subject {
-        panel: &scored_panel,
-        index: &index,
-        index_code,
-        registry,
-        intervals: sensitivity.as_ref().map(|a| a.intervals.as_slice()),
-        funding: evaluation.funding.as_ref().map(|f| (f.budget, funding.iter().map(|r| r.amount).collect())),
-    })?;
-    lap("invariants");
+    let (audit, rest) = rayon::join(audit_of, rest);
+    let (growth, sensitivity, funding, appraisal, (att, years, regional)) = rest?;
     lap("computed");
     Ok(Computed {
         panel,

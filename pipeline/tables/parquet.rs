@@ -110,8 +110,9 @@ pub fn write<R: Row>(dir: &Path, rows: &[R], meta: &[(String, String)]) -> Resul
     write_parquet(&path, &mut df, meta)
 }
 
-/// Rows per batch (and Parquet row group) of the big tables.
-pub const BATCH: usize = 1 << 16;
+/// Rows per batch (and Parquet row group) of the big tables: 2^15 keeps two tables encoded at once
+/// within compute's memory target (2^16 was 12 MB more at national scale, BENCHMARKS.md).
+pub const BATCH: usize = 1 << 15;
 
 /// Write frames of `R`'s columns, built by the caller (a table too big to materialise as rows),
 /// into one file, with cimon's footer.
