@@ -391,6 +391,7 @@ mod tests {
         assert_eq!(column_letter(25), "Z");
         assert_eq!(column_letter(26), "AA");
         assert_eq!(column_letter(27), "AB");
+        assert_eq!([701, 702, 16_383].map(column_letter), ["ZZ", "AAA", "XFD"]);
         assert_eq!(year_in_name("2019年县域创新指标.csv"), Some(2019));
         assert_eq!(year_in_name("data_2021_v2.xlsx"), Some(2021));
         assert_eq!(year_in_name("20210.csv"), None);

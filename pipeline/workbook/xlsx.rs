@@ -212,20 +212,6 @@ fn text(p: &mut Plan, s: &Sheet<'_>, r: usize, t: &str) -> Result<(), XlsxError>
     Ok(())
 }
 
-/// Column letters: 0 → A, 25 → Z, 26 → AA.
-fn column_name(mut c: usize) -> String {
-    let mut name = Vec::new();
-    loop {
-        name.push(b'A' + (c % 26) as u8);
-        if c < 26 {
-            break;
-        }
-        c = c / 26 - 1;
-    }
-    name.reverse();
-    String::from_utf8(name).expect("ascii")
-}
-
 /// Excel's stored column width for a width in characters (Calibri 11: 7-pixel digits, 5 pixels
 /// of padding), and whether it differs from the default.
 fn width(chars: f64) -> (f64, bool) {
@@ -290,7 +276,7 @@ impl<W: Write> Out<'_, W> {
 /// Sheet `i`'s XML: frozen header row, column widths and formats, the cells, the filter.
 fn worksheet<W: Write>(w: &mut W, s: &Sheet<'_>, i: usize, plan: &Plan) -> std::io::Result<()> {
     let layout = &plan.sheets[i];
-    let names: Vec<String> = (0..s.headers.len()).map(column_name).collect();
+    let names: Vec<String> = (0..s.headers.len()).map(crate::text::column_letter).collect();
     let column_xf: Vec<u32> = layout.columns.iter().map(|f| f.map_or(0, |(f, _)| plan.xf(f))).collect();
     let last_col = &names[s.headers.len().saturating_sub(1)];
     let mut out = Out { buf: Vec::with_capacity(1 << 17), w };
@@ -335,14 +321,8 @@ fn worksheet<W: Write>(w: &mut W, s: &Sheet<'_>, i: usize, plan: &Plan) -> std::
                 Cell::Num(Some(v), f) => {
                     let f = f.normal();
                     let xf = if layout.columns[c].map(|(g, _)| g) == Some(f) { column } else { plan.xf(f) };
-                    out.s("<c r=\"");
-                    out.s(name);
-                    out.n(row);
-                    if xf > 0 {
-                        out.s("\" s=\"");
-                        out.n(u64::from(xf));
-                    }
-                    out.s("\"><v>");
+                    open_cell(&mut out, name, row, xf);
+                    out.s("><v>");
                     out.f(v);
                     out.s("</v></c>");
                 }
@@ -374,15 +354,22 @@ fn has_value(c: &Cell<'_>) -> bool {
     }
 }
 
-fn string_cell<W: Write>(out: &mut Out<'_, W>, col: &str, row: u64, xf: u32, index: u32) {
+/// `<c r="B7" s="3"`: a cell's reference and its format when it has one.
+fn open_cell<W: Write>(out: &mut Out<'_, W>, col: &str, row: u64, xf: u32) {
     out.s("<c r=\"");
     out.s(col);
     out.n(row);
+    out.s("\"");
     if xf > 0 {
-        out.s("\" s=\"");
+        out.s(" s=\"");
         out.n(u64::from(xf));
+        out.s("\"");
     }
-    out.s("\" t=\"s\"><v>");
+}
+
+fn string_cell<W: Write>(out: &mut Out<'_, W>, col: &str, row: u64, xf: u32, index: u32) {
+    open_cell(out, col, row, xf);
+    out.s(" t=\"s\"><v>");
     out.n(u64::from(index));
     out.s("</v></c>");
 }
@@ -529,7 +516,7 @@ fn workbook(sheets: &[Sheet<'_>]) -> String {
         .enumerate()
         .filter(|(_, s)| s.rows > 0)
         .map(|(i, s)| {
-            let last = column_name(s.headers.len().saturating_sub(1));
+            let last = crate::text::column_letter(s.headers.len().saturating_sub(1));
             (format!("{}!$A$1:${last}${}", quote_sheet(s.name), s.rows + 1), i)
         })
         .collect();
