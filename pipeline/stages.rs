@@ -214,6 +214,24 @@ pub fn compute(cfg: &Config, schemas: &Schemas, store_dir: &Path) -> Result<comp
     })
 }
 
+/// What the analyst should know about settings the data cannot honour: a `[growth] base_year`
+/// that leaves the `since_<year>` columns empty (it must be a year of data before the last).
+pub fn compute_warnings(cfg: &Config, c: &compute::Computed) -> Vec<String> {
+    let (Some(base), Some(&first), Some(&last)) = (cfg.growth.base_year, c.panel.years.first(), c.panel.years.last())
+    else {
+        return Vec::new();
+    };
+    if (first..last).contains(&base) {
+        return Vec::new();
+    }
+    let file = cfg.file.as_deref().map_or_else(|| "(none)".into(), |p| p.display().to_string());
+    vec![format!(
+        "config file {file}: [growth] base_year = {base} is outside the data ({first}–{last}), so the since_{base} \
+         columns of growth.parquet and the workbook are empty; set base_year to a year from {first} to {}",
+        last - 1
+    )]
+}
+
 /// Write every result table and the Excel workbook into the empty directory `dir`, unpublished
 /// (`run` publishes all stages together), the tables and the workbook side by side. Returns the
 /// file names written.

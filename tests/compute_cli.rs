@@ -352,9 +352,27 @@ fn init_writes_a_starter_config_once_and_the_sample_config_runs() {
     let out = tmp.path().join("out");
     let o = out.to_str().unwrap();
     cimon(&repo(), &["ingest", "--config", "sample-data/cimon.toml", "--out", o, "-q"]).success();
-    cimon(&repo(), &["compute", "--config", "sample-data/cimon.toml", "--out", o, "-q"]).success();
+    let r = cimon(&repo(), &["compute", "--config", "sample-data/cimon.toml", "--out", o, "-q"]);
+    r.success();
+    assert!(!r.stderr.contains("base_year"), "a base year inside the data is not warned of: {}", r.stderr);
     let g = table(&out, "growth");
     assert!(g.get_column_names().iter().any(|c| c.as_str() == "since_2015"), "base_year from the config");
+
+    // A base year after the data (a typo for 2020): computed, and the analyst told why the
+    // since_ columns are empty and which years would do.
+    let cfg = tmp.path().join("late.toml");
+    std::fs::write(&cfg, "[growth]\nbase_year = 2030\n").unwrap();
+    let years = table(&out, "index").column("year").unwrap().i32().unwrap().clone();
+    let (first, last) = (years.min().unwrap(), years.max().unwrap());
+    cimon(&repo(), &["compute", "--config", cfg.to_str().unwrap(), "--out", o, "-q"]).success().stderr_line(&[
+        "warning: config file",
+        "late.toml",
+        "base_year = 2030 is outside the data",
+        "since_2030",
+        &format!("a year from {first} to {}", last - 1),
+    ]);
+    let g = table(&out, "growth");
+    assert_eq!(g.column("since_2030").unwrap().null_count(), g.height(), "no growth since a year after the data");
 }
 
 /// A bureau keeps its targets as a workbook beside the data: it is read as targets, not as data,

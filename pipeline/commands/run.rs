@@ -225,6 +225,10 @@ fn run_stages(
     // Compute.
     let t = Instant::now();
     let computed = stages::compute(cfg, schemas, &store_dir)?;
+    for w in stages::compute_warnings(cfg, &computed) {
+        eprintln!("warning: {w}");
+        m.warnings.push(w);
+    }
     let results_dir = root.join("results");
     std::fs::create_dir_all(&results_dir)?;
     stages::write_results(&results_dir, &computed, cfg, &schemas.catalog)
