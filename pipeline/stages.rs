@@ -49,8 +49,7 @@ pub fn load_schemas(cfg: &Config, from_store: bool) -> Result<Schemas> {
             .into());
         }
     }
-    let scope = Scope::resolve(&cfg.scope, &registry)
-        .with_context(|| format!("config file {}", cfg.file.as_deref().unwrap_or(Path::new("(none)")).display()))?;
+    let scope = Scope::resolve(&cfg.scope, &registry).with_context(|| format!("config file {}", config_file(cfg)))?;
     Ok(Schemas { catalog, registry, targets, scope })
 }
 
@@ -206,12 +205,16 @@ pub fn compute(cfg: &Config, schemas: &Schemas, store_dir: &Path) -> Result<comp
     )
     .map_err(|e| match e {
         // Settings that do not fit the data: say which file holds them.
-        compute::ComputeError::Evaluation(m) => compute::ComputeError::Evaluation(format!(
-            "config file {}: {m}",
-            cfg.file.as_deref().map_or_else(|| "(none)".into(), |p| p.display().to_string())
-        )),
+        compute::ComputeError::Evaluation(m) => {
+            compute::ComputeError::Evaluation(format!("config file {}: {m}", config_file(cfg)))
+        }
         other => other,
     })
+}
+
+/// The config file's path for messages, `(none)` when the defaults are used.
+fn config_file(cfg: &Config) -> String {
+    cfg.file.as_deref().map_or_else(|| "(none)".into(), |p| p.display().to_string())
 }
 
 /// What the analyst should know about settings the data cannot honour: a `[growth] base_year`
@@ -224,7 +227,7 @@ pub fn compute_warnings(cfg: &Config, c: &compute::Computed) -> Vec<String> {
     if (first..last).contains(&base) {
         return Vec::new();
     }
-    let file = cfg.file.as_deref().map_or_else(|| "(none)".into(), |p| p.display().to_string());
+    let file = config_file(cfg);
     vec![format!(
         "config file {file}: [growth] base_year = {base} is outside the data ({first}–{last}), so the since_{base} \
          columns of growth.parquet and the workbook are empty; set base_year to a year from {first} to {}",

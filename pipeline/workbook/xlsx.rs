@@ -92,8 +92,9 @@ const THEME: &str = include_str!("theme1.xml");
 /// order the cells use them, the number formats in order of first use, and each column's format
 /// (its first number's; other numbers of the column name theirs).
 struct Plan {
+    /// Each shared string and its index, numbered in order of first use.
     strings: HashMap<Box<str>, u32, foldhash::fast::FixedState>,
-    ordered: Vec<Box<str>>,
+    /// String cells, headers included (the table's `count`).
     uses: u64,
     /// Formats after the header's, in order of first use: cell format index = position + 2.
     formats: Vec<Fmt>,
@@ -110,8 +111,7 @@ impl Plan {
     fn intern(&mut self, s: &str) {
         self.uses += 1;
         if !self.strings.contains_key(s) {
-            self.strings.insert(s.into(), self.ordered.len() as u32);
-            self.ordered.push(s.into());
+            self.strings.insert(s.into(), self.strings.len() as u32);
         }
     }
     fn register(&mut self, f: Fmt) {
@@ -135,29 +135,29 @@ pub fn write(path: &Path, title: &str, level: i64, sheets: &[Sheet<'_>]) -> Resu
         .large_file(false);
     let file = std::fs::File::create(path)?;
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 16, file));
-    let mut part = |name: &str, xml: &str| -> Result<(), XlsxError> {
+    for (name, xml) in [
+        ("[Content_Types].xml", content_types(sheets.len())),
+        ("_rels/.rels", ROOT_RELS.to_string()),
+        ("xl/_rels/workbook.xml.rels", workbook_rels(sheets.len())),
+        ("xl/theme/theme1.xml", THEME.to_string()),
+        ("xl/styles.xml", styles(&plan)),
+        ("xl/workbook.xml", workbook(sheets)),
+    ] {
         zip.start_file(name, options)?;
         zip.write_all(xml.as_bytes())?;
-        Ok(())
-    };
-    part("[Content_Types].xml", &content_types(sheets.len()))?;
-    part("_rels/.rels", ROOT_RELS)?;
-    part("xl/_rels/workbook.xml.rels", &workbook_rels(sheets.len()))?;
-    part("xl/theme/theme1.xml", THEME)?;
-    part("xl/styles.xml", &styles(&plan))?;
-    part("xl/workbook.xml", &workbook(sheets))?;
+    }
     for (i, s) in sheets.iter().enumerate() {
         zip.start_file(format!("xl/worksheets/sheet{}.xml", i + 1), options)?;
         worksheet(&mut zip, s, i, &plan)?;
     }
-    let mut part = |name: &str, xml: &str| -> Result<(), XlsxError> {
+    for (name, xml) in [
+        ("xl/sharedStrings.xml", shared_strings(&plan)),
+        ("docProps/core.xml", core(title)),
+        ("docProps/app.xml", app(sheets)),
+    ] {
         zip.start_file(name, options)?;
         zip.write_all(xml.as_bytes())?;
-        Ok(())
-    };
-    part("xl/sharedStrings.xml", &shared_strings(&plan))?;
-    part("docProps/core.xml", &core(title))?;
-    part("docProps/app.xml", &app(sheets))?;
+    }
     // Synced with the rest of the results when they are published.
     zip.finish()?.into_inner().map_err(|e| e.into_error())?;
     Ok(())
@@ -166,8 +166,7 @@ pub fn write(path: &Path, title: &str, level: i64, sheets: &[Sheet<'_>]) -> Resu
 /// The first pass, in the order rust_xlsxwriter meets the cells: sheet by sheet, the header,
 /// then row by row.
 fn plan(sheets: &[Sheet<'_>]) -> Result<Plan, XlsxError> {
-    let mut p =
-        Plan { strings: HashMap::default(), ordered: Vec::new(), uses: 0, formats: Vec::new(), sheets: Vec::new() };
+    let mut p = Plan { strings: HashMap::default(), uses: 0, formats: Vec::new(), sheets: Vec::new() };
     for s in sheets {
         if s.rows + 1 > MAX_ROWS {
             return Err(XlsxError::TooManyRows { sheet: s.name.into(), rows: s.rows });
@@ -452,9 +451,11 @@ fn escape_attribute(s: &str) -> String {
 
 fn shared_strings(p: &Plan) -> String {
     let mut x =
-        format!("{DECLARATION}<sst xmlns=\"{MAIN_NS}\" count=\"{}\" uniqueCount=\"{}\">", p.uses, p.ordered.len());
+        format!("{DECLARATION}<sst xmlns=\"{MAIN_NS}\" count=\"{}\" uniqueCount=\"{}\">", p.uses, p.strings.len());
     let space = ['\t', '\n', ' '];
-    for s in &p.ordered {
+    let mut ordered: Vec<(&str, u32)> = p.strings.iter().map(|(s, &i)| (&**s, i)).collect();
+    ordered.sort_unstable_by_key(|&(_, i)| i);
+    for (s, _) in ordered {
         if s.starts_with(space) || s.ends_with(space) {
             x.push_str("<si><t xml:space=\"preserve\">");
         } else {
