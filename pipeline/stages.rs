@@ -240,6 +240,7 @@ pub fn compute_warnings(cfg: &Config, c: &compute::Computed) -> Vec<String> {
 /// file names written.
 pub fn write_results(dir: &Path, c: &compute::Computed, cfg: &Config, catalog: &Catalog) -> Result<Vec<String>> {
     let index = compute::rows::index_rows(c, catalog);
+    crate::timing::lap("index rows", c.started);
     let (tables, book) = rayon::join(
         || compute::output::write_tables(dir, c, &index, catalog, &cfg.method, &cfg.growth),
         || {

@@ -240,8 +240,8 @@ fn write_tables(dir: &Path, data: &Ingested, catalog: &Catalog, registry: &Regis
     }
     use rayon::prelude::*;
     per_year.par_iter().try_for_each(|(y, rows)| {
-        let frames = rows.chunks(YEAR_BATCH).map(|batch| observation_frame(batch, &units, &sha));
-        tables::write_frames::<ObservationRow>(
+        let frames = rows.chunks(YEAR_BATCH).map(|batch| || observation_frame(batch, &units, &sha));
+        tables::write_frames::<ObservationRow, _, _>(
             &dir.join(format!("observations/year={y}/part-0.parquet")),
             frames,
             &meta,

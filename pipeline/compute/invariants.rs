@@ -151,22 +151,33 @@ fn ranks(s: &Subject<'_>) -> Result<(), Broken> {
     for (node, r) in &ix.node_rank {
         rankings.push((node.clone(), "", &ix.scores[node], r));
     }
-    for (what, by, scores, ranked) in rankings {
-        for y in 0..p.years.len() {
+    // The counties of each group, by grouping (the same in every year and ranking), and those
+    // in none.
+    let mut grouped: HashMap<&str, (Vec<Vec<usize>>, Vec<usize>)> = HashMap::new();
+    for (_, by, _, _) in &rankings {
+        grouped.entry(by).or_insert_with(|| {
             let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            let mut outside = Vec::new();
             for u in 0..n {
                 match key_of(u, by) {
-                    Some(k) => groups.entry(k).or_default().push(y * n + u),
-                    None if ranked[y * n + u].is_some() => {
-                        return broken("ranks", place(p, y * n + u), format!("ranked by {what} outside any group"))
-                    }
-                    None => {}
+                    Some(k) => groups.entry(k).or_default().push(u),
+                    None => outside.push(u),
                 }
             }
-            for rows in groups.values() {
+            (groups.into_values().collect(), outside)
+        });
+    }
+    for (what, by, scores, ranked) in rankings {
+        let (groups, outside) = &grouped[by];
+        for y in 0..p.years.len() {
+            if let Some(u) = outside.iter().find(|&&u| ranked[y * n + u].is_some()) {
+                return broken("ranks", place(p, y * n + u), format!("ranked by {what} outside any group"));
+            }
+            for units in groups {
+                let rows: Vec<usize> = units.iter().map(|u| y * n + u).collect();
                 let mut desc: Vec<f64> = rows.iter().filter_map(|&r| scores[r]).map(for_ranking).collect();
                 desc.sort_by(|a, b| b.total_cmp(a));
-                for &row in rows {
+                for &row in &rows {
                     let expected = scores[row].map(|v| 1 + desc.partition_point(|d| *d > for_ranking(v)) as u32);
                     if ranked[row] != expected {
                         return broken(
@@ -300,6 +311,12 @@ mod tests {
         let mut bad = ix.clone();
         bad.rank_prefecture[5] = None;
         fails(&subject(&p, &bad, &reg), "ranks", Some("130522 县130522 2020"));
+        // A peer rank for a county in no peer group, in the second year.
+        let mut bad = ix.clone();
+        assert!(bad.rank_peer.iter().all(Option::is_none), "no county has a peer group");
+        bad.rank_peer[3] = Some(1);
+        fails(&subject(&p, &bad, &reg), "ranks", Some("130502 县130502 2020"));
+        assert!(check(&subject(&p, &bad, &reg)).unwrap_err().to_string().contains("outside any group"));
         // Funding that does not add up to the budget.
         let mut s = subject(&p, &ix, &reg);
         s.funding = Some((300.0, vec![100.0, 199.0]));

@@ -29,9 +29,11 @@ pub fn write_tables(
     // on both cores. `growth` (2 M rows) is the longest job and goes first; `normalised`, the next
     // longest, last, in the half of the list the other core takes when the workbook is done.
     let jobs: Vec<Job<'_>> = vec![
-        Box::new(|| frames::<GrowthRow>(dir, rows::growth_frames(c, catalog), meta).map(|()| file(GrowthRow::TABLE))),
+        Box::new(|| {
+            frames::<GrowthRow, _, _>(dir, rows::growth_frames(c, catalog), meta).map(|()| file(GrowthRow::TABLE))
+        }),
         Box::new(|| tables::write(dir, index, meta).map(|()| file(IndexRow::TABLE))),
-        Box::new(|| frames::<ScoreRow>(dir, rows::score_frames(c), meta).map(|()| file(ScoreRow::TABLE))),
+        Box::new(|| frames::<ScoreRow, _, _>(dir, rows::score_frames(c), meta).map(|()| file(ScoreRow::TABLE))),
         Box::new(|| tables::write(dir, &rows::weight_rows(c, method), meta).map(|()| file(WeightRow::TABLE))),
         Box::new(|| tables::write(dir, &rows::treatment_rows(c), meta).map(|()| file(TreatmentRow::TABLE))),
         Box::new(|| tables::write(dir, &c.attainment, meta).map(|()| file(AttainmentRow::TABLE))),
@@ -48,7 +50,7 @@ pub fn write_tables(
         Box::new(|| tables::write(dir, &c.audit.loadings, meta).map(|()| file(AuditLoadingRow::TABLE))),
         Box::new(|| tables::write(dir, &c.audit.flags, meta).map(|()| file(AuditFlagRow::TABLE))),
         Box::new(|| {
-            frames::<NormalisedRow>(dir, rows::normalised_frames(c), meta).map(|()| file(NormalisedRow::TABLE))
+            frames::<NormalisedRow, _, _>(dir, rows::normalised_frames(c), meta).map(|()| file(NormalisedRow::TABLE))
         }),
     ];
     use rayon::prelude::*;
@@ -66,12 +68,12 @@ pub fn write_tables(
 }
 
 /// Write a table given as frames of its columns into `dir`.
-fn frames<R: Row>(
-    dir: &Path,
-    frames: impl Iterator<Item = polars::prelude::PolarsResult<polars::prelude::DataFrame>>,
-    meta: &[(String, String)],
-) -> Result<(), StoreError> {
-    tables::write_frames::<R>(&tables::path_of::<R>(dir), frames, meta)
+fn frames<R: Row, F, I>(dir: &Path, frames: I, meta: &[(String, String)]) -> Result<(), StoreError>
+where
+    F: FnOnce() -> polars::prelude::PolarsResult<polars::prelude::DataFrame> + Send,
+    I: Iterator<Item = F>,
+{
+    tables::write_frames::<R, _, _>(&tables::path_of::<R>(dir), frames, meta)
 }
 
 #[cfg(test)]

@@ -279,11 +279,14 @@ fn change_unit(kind: Kind) -> ChangeUnit {
 fn series_frames<'a>(
     series: usize,
     rows: usize,
-    frame: impl Fn(Range<usize>) -> PolarsResult<DataFrame> + 'a,
-) -> impl Iterator<Item = PolarsResult<DataFrame>> + 'a {
+    frame: impl Fn(Range<usize>) -> PolarsResult<DataFrame> + Send + Sync + 'a,
+) -> impl Iterator<Item = impl FnOnce() -> PolarsResult<DataFrame> + Send + 'a> + 'a {
     let total = series * rows;
-    (0..total.div_ceil(tables::BATCH).max(1))
-        .map(move |b| frame(b * tables::BATCH..((b + 1) * tables::BATCH).min(total)))
+    let frame = Arc::new(frame);
+    (0..total.div_ceil(tables::BATCH).max(1)).map(move |b| {
+        let frame = frame.clone();
+        move || frame(b * tables::BATCH..((b + 1) * tables::BATCH).min(total))
+    })
 }
 
 /// The (series, panel row) of each table row in `range`.
@@ -318,7 +321,10 @@ fn key_columns(p: &Panel, (name, codes): (&str, &[&str]), range: &Range<usize>) 
 }
 
 /// `growth.parquet` as frames: the columns of `GrowthRow` and the rows of `growth_rows(.., None)`.
-pub fn growth_frames<'a>(c: &'a Computed, catalog: &'a Catalog) -> impl Iterator<Item = PolarsResult<DataFrame>> + 'a {
+pub fn growth_frames<'a>(
+    c: &'a Computed,
+    catalog: &'a Catalog,
+) -> impl Iterator<Item = impl FnOnce() -> PolarsResult<DataFrame> + Send + 'a> + 'a {
     let g = &c.panel;
     let rows = g.rows();
     let indicators: Vec<&str> = g.indicators.iter().map(String::as_str).collect();
@@ -342,7 +348,9 @@ pub fn growth_frames<'a>(c: &'a Computed, catalog: &'a Catalog) -> impl Iterator
 }
 
 /// `normalised.parquet` as frames: the columns of `NormalisedRow` and the rows of `normalised_rows`.
-pub fn normalised_frames(c: &Computed) -> impl Iterator<Item = PolarsResult<DataFrame>> + '_ {
+pub fn normalised_frames(
+    c: &Computed,
+) -> impl Iterator<Item = impl FnOnce() -> PolarsResult<DataFrame> + Send + '_> + '_ {
     let (p, r) = (&c.scored, &c.index);
     let rows = p.rows();
     let indicators: Vec<&str> = p.indicators.iter().map(String::as_str).collect();
@@ -362,7 +370,7 @@ pub fn normalised_frames(c: &Computed) -> impl Iterator<Item = PolarsResult<Data
 }
 
 /// `scores.parquet` as frames: the columns of `ScoreRow` and the rows of `score_rows`.
-pub fn score_frames(c: &Computed) -> impl Iterator<Item = PolarsResult<DataFrame>> + '_ {
+pub fn score_frames(c: &Computed) -> impl Iterator<Item = impl FnOnce() -> PolarsResult<DataFrame> + Send + '_> + '_ {
     let (p, r) = (&c.scored, &c.index);
     let rows = p.rows();
     let nodes: Vec<&str> = r.nodes.iter().map(|x| x.code.as_str()).collect();

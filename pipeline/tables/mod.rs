@@ -86,7 +86,7 @@ where
 
 /// Plain values: a non-null column of `$t`, or a nullable one for `Option<$t>`.
 macro_rules! plain {
-    ($($t:ty, $dtype:literal, $get:ident);+ $(;)?) => {$(
+    ($($t:ty, $dtype:literal, $get:ident, $optional:expr);+ $(;)?) => {$(
         impl Field for $t {
             fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
                 out.push(Column::new(name.into(), values.iter().map(|v| **v).collect::<Vec<$t>>()));
@@ -101,7 +101,7 @@ macro_rules! plain {
         }
         impl Field for Option<$t> {
             fn write(name: &str, values: &[&Self], out: &mut Vec<Column>) {
-                out.push(Column::new(name.into(), values.iter().map(|v| **v).collect::<Vec<Option<$t>>>()));
+                out.push($optional(name, values.iter().map(|v| **v)));
             }
             fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, FieldError> {
                 Ok(typed(df, name, $dtype, |c| c.$get())?.iter().collect())
@@ -111,11 +111,30 @@ macro_rules! plain {
 }
 
 plain! {
-    f64, "f64", f64;
-    i32, "i32", i32;
-    u32, "u32", u32;
-    u64, "u64", u64;
-    bool, "bool", bool;
+    f64, "f64", f64, optional::<Float64Type>;
+    i32, "i32", i32, optional::<Int32Type>;
+    u32, "u32", u32, optional::<UInt32Type>;
+    u64, "u64", u64, optional::<UInt64Type>;
+    bool, "bool", bool, optional_bool;
+}
+
+fn optional_bool(name: &str, values: impl Iterator<Item = Option<bool>>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<Option<bool>>>())
+}
+
+/// A nullable number column from its values: the values and the validity gathered in one pass
+/// (polars' builder pushes each value and its bit on its own, 5% of a national `compute`).
+pub(crate) fn optional<T: PolarsNumericType>(
+    name: &str,
+    values: impl ExactSizeIterator<Item = Option<T::Native>>,
+) -> Column {
+    let mut data = Vec::with_capacity(values.len());
+    let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(values.len());
+    for v in values {
+        data.push(v.unwrap_or_default());
+        valid.push(v.is_some());
+    }
+    ChunkedArray::<T>::from_vec_validity(name.into(), data, valid.into()).into_column()
 }
 
 impl Field for String {
@@ -422,6 +441,18 @@ mod tests {
                 flag: false,
             },
         ]
+    }
+
+    #[test]
+    fn a_nullable_number_column_is_what_polars_builds() {
+        let values = [Some(1.5), None, Some(-0.0), Some(f64::NAN), None];
+        let ours = optional::<Float64Type>("v", values.iter().copied());
+        let polars = Column::new("v".into(), values.to_vec());
+        assert!(ours.as_materialized_series().equals_missing(polars.as_materialized_series()));
+        assert_eq!((ours.null_count(), ours.dtype()), (2, &DataType::Float64));
+        let full = optional::<UInt32Type>("n", [Some(1u32), Some(2)].into_iter());
+        assert_eq!(full.u32().unwrap().iter().collect::<Vec<_>>(), [Some(1), Some(2)]);
+        assert!(full.u32().unwrap().chunks()[0].validity().is_none(), "no validity when nothing is missing");
     }
 
     #[test]
