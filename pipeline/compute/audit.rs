@@ -266,11 +266,41 @@ pub fn audit(
         |code: &str| panel.indicators.iter().position(|c| c == code).map(|k| &r.normalised[k][rows.clone()]);
     let node = |code: &str| r.scores.get(code).map(|s| &s[rows.clone()]);
     let column = |code: &str| indicator(code).or_else(|| node(code));
-    let mut out = Audit::default();
     let index_code = catalog.index.code.as_str();
     let parents: Vec<&NodeInfo> = r.nodes.iter().filter(|n| !n.children.is_empty()).collect();
 
-    for n in &parents {
+    // The nodes and the indicators' relations on both cores, their rows in this order.
+    let (mut out, relations) = rayon::join(
+        || {
+            let mut out = Audit::default();
+            nodes(&mut out, &parents, year, catalog, &indicator, &column);
+            out
+        },
+        || {
+            let mut out = Audit::default();
+            relations(&mut out, &parents, year, catalog, index_code, panel, r, &rows, &node);
+            out
+        },
+    );
+    out.alpha.extend(relations.alpha);
+    out.correlations.extend(relations.correlations);
+    out.pca.extend(relations.pca);
+    out.loadings.extend(relations.loadings);
+    out.flags.extend(relations.flags);
+    out
+}
+
+/// Each parent node: its children's consistency (alpha), their principal components when they
+/// are indicators, and the correlation of each pair of them.
+fn nodes<'a>(
+    out: &mut Audit,
+    parents: &[&NodeInfo],
+    year: Option<i32>,
+    catalog: &Catalog,
+    indicator: &dyn Fn(&str) -> Option<&'a [Option<f64>]>,
+    column: &dyn Fn(&str) -> Option<&'a [Option<f64>]>,
+) {
+    for n in parents {
         let cols: Vec<&[Option<f64>]> = n.children.iter().filter_map(|c| column(c)).collect();
         let refs: Vec<&[Option<f64>]> = cols;
         let alpha = cronbach(&refs);
@@ -337,8 +367,22 @@ pub fn audit(
             }
         }
     }
+}
 
-    // Every indicator against its parent, its dimension (when deeper) and the index.
+/// Every indicator against its parent, its dimension (when deeper), the other dimensions and
+/// the index.
+#[allow(clippy::too_many_arguments)]
+fn relations<'a>(
+    out: &mut Audit,
+    parents: &[&NodeInfo],
+    year: Option<i32>,
+    catalog: &Catalog,
+    index_code: &str,
+    panel: &Panel,
+    r: &IndexResult,
+    rows: &std::ops::Range<usize>,
+    node: &dyn Fn(&str) -> Option<&'a [Option<f64>]>,
+) {
     for (k, code) in panel.indicators.iter().enumerate() {
         let x = &r.normalised[k][rows.clone()];
         let parent = parents.iter().find(|n| n.children.contains(code)).map(|n| n.code.clone());
@@ -389,7 +433,6 @@ pub fn audit(
             }
         }
     }
-    out
 }
 
 fn flag(

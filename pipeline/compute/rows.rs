@@ -24,7 +24,9 @@ pub fn index_rows(c: &Computed, catalog: &Catalog) -> Vec<IndexRow> {
     let groups: Vec<(Arc<str>, &Vec<Option<f64>>)> =
         catalog.groups.iter().map(|g| (Arc::from(g.code.as_str()), &r.scores[&g.code])).collect();
     let index = &r.scores[&catalog.index.code];
+    use rayon::prelude::*;
     (0..p.rows())
+        .into_par_iter()
         .map(|i| {
             let u = &p.units[i % n];
             IndexRow {
