@@ -104,9 +104,9 @@ fn parquet_writer(path: &Path, meta: &[(String, String)]) -> Result<(Writer, See
         .with_compression(ParquetCompression::Zstd(Some(ZstdLevel::try_new(ZSTD_LEVEL).map_err(pl(path))?)))
         .with_statistics(StatisticsOptions::default())
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
-        // Columns encoded on the calling thread: the callers write several files at once, and
-        // polars' own pool nested under them encoded a whole row group's columns at once (slower,
-        // and 170 MB more at national scale; BENCHMARKS.md).
+        // Never polars' own pool (`Batches` encodes on cimon's threads): nested under callers
+        // that write several files at once, it encoded a whole row group's columns at once
+        // (slower, and 170 MB more at national scale; BENCHMARKS.md).
         .set_parallel(false);
     Ok((writer, seen))
 }
@@ -225,11 +225,9 @@ impl Batches {
                     let pages = pages.map(|page| {
                         page.map_err(|e| ParquetError::FeatureNotSupported(format!("reraised in polars: {e}")))
                     });
-                    columns.push(Compressor::new_from_vec(pages, self.options.compression, vec![]).collect::<Result<
-                        Vec<_>,
-                        ParquetError,
-                    >>(
-                    )?);
+                    let compressed: Result<Vec<CompressedPage>, ParquetError> =
+                        Compressor::new_from_vec(pages, self.options.compression, vec![]).collect();
+                    columns.push(compressed?);
                 }
             }
             groups.push((rows, columns));
