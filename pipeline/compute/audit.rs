@@ -252,6 +252,17 @@ pub struct Audit {
     pub flags: Vec<AuditFlagRow>,
 }
 
+impl Audit {
+    /// `other`'s rows after these, table by table.
+    pub fn append(&mut self, other: Audit) {
+        self.alpha.extend(other.alpha);
+        self.correlations.extend(other.correlations);
+        self.pca.extend(other.pca);
+        self.loadings.extend(other.loadings);
+        self.flags.extend(other.flags);
+    }
+}
+
 /// The audit of the index on `rows` of the panel (every county-year for a pooled index, one
 /// year's for an index normalised year by year); `year` labels it (None: pooled).
 pub fn audit(
@@ -282,11 +293,7 @@ pub fn audit(
             out
         },
     );
-    out.alpha.extend(relations.alpha);
-    out.correlations.extend(relations.correlations);
-    out.pca.extend(relations.pca);
-    out.loadings.extend(relations.loadings);
-    out.flags.extend(relations.flags);
+    out.append(relations);
     out
 }
 

@@ -134,12 +134,7 @@ pub fn compute(
             let n = scored_panel.units.len();
             let mut all = audit::Audit::default();
             for (yi, &y) in scored_panel.years.iter().enumerate() {
-                let a = audit::audit(&scored_panel, &index, catalog, Some(y), yi * n..(yi + 1) * n);
-                all.alpha.extend(a.alpha);
-                all.correlations.extend(a.correlations);
-                all.pca.extend(a.pca);
-                all.loadings.extend(a.loadings);
-                all.flags.extend(a.flags);
+                all.append(audit::audit(&scored_panel, &index, catalog, Some(y), yi * n..(yi + 1) * n));
             }
             all
         } else {
