@@ -26,8 +26,8 @@ pub fn write_tables(
     let file = |name: &str| format!("{name}.parquet");
     type Job<'a> = Box<dyn Fn() -> Result<String, StoreError> + Sync + 'a>;
     // The panel-shaped tables are built column by column from the panel in batches; every table
-    // on both cores. `growth` (2 M rows) is the longest job and goes first; `normalised`, the next
-    // longest, last, in the half of the list the other core takes when the workbook is done.
+    // on both cores. `growth` (2 M rows) is the longest job and goes first, `normalised`, the next
+    // longest, last; their row groups are encoded by whichever core is free (`write_frames`).
     let jobs: Vec<Job<'_>> = vec![
         Box::new(|| {
             frames::<GrowthRow, _, _>(dir, rows::growth_frames(c, catalog), meta).map(|()| file(GrowthRow::TABLE))
