@@ -759,6 +759,13 @@ fn an_ingest_never_silently_drops_the_published_store() {
         "none of the 1 input file(s) holds a table",
         "[no_tables]",
     ]);
+    // A CSV without a county column: said once, as the file's error (it has no sheet to skip).
+    let untitled = tmp.path().join("untitled");
+    std::fs::create_dir_all(&untitled).unwrap();
+    std::fs::write(untitled.join("2023年.csv"), "地区,备注\n荆门,已报\n").unwrap();
+    let run = cimon(&repo(), &["ingest", untitled.to_str().unwrap(), "--out", o]);
+    run.failure(3).stderr_line(&["2023年.csv", "no table found", "[no_table]"]);
+    assert!(!run.stderr.contains("in the first 30 rows"), "{}", run.stderr);
     // A share that is not mounted: an empty folder.
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();

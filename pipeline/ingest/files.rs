@@ -222,7 +222,9 @@ pub(super) fn read_file(
         let sheet_loc = || Loc { sheet: grid.sheet.as_deref().map(Arc::from), ..Loc::file(&f.name) };
         match result {
             SheetResult::NoTable => {
-                if grid.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
+                // A sheet of a workbook is named; a text file's one grid is the file, and the
+                // file's own error below says it.
+                if grid.sheet.is_some() && grid.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
                     problems.warning(
                         "no_table",
                         sheet_loc(),
