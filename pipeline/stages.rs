@@ -245,7 +245,7 @@ pub fn write_results(dir: &Path, c: &compute::Computed, cfg: &Config, catalog: &
         || compute::output::write_tables(dir, c, &index, catalog, &cfg.method, &cfg.growth),
         || {
             // Indicators with growth for the latest year only: Excel's row limit at national scale.
-            let latest: Vec<_> = compute::rows::growth_rows(c, catalog, c.panel.years.last().copied()).collect();
+            let latest = compute::rows::YearGrowth::new(c, catalog, c.panel.years.last().copied().unwrap_or_default());
             let description = compute::rows::method_rows(&cfg.method, &cfg.growth, catalog, &c.evaluation);
             let path = dir.join(crate::workbook::FILE);
             crate::faults::io("workbook").map_err(|e| anyhow::Error::new(e).context(format!("{}", path.display())))?;

@@ -107,10 +107,10 @@ mod tests {
             units: vec![unit],
             years: vec![2020, 2021, 2022, 2023],
             indicators: vec!["patent_grants".into(), "rd_intensity".into()],
-            values: vec![
+            values: crate::compute::panel::shared(vec![
                 vec![Some(100.0), Some(110.0), Some(0.0), Some(121.0)],
                 vec![Some(1.0), None, Some(1.6), Some(2.0)],
-            ],
+            ]),
             valid: vec![true; 4],
         };
         let g = growth(&panel, &catalog, &[Span::Years(3), Span::Since(2020)]);

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::methods::{self, Aggregation, MethodError, Normalisation, TreatDetail, TreatParams};
+use super::panel::Values;
 use crate::catalog::Catalog;
 use crate::codes::RatioGroup;
 
@@ -53,9 +54,9 @@ pub struct Treatment {
 #[derive(Debug, Clone, Default)]
 pub struct IndexResult {
     /// Per indicator: values after imputation, whether imputed, after treatment, normalised.
-    pub imputed: Vec<Vec<Option<f64>>>,
+    pub imputed: Vec<Values>,
     pub was_imputed: Vec<Vec<bool>>,
-    pub treated: Vec<Vec<Option<f64>>>,
+    pub treated: Vec<Values>,
     pub normalised: Vec<Vec<Option<f64>>>,
     /// Aggregate node scores (groups and the index), by node code; rows as in the panel.
     pub scores: BTreeMap<String, Vec<Option<f64>>>,
@@ -120,9 +121,9 @@ fn to_normalisation(m: &Method) -> Normalisation {
 
 /// One indicator after imputation, outlier treatment and normalisation.
 struct Prepared {
-    imputed: Vec<Option<f64>>,
+    imputed: Values,
     was_imputed: Vec<bool>,
-    treated: Vec<Option<f64>>,
+    treated: Values,
     normalised: Vec<Option<f64>>,
     treatments: Vec<Treatment>,
 }
@@ -146,11 +147,12 @@ fn prepare(
     let ind = catalog.indicator(code).expect("panel indicators come from the catalog");
     let raw = &panel.values[k];
 
-    // 1. Imputation.
-    let mut col = raw.clone();
+    // 1. Imputation. The column is copied only when something in it changes.
+    let mut col = Values::clone(raw);
     match method.imputation {
         Imputation::None => {}
         Imputation::Locf | Imputation::Linear | Imputation::LinearInterior => {
+            let col = Values::make_mut(&mut col);
             for u in 0..n_units {
                 let series: Vec<Option<f64>> = (0..n_years).map(|y| raw[panel.row(y, u)]).collect();
                 let filled = match method.imputation {
@@ -172,6 +174,7 @@ fn prepare(
                     GroupLevel::Province => u.province_code.as_str(),
                 })
                 .collect();
+            let col = Values::make_mut(&mut col);
             for y in 0..n_years {
                 let r = panel.year_slice(y);
                 let filled = methods::group_mean_impute(&raw[r.clone()], &groups).map_err(method_err(code))?;
@@ -181,20 +184,24 @@ fn prepare(
     }
     // Imputation fills gaps inside a unit's existence, never before it began or after it was
     // split or merged away (邢台县 after 2019).
-    for (v, &valid) in col.iter_mut().zip(&panel.valid) {
-        if !valid {
-            *v = None;
+    if col.iter().zip(&panel.valid).any(|(v, &valid)| !valid && v.is_some()) {
+        for (v, &valid) in Values::make_mut(&mut col).iter_mut().zip(&panel.valid) {
+            if !valid {
+                *v = None;
+            }
         }
     }
-    let imp_flags: Vec<bool> = raw.iter().zip(&col).map(|(a, b)| a.is_none() && b.is_some()).collect();
+    let imp_flags: Vec<bool> = raw.iter().zip(col.iter()).map(|(a, b)| a.is_none() && b.is_some()).collect();
 
     // 2. Outlier treatment, year by year (as COINr treats each year of a panel).
-    let mut tcol = col.clone();
+    let mut tcol = Values::clone(&col);
     if method.outliers == Outliers::Coinr {
         for y in 0..n_years {
             let r = panel.year_slice(y);
             let (t, detail) = methods::treat_outliers(&col[r.clone()], &TreatParams::default());
-            tcol[r].copy_from_slice(&t);
+            if t[..] != col[r.clone()] {
+                Values::make_mut(&mut tcol)[r].copy_from_slice(&t);
+            }
             treatments.push(Treatment { indicator: code.clone(), year: Some(panel.years[y]), detail });
         }
     }
@@ -743,11 +750,11 @@ factor = 1
             units: vec![unit("c1", "p1"), unit("c2", "p1"), unit("c3", "p2")],
             years: vec![2024],
             indicators: vec!["x".into(), "y".into(), "z".into()],
-            values: vec![
+            values: crate::compute::panel::shared(vec![
                 vec![Some(10.0), Some(20.0), Some(30.0)],
                 y.to_vec(),
                 vec![Some(0.0), Some(50.0), Some(100.0)],
-            ],
+            ]),
             valid: vec![true; 3],
         };
         (panel, Catalog::parse(CATALOG, Path::new("test.toml")).unwrap())
@@ -780,6 +787,26 @@ factor = 1
     }
 
     #[test]
+    fn a_column_nothing_changed_is_shared_with_the_panel_not_copied() {
+        let (p, c) = panel([Some(5.0), None, Some(3.0)]);
+        let same = |a: &Values, b: &Values| std::sync::Arc::ptr_eq(a, b);
+        let r = compute(&p, &c, &Method { outliers: Outliers::None, ..Method::default() }).unwrap();
+        for k in 0..3 {
+            assert!(same(&r.imputed[k], &p.values[k]) && same(&r.treated[k], &r.imputed[k]), "column {k}");
+        }
+        // COINr's treatment looked at every column and treated none.
+        let r = compute(&p, &c, &Method::default()).unwrap();
+        assert!(r.treatments.len() == 3 && r.treatments.iter().all(|t| t.detail.pass_before));
+        assert!((0..3).all(|k| same(&r.treated[k], &r.imputed[k])));
+        // Imputation fills y's gap: y gets a column of its own, with the panel's left as read.
+        let m = Method { imputation: Imputation::GroupMean, outliers: Outliers::None, ..Method::default() };
+        let r = compute(&p, &c, &m).unwrap();
+        assert!(!same(&r.imputed[1], &p.values[1]));
+        assert_eq!((p.values[1][1], r.imputed[1][1]), (None, Some(5.0)));
+        assert!(same(&r.treated[1], &r.imputed[1]));
+    }
+
+    #[test]
     fn a_missing_value_is_skipped_and_the_weights_renormalised() {
         let (p, c) = panel([Some(5.0), None, Some(3.0)]);
         let m = Method { outliers: Outliers::None, ..Method::default() };
@@ -806,9 +833,13 @@ factor = 1
             .values
             .iter()
             .enumerate()
-            .map(
-                |(k, v)| if k < 2 { [vec![Some(7.0); 3], v.clone()].concat() } else { [v.clone(), v.clone()].concat() },
-            )
+            .map(|(k, v)| {
+                Values::new(if k < 2 {
+                    [vec![Some(7.0); 3], v.to_vec()].concat()
+                } else {
+                    [v.to_vec(), v.to_vec()].concat()
+                })
+            })
             .collect();
         let m = Method {
             outliers: Outliers::None,

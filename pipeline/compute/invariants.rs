@@ -253,10 +253,10 @@ mod tests {
             units: vec![unit("130502"), unit("130521"), unit("130522")],
             years: vec![2019, 2020],
             indicators: vec!["x".into(), "y".into()],
-            values: vec![
+            values: crate::compute::panel::shared(vec![
                 vec![Some(1.0), Some(2.0), Some(3.0), Some(1.5), None, Some(2.5)],
                 vec![Some(9.0), Some(5.0), Some(7.0), None, None, Some(6.0)],
-            ],
+            ]),
             valid: vec![true, true, true, true, false, true],
         };
         let catalog = testing::two_indicators();

@@ -25,6 +25,14 @@ pub struct Unit {
     pub peer_group: Option<String>,
 }
 
+/// One indicator's values, row by row.
+pub type Values = std::sync::Arc<Vec<Option<f64>>>;
+
+/// Columns made shareable.
+pub fn shared(columns: Vec<Vec<Option<f64>>>) -> Vec<Values> {
+    columns.into_iter().map(std::sync::Arc::new).collect()
+}
+
 /// Scored indicators for every county and year; row `y * units.len() + u`.
 #[derive(Debug, Clone)]
 pub struct Panel {
@@ -32,8 +40,10 @@ pub struct Panel {
     pub years: Vec<i32>,
     /// Scored indicator codes in catalog order.
     pub indicators: Vec<String>,
-    /// One column per indicator.
-    pub values: Vec<Vec<Option<f64>>>,
+    /// One column per indicator, shared: the scored panel, and the imputed and treated values
+    /// where imputation and treatment changed nothing, are the same columns (14 MB each at
+    /// national scale).
+    pub values: Vec<Values>,
     /// Per row: the unit exists that year under the registry (its code, or one it continues
     /// from, is valid). Imputation fills only these rows, so only these can be scored and ranked.
     pub valid: Vec<bool>,
@@ -175,7 +185,7 @@ pub fn build_panel(
             }
         }
     }
-    Ok(Panel { units, years: year_list, indicators, values: cols, valid })
+    Ok(Panel { units, years: year_list, indicators, values: shared(cols), valid })
 }
 
 /// The panel restricted to the scored indicators, in catalog order.

@@ -168,6 +168,53 @@ pub fn growth_rows<'a>(
     })
 }
 
+/// The growth rows of `year` (as `growth_rows(.., Some(year))` makes them), for the workbook.
+pub struct YearGrowth<'a> {
+    c: &'a Computed,
+    /// The panel rows of the year.
+    rows: Range<usize>,
+    units: Vec<ChangeUnit>,
+}
+
+impl<'a> YearGrowth<'a> {
+    pub fn new(c: &'a Computed, catalog: &Catalog, year: i32) -> Self {
+        let g = &c.panel;
+        let n = g.units.len();
+        let rows = g.years.iter().position(|&y| y == year).map_or(0..0, |yi| yi * n..(yi + 1) * n);
+        let units = g.indicators.iter().map(|ind| change_unit(kind_of(catalog, ind))).collect();
+        YearGrowth { c, rows, units }
+    }
+    /// Row `r`'s indicator and panel row.
+    fn at(&self, r: usize) -> (usize, usize) {
+        let n = self.rows.len();
+        (r / n, self.rows.start + r % n)
+    }
+}
+
+impl GrowthRows for YearGrowth<'_> {
+    fn len(&self) -> usize {
+        self.rows.len() * self.c.panel.indicators.len()
+    }
+    fn measures(&self) -> &[crate::codes::Span] {
+        &self.c.growth.spans
+    }
+    fn row(&self, r: usize) -> GrowthCells<'_> {
+        let (k, i) = self.at(r);
+        let g = &self.c.panel;
+        GrowthCells {
+            region_code: &g.units[i % g.units.len()].code,
+            year: g.years[i / g.units.len()],
+            indicator: &g.indicators[k],
+            value: g.values[k][i],
+            change_unit: self.units[k],
+        }
+    }
+    fn change(&self, r: usize, m: usize) -> Option<f64> {
+        let (k, i) = self.at(r);
+        self.c.growth.cell(&self.c.panel, m, k, i).0
+    }
+}
+
 /// One row per county and year with a rank; none when the analysis is off, so the file exists.
 pub fn uncertainty_rows(c: &Computed) -> Vec<UncertaintyRow> {
     let Some(sa) = &c.sensitivity else { return Vec::new() };

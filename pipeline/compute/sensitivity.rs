@@ -561,11 +561,11 @@ factor = 1
             units: ["c1", "c2", "c3", "c4", "c5", "c6"].iter().map(|c| unit(c)).collect(),
             years: vec![2023, 2024],
             indicators: vec!["x".into(), "y".into(), "z".into()],
-            values: vec![
+            values: crate::compute::panel::shared(vec![
                 col([90.0, 30.0, 50.0, 10.0, 40.0, 20.0, 95.0, 35.0, 45.0, 15.0, 40.0, 25.0]),
                 col([80.0, 60.0, 20.0, 50.0, 10.0, 30.0, 85.0, 55.0, 25.0, 50.0, 15.0, 30.0]),
                 col([70.0, 10.0, 60.0, 40.0, 50.0, 20.0, 75.0, 15.0, 55.0, 45.0, 50.0, 20.0]),
-            ],
+            ]),
             valid: vec![true; 12],
         };
         (panel, Catalog::parse(CATALOG, Path::new("test.toml")).unwrap())

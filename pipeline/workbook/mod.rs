@@ -10,7 +10,7 @@ use crate::codes::Span;
 use crate::codes::{ChangeUnit, Verdict};
 use crate::labels::{Labels, Lang};
 use crate::records::MissingRow;
-use crate::results::{AppraisalRow, AttainmentRow, FundingRow, GrowthRow, IndexRow, MethodRow, RegionalAttainmentRow};
+use crate::results::{AppraisalRow, AttainmentRow, FundingRow, GrowthRows, IndexRow, MethodRow, RegionalAttainmentRow};
 
 mod xlsx;
 use xlsx::{Cell, Fmt, Sheet};
@@ -32,7 +32,7 @@ pub enum WorkbookError {
 pub struct Sheets<'a> {
     pub index: &'a [IndexRow],
     /// The caller's rows: the latest year, to stay within Excel's row limit at national scale.
-    pub growth: &'a [GrowthRow],
+    pub growth: &'a dyn GrowthRows,
     pub attainment: &'a [AttainmentRow],
     pub regional: &'a [RegionalAttainmentRow],
     pub method: &'a [MethodRow],
@@ -51,10 +51,8 @@ pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), Workb
     let names: &HashMap<&str, &str> = &index.iter().map(|x| (x.region_code.as_str(), x.region_name.as_str())).collect();
     let indicators: &HashMap<&str, &crate::catalog::Indicator> =
         &catalog.indicators.iter().map(|i| (i.code.as_str(), i)).collect();
-    let spans: &[crate::codes::Span] = &growth
-        .first()
-        .map(|g| g.changes.0.iter().map(|c| c.span).filter(|s| *s != Span::Years(1)).collect::<Vec<_>>())
-        .unwrap_or_default();
+    // Year-on-year has its own column; the other measures follow it.
+    let spans = growth.measures().get(1..).unwrap_or_default();
     let span_headers: &[String] = &spans
         .iter()
         .map(|s| match s {
@@ -125,16 +123,15 @@ pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), Workb
         headers,
         rows: growth.len(),
         cell: Box::new(move |r, c| {
-            let g = &growth[r];
+            let g = growth.row(r);
             // Looked up only by the two cells that show it, in a map: the catalog's own lookup is a
             // linear search, and every cell of the national sheet's 140,000 rows made one.
-            let ind = || indicators.get(&*g.indicator).copied();
-            let change = |s: Span| g.changes.get(s).and_then(|c| c.value);
+            let ind = || indicators.get(g.indicator).copied();
             match c {
                 0 => Cell::Num(Some(f64::from(g.year)), Fmt::Year),
-                1 => Cell::Text(Some(&g.region_code)),
-                2 => Cell::Text(names.get(&*g.region_code).copied()),
-                3 => Cell::Text(Some(&g.indicator)),
+                1 => Cell::Text(Some(g.region_code)),
+                2 => Cell::Text(names.get(g.region_code).copied()),
+                3 => Cell::Text(Some(g.indicator)),
                 4 => Cell::Text(ind().map(|x| x.name_zh.as_str())),
                 5 => Cell::Text(ind().map(|x| x.unit.as_str())),
                 6 => Cell::Num(g.value, Fmt::Fixed(2)),
@@ -142,8 +139,7 @@ pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), Workb
                     ChangeUnit::Points => "百分点",
                     ChangeUnit::Percent => "%",
                 })),
-                8 => Cell::Num(change(Span::Years(1)), Fmt::Fixed(1)),
-                _ => Cell::Num(change(spans[c - 9]), Fmt::Fixed(1)),
+                _ => Cell::Num(growth.change(r, c - 8), Fmt::Fixed(1)),
             }
         }),
     });

@@ -103,6 +103,22 @@ fn every_result_table_reads_back_as_written() {
     let y2020: Vec<GrowthRow> = read_year(&dir, 2020).unwrap();
     assert_eq!(y2020, build::growth_rows(&c, &catalog, Some(2020)).collect::<Vec<_>>());
     assert!(y2020.iter().all(|r| r.year == 2020) && !y2020.is_empty());
+    // The workbook's view of that year, made cell by cell, is the same rows.
+    let view = build::YearGrowth::new(&c, &catalog, 2020);
+    assert_eq!(view.len(), y2020.len());
+    assert_eq!(view.measures(), g.changes.0.iter().map(|x| x.span).collect::<Vec<_>>());
+    for (r, row) in y2020.iter().enumerate() {
+        let v = view.row(r);
+        assert_eq!(
+            (v.region_code, v.year, v.indicator, v.value, v.change_unit),
+            (&*row.region_code, row.year, &*row.indicator, row.value, row.change_unit),
+            "row {r}"
+        );
+        for (m, change) in row.changes.0.iter().enumerate() {
+            assert_eq!(view.change(r, m), change.value, "row {r}, {}", change.span.column());
+        }
+    }
+    assert_eq!(build::YearGrowth::new(&c, &catalog, 1990).len(), 0, "a year without data has no rows");
 }
 
 #[test]
