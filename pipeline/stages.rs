@@ -192,24 +192,27 @@ pub fn refused(dir: &Path, lang: ingest::Lang, published: bool) -> String {
 
 /// The compute stage on the store in `store_dir`, with the config's method choices.
 pub fn compute(cfg: &Config, schemas: &Schemas, store_dir: &Path) -> Result<compute::Computed, compute::ComputeError> {
-    compute::compute(
-        store_dir,
-        &schemas.catalog,
-        &schemas.registry,
-        &schemas.scope,
-        &schemas.targets,
-        &cfg.method,
-        &cfg.growth,
-        &cfg.sensitivity,
-        &cfg.evaluation,
-    )
-    .map_err(|e| match e {
-        // Settings that do not fit the data: say which file holds them.
-        compute::ComputeError::Evaluation(m) => {
-            compute::ComputeError::Evaluation(format!("config file {}: {m}", config_file(cfg)))
-        }
-        other => other,
-    })
+    // What polars frees after reading the store is handed back (`memory::handed_back`).
+    crate::memory::handed_back(|| compute::load(store_dir, &schemas.catalog, &schemas.registry, &schemas.scope))
+        .and_then(|loaded| {
+            compute::compute_loaded(
+                loaded,
+                &schemas.catalog,
+                &schemas.registry,
+                &schemas.targets,
+                &cfg.method,
+                &cfg.growth,
+                &cfg.sensitivity,
+                &cfg.evaluation,
+            )
+        })
+        .map_err(|e| match e {
+            // Settings that do not fit the data: say which file holds them.
+            compute::ComputeError::Evaluation(m) => {
+                compute::ComputeError::Evaluation(format!("config file {}: {m}", config_file(cfg)))
+            }
+            other => other,
+        })
 }
 
 /// The config file's path for messages, `(none)` when the defaults are used.
@@ -239,12 +242,11 @@ pub fn compute_warnings(cfg: &Config, c: &compute::Computed) -> Vec<String> {
 /// (`run` publishes all stages together), the tables and the workbook side by side. Returns the
 /// file names written.
 pub fn write_results(dir: &Path, c: &compute::Computed, cfg: &Config, catalog: &Catalog) -> Result<Vec<String>> {
-    let index = compute::rows::index_rows(c, catalog);
-    crate::timing::lap("index rows", c.started);
     let (tables, book) = rayon::join(
-        || compute::output::write_tables(dir, c, &index, catalog, &cfg.method, &cfg.growth),
+        || compute::output::write_tables(dir, c, catalog, &cfg.method, &cfg.growth),
         || {
             // Indicators with growth for the latest year only: Excel's row limit at national scale.
+            let index = compute::rows::IndexView::new(c, catalog);
             let latest = compute::rows::YearGrowth::new(c, catalog, c.panel.years.last().copied().unwrap_or_default());
             let description = compute::rows::method_rows(&cfg.method, &cfg.growth, catalog, &c.evaluation);
             let path = dir.join(crate::workbook::FILE);

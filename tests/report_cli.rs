@@ -61,7 +61,7 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
 
     // 东宝区's report says what the tables say.
     let text = pdftotext(&out.join("reports/420802-东宝区.pdf"));
-    let row = of_2024.iter().find(|r| r.region_code == "420802").unwrap();
+    let row = of_2024.iter().find(|r| &*r.region_code == "420802").unwrap();
     let (value, rank) = (row.index.unwrap(), row.rank.unwrap());
     for needle in [
         "东宝区".to_string(),
@@ -110,7 +110,7 @@ fn one_pdf_per_county_and_an_overview_with_the_computed_figures() {
     // The overview ranks every county.
     let text = pdftotext(&out.join("reports/overview.pdf"));
     for r in &of_2024 {
-        assert!(text.contains(&r.region_name), "overview lacks {:?}", r.region_name);
+        assert!(text.contains(&*r.region_name), "overview lacks {:?}", r.region_name);
     }
     assert!(text.contains("县域创新能力监测总报告") && text.contains("25 个县（市、区）"), "{text}");
     for s in &sources {
@@ -393,7 +393,7 @@ fn a_national_run_ranks_every_county_once_and_gives_each_province_its_prefecture
     let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
     let latest: Vec<&IndexRow> = index.iter().filter(|r| r.year == 2024 && r.rank.is_some()).collect();
     assert!(latest.len() > 80, "a long ranking: {}", latest.len());
-    let mut provinces: Vec<&str> = latest.iter().map(|r| r.province_name.as_str()).collect();
+    let mut provinces: Vec<&str> = latest.iter().map(|r| &*r.province_name).collect();
     provinces.sort();
     provinces.dedup();
     assert!(provinces.len() >= 2, "{provinces:?}");
@@ -406,9 +406,9 @@ fn a_national_run_ranks_every_county_once_and_gives_each_province_its_prefecture
 
     // One line per county: rank, name, prefecture, index — in the national ranking.
     let line = |text: &str, rank: u32, r: &IndexRow, prefecture: bool| {
-        let mut want = vec![rank.to_string(), r.region_name.clone()];
+        let mut want = vec![rank.to_string(), r.region_name.to_string()];
         if prefecture {
-            want.push(r.prefecture_name.clone());
+            want.push(r.prefecture_name.to_string());
         }
         want.push(fmt_num(r.index, Some(1)));
         text.lines().any(|l| {
@@ -434,8 +434,8 @@ fn a_national_run_ranks_every_county_once_and_gives_each_province_its_prefecture
     for p in &provinces {
         let text = pdftotext(&out.join(format!("reports/overview-{p}.pdf")));
         assert!(text.contains(&format!("{p}县域创新能力监测分地区报告")), "{text}");
-        for r in latest.iter().filter(|r| r.province_name == *p) {
-            assert!(text.contains(&r.prefecture_name), "{p}: {}", r.prefecture_name);
+        for r in latest.iter().filter(|r| &*r.province_name == *p) {
+            assert!(text.contains(&*r.prefecture_name), "{p}: {}", r.prefecture_name);
             assert!(
                 line(&text, r.rank_prefecture.unwrap(), r, false),
                 "{p}: {} {}:\n{text}",

@@ -190,7 +190,7 @@ fn the_workbook_has_the_results_in_chinese() {
     assert_eq!(&header[..7], &["年份", "区划代码", "县（市、区）", "所属市（州）", "省份", "创新能力指数", "排名"]);
     assert_eq!(sheet.height(), index.len() + 1);
     // 东宝区 2024: the index and rank as in index.parquet.
-    let dongbao = index.iter().find(|r| r.region_code == "420802" && r.year == 2024).unwrap();
+    let dongbao = index.iter().find(|r| &*r.region_code == "420802" && r.year == 2024).unwrap();
     let row = sheet
         .rows()
         .find(|r| r[1] == Data::String("420802".into()) && r[0] == Data::Float(2024.0))

@@ -162,7 +162,7 @@ fn ranks_and_averages_are_computed_within_the_scope() {
     cimon(&repo(), &["compute", "--config", cfg.to_str().unwrap(), "--out", o, "-q"]).success();
     let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
     let y2024: Vec<&IndexRow> = index.iter().filter(|r| r.year == 2024).collect();
-    let mut codes: Vec<&str> = y2024.iter().map(|r| r.region_code.as_str()).collect();
+    let mut codes: Vec<&str> = y2024.iter().map(|r| &*r.region_code).collect();
     codes.sort();
     // 酒泉 without 肃州区, 平凉 without 崆峒区: 6 + 6.
     assert_eq!(
@@ -196,7 +196,7 @@ fn with_coverage_warn_a_late_county_is_listed_and_the_batch_runs_to_the_end() {
     run.success();
     run.stderr_line(&["warning:", "420802 东宝区 (荆门市) has no data for 2024 (未报送)"]);
     let index: Vec<IndexRow> = read(&out.join("results")).unwrap();
-    let dongbao = index.iter().find(|r| r.region_code == "420802" && r.year == 2024).unwrap();
+    let dongbao = index.iter().find(|r| &*r.region_code == "420802" && r.year == 2024).unwrap();
     assert_eq!((dongbao.index, dongbao.rank), (None, None), "no imputation: not ranked in 2024");
     let ranked = index.iter().filter(|r| r.year == 2024 && r.rank.is_some()).count();
     assert_eq!(ranked, 24);
@@ -257,7 +257,7 @@ fn counties_are_also_ranked_within_their_peer_group() {
         let peer: Vec<u32> = members.iter().map(|r| r.rank_peer.unwrap()).collect();
         assert_eq!(peer, (1..=members.len() as u32).collect::<Vec<_>>(), "{group}: ranks follow the overall order");
     }
-    let dongbao = y2024.iter().find(|r| r.region_code == "420802").unwrap();
+    let dongbao = y2024.iter().find(|r| &*r.region_code == "420802").unwrap();
     assert_eq!(dongbao.peer_group.as_deref(), Some("重点开发区"));
     let n = y2024.iter().filter(|r| r.peer_group.as_deref() == Some("重点开发区")).count();
     let text = pdftotext(&out.join("reports/420802-东宝区.pdf"));

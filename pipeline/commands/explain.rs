@@ -67,7 +67,7 @@ pub fn explain(
     let code = registry.current_code(&region.code).to_string();
     let current = registry.get(&code).unwrap_or(region);
     let index: Vec<IndexRow> = tables::read(results_dir)?;
-    let mine: Vec<&IndexRow> = index.iter().filter(|r| r.region_code == code).collect();
+    let mine: Vec<&IndexRow> = index.iter().filter(|r| *r.region_code == *code).collect();
     let no = || ExplainError::NoResults {
         code: code.clone(),
         name: current.name.clone(),

@@ -104,6 +104,25 @@ pub struct Computed {
     pub started: std::time::Instant,
 }
 
+/// What compute reads from the store: the panel of the scope's counties and the records of
+/// missing values.
+pub struct Loaded {
+    store: std::path::PathBuf,
+    panel: Panel,
+    missing: Vec<crate::records::MissingRow>,
+    started: std::time::Instant,
+}
+
+/// Read the store for `compute_loaded`: the only reading compute does.
+pub fn load(store_dir: &Path, catalog: &Catalog, registry: &Registry, scope: &Scope) -> Result<Loaded, ComputeError> {
+    let started = std::time::Instant::now();
+    let panel = load_panel(store_dir, registry, catalog, scope)?;
+    let missing: Vec<crate::records::MissingRow> = crate::tables::read(store_dir)?;
+    crate::timing::lap("load", started);
+    Ok(Loaded { store: store_dir.to_owned(), panel, missing, started })
+}
+
+/// Read the store and compute everything from it.
 #[allow(clippy::too_many_arguments)]
 pub fn compute(
     store_dir: &Path,
@@ -116,14 +135,27 @@ pub fn compute(
     sensitivity_settings: &sensitivity::SensitivitySettings,
     evaluation: &Evaluation,
 ) -> Result<Computed, ComputeError> {
-    let t0 = std::time::Instant::now();
+    let loaded = load(store_dir, catalog, registry, scope)?;
+    compute_loaded(loaded, catalog, registry, targets, method, growth_settings, sensitivity_settings, evaluation)
+}
+
+/// Compute everything from what `load` read. Pure.
+#[allow(clippy::too_many_arguments)]
+pub fn compute_loaded(
+    loaded: Loaded,
+    catalog: &Catalog,
+    registry: &Registry,
+    targets: &[Target],
+    method: &Method,
+    growth_settings: &GrowthSettings,
+    sensitivity_settings: &sensitivity::SensitivitySettings,
+    evaluation: &Evaluation,
+) -> Result<Computed, ComputeError> {
+    let Loaded { store, panel, missing, started: t0 } = loaded;
     let lap = |what: &str| crate::timing::lap(what, t0);
-    let panel = load_panel(store_dir, registry, catalog, scope)?;
-    let missing: Vec<crate::records::MissingRow> = crate::tables::read(store_dir)?;
-    lap("load");
     let scored_panel = scored(&panel, catalog);
     if panel.units.is_empty() || scored_panel.values.iter().all(|c| c.iter().all(Option::is_none)) {
-        return Err(ComputeError::Empty(store_dir.to_owned()));
+        return Err(ComputeError::Empty(store));
     }
     let index = index::compute(&scored_panel, catalog, method)?;
     lap("index");

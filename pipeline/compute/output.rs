@@ -8,12 +8,11 @@ use crate::compute::index::Method;
 use crate::results::*;
 use crate::tables::{self, Row, StoreError};
 
-/// Write every result table into the empty directory `dir`, unpublished, `index` being the
-/// index rows (built once: the workbook has them too). Returns the file names written.
+/// Write every result table into the empty directory `dir`, unpublished. Returns the file names
+/// written.
 pub fn write_tables(
     dir: &Path,
     c: &Computed,
-    index: &[IndexRow],
     catalog: &Catalog,
     method: &Method,
     growth: &GrowthSettings,
@@ -32,7 +31,9 @@ pub fn write_tables(
         Box::new(|| {
             frames::<GrowthRow, _, _>(dir, rows::growth_frames(c, catalog), meta).map(|()| file(GrowthRow::TABLE))
         }),
-        Box::new(|| tables::write(dir, index, meta).map(|()| file(IndexRow::TABLE))),
+        Box::new(|| {
+            frames::<IndexRow, _, _>(dir, rows::index_frames(c, catalog), meta).map(|()| file(IndexRow::TABLE))
+        }),
         Box::new(|| frames::<ScoreRow, _, _>(dir, rows::score_frames(c), meta).map(|()| file(ScoreRow::TABLE))),
         Box::new(|| tables::write(dir, &rows::weight_rows(c, method), meta).map(|()| file(WeightRow::TABLE))),
         Box::new(|| tables::write(dir, &rows::treatment_rows(c), meta).map(|()| file(TreatmentRow::TABLE))),

@@ -118,9 +118,19 @@ pub fn build_panel(
     let years = obs.column("year")?.i32()?;
     let inds = obs.column("indicator")?.str()?;
     let values = obs.column("value")?.f64()?;
-    // Distinct values through polars (hashing there is far cheaper than a BTreeSet of 10⁶ rows).
-    let year_list: Vec<i32> =
-        obs.column("year")?.unique()?.i32()?.iter().flatten().collect::<BTreeSet<_>>().into_iter().collect();
+    // Distinct years marked over their span: polars' `unique` of this column would keep a zeroed
+    // buffer of its length (8 MB at national scale) for the rest of the run.
+    let year_list: Vec<i32> = match (years.min(), years.max()) {
+        (Some(lo), Some(hi)) if i64::from(hi) - i64::from(lo) < 10_000 => {
+            let mut seen = vec![false; (hi - lo + 1) as usize];
+            for y in years.iter().flatten() {
+                seen[(y - lo) as usize] = true;
+            }
+            (lo..=hi).filter(|y| seen[(y - lo) as usize]).collect()
+        }
+        _ => years.iter().flatten().collect::<BTreeSet<_>>().into_iter().collect(),
+    };
+    // Distinct codes through polars (hashing there is far cheaper than a BTreeSet of 10⁶ rows).
     let distinct_regions = obs.column("region_code")?.unique()?;
     let mut current: HashMap<&str, &str> = HashMap::new();
     for r in &registry.regions {

@@ -18,25 +18,36 @@ fn codes<'a>(it: impl Iterator<Item = &'a str>) -> Vec<Arc<str>> {
     it.map(Arc::from).collect()
 }
 
+/// The index table row by row: what `index_frames` and `IndexView` are tested against.
 pub fn index_rows(c: &Computed, catalog: &Catalog) -> Vec<IndexRow> {
     let (p, r) = (&c.scored, &c.index);
     let n = p.units.len();
     let groups: Vec<(Arc<str>, &Vec<Option<f64>>)> =
         catalog.groups.iter().map(|g| (Arc::from(g.code.as_str()), &r.scores[&g.code])).collect();
     let index = &r.scores[&catalog.index.code];
+    // Each county's texts made once and shared by its rows (a year's rows at national scale).
+    let texts: Vec<[Arc<str>; 6]> = p
+        .units
+        .iter()
+        .map(|u| {
+            [&u.code, &u.name, &u.prefecture_code, &u.prefecture_name, &u.province_code, &u.province_name]
+                .map(|t| Arc::from(t.as_str()))
+        })
+        .collect();
     use rayon::prelude::*;
     (0..p.rows())
         .into_par_iter()
         .map(|i| {
             let u = &p.units[i % n];
+            let [code, name, prefecture_code, prefecture_name, province_code, province_name] = texts[i % n].clone();
             IndexRow {
-                region_code: u.code.clone(),
+                region_code: code,
                 year: p.years[i / n],
-                region_name: u.name.clone(),
-                prefecture_code: u.prefecture_code.clone(),
-                prefecture_name: u.prefecture_name.clone(),
-                province_code: u.province_code.clone(),
-                province_name: u.province_name.clone(),
+                region_name: name,
+                prefecture_code,
+                prefecture_name,
+                province_code,
+                province_name,
                 index: index[i],
                 rank: r.rank[i],
                 rank_prefecture: r.rank_prefecture[i],
@@ -52,6 +63,51 @@ pub fn index_rows(c: &Computed, catalog: &Catalog) -> Vec<IndexRow> {
             }
         })
         .collect()
+}
+
+/// The index table's rows (those of `index_rows`: the scored panel's rows in order), for the
+/// workbook.
+pub struct IndexView<'a> {
+    c: &'a Computed,
+    index: &'a [Option<f64>],
+    /// The catalog's groups (the `score_<group>` columns) and their scores.
+    groups: Vec<(&'a str, &'a [Option<f64>])>,
+}
+
+impl<'a> IndexView<'a> {
+    pub fn new(c: &'a Computed, catalog: &'a Catalog) -> Self {
+        let groups = catalog.groups.iter().map(|g| (g.code.as_str(), c.index.scores[&g.code].as_slice())).collect();
+        IndexView { c, index: &c.index.scores[&catalog.index.code], groups }
+    }
+}
+
+impl IndexTable for IndexView<'_> {
+    fn rows(&self) -> usize {
+        self.c.scored.rows()
+    }
+    fn row(&self, i: usize) -> IndexCells<'_> {
+        let (p, r) = (&self.c.scored, &self.c.index);
+        let n = p.units.len();
+        let u = &p.units[i % n];
+        IndexCells {
+            region_code: &u.code,
+            year: p.years[i / n],
+            region_name: &u.name,
+            prefecture_name: &u.prefecture_name,
+            province_name: &u.province_name,
+            index: self.index[i],
+            rank: r.rank[i],
+            rank_prefecture: r.rank_prefecture[i],
+            rank_province: r.rank_province[i],
+            rank_change: r.rank_change[i],
+            casted_tier: r.casted_tier[i].map(u32::from),
+            ratio_to_average: r.ratio_to_average[i],
+            ratio_group: r.ratio_group[i],
+        }
+    }
+    fn scores(&self, code: &str) -> Option<&[Option<f64>]> {
+        self.groups.iter().find(|(g, _)| *g == code).map(|(_, s)| *s)
+    }
 }
 
 /// Every aggregate node's score and rank, node by node.
@@ -192,7 +248,7 @@ impl<'a> YearGrowth<'a> {
 }
 
 impl GrowthRows for YearGrowth<'_> {
-    fn len(&self) -> usize {
+    fn rows(&self) -> usize {
         self.rows.len() * self.c.panel.indicators.len()
     }
     fn measures(&self) -> &[crate::codes::Span] {
@@ -392,6 +448,56 @@ pub fn growth_frames<'a>(
             cols.push(column(&name, values.into_iter()));
             cols.push(column(&format!("{name}_note"), notes.into_iter()));
         }
+        DataFrame::new(range.len(), cols)
+    })
+}
+
+/// `index.parquet` as one frame (one row group, as `tables::write` makes of 41,000 rows): the
+/// columns of `IndexRow` and the rows of `index_rows`.
+pub fn index_frames<'a>(
+    c: &'a Computed,
+    catalog: &'a Catalog,
+) -> impl Iterator<Item = impl FnOnce() -> PolarsResult<DataFrame> + Send + 'a> + 'a {
+    let (p, r) = (&c.scored, &c.index);
+    let n = p.units.len();
+    let of = |f: fn(&crate::compute::index::Unit) -> &str| p.units.iter().map(f).collect::<Vec<&str>>();
+    let texts = [
+        of(|u| &u.code),
+        of(|u| &u.name),
+        of(|u| &u.prefecture_code),
+        of(|u| &u.prefecture_name),
+        of(|u| &u.province_code),
+        of(|u| &u.province_name),
+    ];
+    let index = r.scores[&catalog.index.code].as_slice();
+    let groups: Vec<(String, &[Option<f64>])> =
+        catalog.groups.iter().map(|g| (format!("score_{}", g.code), r.scores[&g.code].as_slice())).collect();
+    std::iter::once(move || {
+        let range = 0..p.rows();
+        let at = || range.clone();
+        let [codes, names, prefecture_codes, prefecture_names, province_codes, province_names] = &texts;
+        let text = |name: &str, distinct: &[&str]| codes_column(name, distinct, at().map(|i| i % n));
+        let mut cols = vec![
+            text("region_code", codes),
+            column("year", at().map(|i| p.years[i / n])),
+            text("region_name", names),
+            text("prefecture_code", prefecture_codes),
+            text("prefecture_name", prefecture_names),
+            text("province_code", province_codes),
+            text("province_name", province_names),
+            column("index", at().map(|i| index[i])),
+            column("rank", at().map(|i| r.rank[i])),
+            column("rank_prefecture", at().map(|i| r.rank_prefecture[i])),
+            column("rank_province", at().map(|i| r.rank_province[i])),
+            column("peer_group", at().map(|i| p.units[i % n].peer_group.clone())),
+            column("rank_peer", at().map(|i| r.rank_peer[i])),
+            column("rank_change", at().map(|i| r.rank_change[i])),
+            column("casted_tier", at().map(|i| r.casted_tier[i].map(u32::from))),
+            column("ratio_to_average", at().map(|i| r.ratio_to_average[i])),
+            column("ratio_group", at().map(|i| r.ratio_group[i])),
+            column("indicators_present", at().map(|i| p.values.iter().filter(|col| col[i].is_some()).count() as u32)),
+        ];
+        cols.extend(groups.iter().map(|(name, scores)| column(name, at().map(|i| scores[i]))));
         DataFrame::new(range.len(), cols)
     })
 }

@@ -249,7 +249,7 @@ impl<'a> Year<'a> {
     }
 
     pub fn standing(&self, r: &IndexRow) -> Standing {
-        let iv = self.interval.get(&(r.region_code.as_str(), r.year));
+        let iv = self.interval.get(&(&*r.region_code, r.year));
         Standing {
             index: r.index,
             rank: r.rank,

@@ -66,7 +66,7 @@ pub fn reports(y: &Year<'_>) -> Vec<CountyReport> {
     y.rows
         .iter()
         .map(|r| {
-            let code = r.region_code.as_str();
+            let code = &*r.region_code;
             let dimensions: Vec<DimensionScore> = y
                 .dimensions
                 .iter()
@@ -358,11 +358,11 @@ mod tests {
         let r = IndexRow {
             region_code: "420802".into(),
             year: 2024,
-            region_name: String::new(),
-            prefecture_code: String::new(),
-            prefecture_name: String::new(),
-            province_code: String::new(),
-            province_name: String::new(),
+            region_name: "".into(),
+            prefecture_code: "".into(),
+            prefecture_name: "".into(),
+            province_code: "".into(),
+            province_name: "".into(),
             index: Some(50.0),
             rank: Some(1),
             rank_prefecture: None,

@@ -57,7 +57,7 @@ impl Field {
                     a.0 += 1;
                 }
             };
-            add(pref.entry((r.year, r.prefecture_code.clone())).or_default());
+            add(pref.entry((r.year, r.prefecture_code.to_string())).or_default());
             if let Some(g) = &r.peer_group {
                 add(groups.entry((r.year, g.clone())).or_default());
             }
@@ -156,11 +156,11 @@ mod tests {
         IndexRow {
             region_code: code.into(),
             year,
-            region_name: format!("县{code}"),
-            prefecture_code: code[..4].to_string() + "00",
-            prefecture_name: String::new(),
-            province_code: code[..2].to_string() + "0000",
-            province_name: String::new(),
+            region_name: format!("县{code}").into(),
+            prefecture_code: (code[..4].to_string() + "00").into(),
+            prefecture_name: "".into(),
+            province_code: (code[..2].to_string() + "0000").into(),
+            province_name: "".into(),
             index,
             rank: index.map(|_| 1),
             rank_prefecture: None,
@@ -203,7 +203,7 @@ mod tests {
         ];
         let refs: Vec<&IndexRow> = rows.iter().collect();
         let (up, down) = movers(&refs, 5);
-        let codes = |v: &[&IndexRow]| v.iter().map(|r| r.region_code.clone()).collect::<Vec<_>>();
+        let codes = |v: &[&IndexRow]| v.iter().map(|r| r.region_code.to_string()).collect::<Vec<_>>();
         assert_eq!(codes(&up), ["420801", "420804"], "ties by code");
         assert_eq!(codes(&down), ["420805", "420802"], "the biggest fall first");
         let (up, _) = movers(&refs, 1);
@@ -219,7 +219,7 @@ mod tests {
             row("420804", 2024, None, None, None),
         ];
         let refs: Vec<&IndexRow> = rows.iter().collect();
-        let codes = |v: Vec<&IndexRow>| v.iter().map(|r| r.region_code.clone()).collect::<Vec<_>>();
+        let codes = |v: Vec<&IndexRow>| v.iter().map(|r| r.region_code.to_string()).collect::<Vec<_>>();
         assert_eq!(codes(leaders(&refs, "env", 2)), ["420801", "420802"]);
         assert_eq!(codes(leaders(&refs, "out", 3)), ["420803", "420802", "420801"], "no score, no place");
         assert_eq!(tier_counts(&refs), [(1, 2), (2, 0), (3, 1)]);

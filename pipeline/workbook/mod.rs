@@ -10,7 +10,9 @@ use crate::codes::Span;
 use crate::codes::{ChangeUnit, Verdict};
 use crate::labels::{Labels, Lang};
 use crate::records::MissingRow;
-use crate::results::{AppraisalRow, AttainmentRow, FundingRow, GrowthRows, IndexRow, MethodRow, RegionalAttainmentRow};
+use crate::results::{
+    AppraisalRow, AttainmentRow, FundingRow, GrowthRows, IndexTable, MethodRow, RegionalAttainmentRow,
+};
 
 mod xlsx;
 use xlsx::{Cell, Fmt, Sheet};
@@ -30,7 +32,7 @@ pub enum WorkbookError {
 
 /// The result tables the workbook shows.
 pub struct Sheets<'a> {
-    pub index: &'a [IndexRow],
+    pub index: &'a dyn IndexTable,
     /// The caller's rows: the latest year, to stay within Excel's row limit at national scale.
     pub growth: &'a dyn GrowthRows,
     pub attainment: &'a [AttainmentRow],
@@ -48,7 +50,8 @@ pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), Workb
     let Sheets { index, growth, attainment, regional, method, missing, funding, appraisal } = *s;
     let labels = &Labels::builtin(Lang::Zh);
     let dims: &[&crate::catalog::Node] = &catalog.dimensions().collect::<Vec<_>>();
-    let names: &HashMap<&str, &str> = &index.iter().map(|x| (x.region_code.as_str(), x.region_name.as_str())).collect();
+    let names: &HashMap<&str, &str> =
+        &(0..index.rows()).map(|r| index.row(r)).map(|x| (x.region_code, x.region_name)).collect();
     let indicators: &HashMap<&str, &crate::catalog::Indicator> =
         &catalog.indicators.iter().map(|i| (i.code.as_str(), i)).collect();
     // Year-on-year has its own column; the other measures follow it.
@@ -80,18 +83,19 @@ pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), Workb
     ];
     headers.extend(dims.iter().map(|g| (g.name_zh.as_str(), 10.0)));
     let num = |v: Option<u32>| v.map(f64::from);
+    let dim_scores: Vec<Option<&[Option<f64>]>> = dims.iter().map(|g| index.scores(&g.code)).collect();
     sheets.push(Sheet {
         name: "指数与排名",
         headers,
-        rows: index.len(),
+        rows: index.rows(),
         cell: Box::new(move |r, c| {
-            let x = &index[r];
+            let x = index.row(r);
             match c {
                 0 => Cell::Num(Some(f64::from(x.year)), Fmt::Year),
-                1 => Cell::Text(Some(&x.region_code)),
-                2 => Cell::Text(Some(&x.region_name)),
-                3 => Cell::Text(Some(&x.prefecture_name)),
-                4 => Cell::Text(Some(&x.province_name)),
+                1 => Cell::Text(Some(x.region_code)),
+                2 => Cell::Text(Some(x.region_name)),
+                3 => Cell::Text(Some(x.prefecture_name)),
+                4 => Cell::Text(Some(x.province_name)),
                 5 => Cell::Num(x.index, Fmt::Fixed(1)),
                 6 => Cell::Num(num(x.rank), Fmt::Fixed(0)),
                 7 => Cell::Num(num(x.rank_prefecture), Fmt::Fixed(0)),
@@ -100,7 +104,7 @@ pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), Workb
                 10 => Cell::Num(num(x.casted_tier), Fmt::Fixed(0)),
                 11 => Cell::Num(x.ratio_to_average, Fmt::Percent),
                 12 => Cell::Owned(x.ratio_group.map(|g| labels.name("ratio_group_names", g.as_str()))),
-                _ => Cell::Num(x.scores.get(&dims[c - 13].code), Fmt::Fixed(1)),
+                _ => Cell::Num(dim_scores[c - 13].and_then(|s| s[r]), Fmt::Fixed(1)),
             }
         }),
     });
@@ -121,7 +125,7 @@ pub fn write(path: &Path, s: &Sheets<'_>, catalog: &Catalog) -> Result<(), Workb
     sheets.push(Sheet {
         name: "指标与增速",
         headers,
-        rows: growth.len(),
+        rows: growth.rows(),
         cell: Box::new(move |r, c| {
             let g = growth.row(r);
             // Looked up only by the two cells that show it, in a map: the catalog's own lookup is a

@@ -58,8 +58,7 @@ fn every_result_table_reads_back_as_written() {
     let dir = tmp.path().join("results");
     std::fs::create_dir_all(&dir).unwrap();
     // Compute's own writer (the workbook and the dictionary are the application's, tested end to end).
-    let index = build::index_rows(&c, &catalog);
-    let names = super::write_tables(&dir, &c, &index, &catalog, &method, &growth).unwrap();
+    let names = super::write_tables(&dir, &c, &catalog, &method, &growth).unwrap();
     assert_eq!(names.len(), declared().len(), "every declared table: {names:?}");
     // The sample's audit: an alpha per dimension and the index, a flag table that may be empty.
     let flags: Vec<AuditFlagRow> = tables::read(&dir).unwrap();
@@ -105,7 +104,7 @@ fn every_result_table_reads_back_as_written() {
     assert!(y2020.iter().all(|r| r.year == 2020) && !y2020.is_empty());
     // The workbook's view of that year, made cell by cell, is the same rows.
     let view = build::YearGrowth::new(&c, &catalog, 2020);
-    assert_eq!(view.len(), y2020.len());
+    assert_eq!(view.rows(), y2020.len());
     assert_eq!(view.measures(), g.changes.0.iter().map(|x| x.span).collect::<Vec<_>>());
     for (r, row) in y2020.iter().enumerate() {
         let v = view.row(r);
@@ -118,7 +117,33 @@ fn every_result_table_reads_back_as_written() {
             assert_eq!(view.change(r, m), change.value, "row {r}, {}", change.span.column());
         }
     }
-    assert_eq!(build::YearGrowth::new(&c, &catalog, 1990).len(), 0, "a year without data has no rows");
+    assert_eq!(build::YearGrowth::new(&c, &catalog, 1990).rows(), 0, "a year without data has no rows");
+
+    // The workbook's view of the index table, made cell by cell, is the rows written.
+    let index = build::index_rows(&c, &catalog);
+    let view = build::IndexView::new(&c, &catalog);
+    assert_eq!(view.rows(), index.len());
+    for (r, row) in index.iter().enumerate() {
+        let v = view.row(r);
+        assert_eq!(
+            (v.region_code, v.year, v.region_name, v.prefecture_name, v.province_name),
+            (&*row.region_code, row.year, &*row.region_name, &*row.prefecture_name, &*row.province_name),
+            "row {r}"
+        );
+        assert_eq!(
+            (v.index, v.rank, v.rank_prefecture, v.rank_province, v.rank_change),
+            (row.index, row.rank, row.rank_prefecture, row.rank_province, row.rank_change),
+            "row {r}"
+        );
+        assert_eq!(
+            (v.casted_tier, v.ratio_to_average, v.ratio_group),
+            (row.casted_tier, row.ratio_to_average, row.ratio_group)
+        );
+        for (group, score) in &row.scores.0 {
+            assert_eq!(view.scores(group).map(|s| s[r]), Some(*score), "row {r}, {group}");
+        }
+    }
+    assert!(view.scores(&catalog.index.code).is_none() && view.scores("no_such_group").is_none());
 }
 
 #[test]
