@@ -122,23 +122,6 @@ pub fn load(store_dir: &Path, catalog: &Catalog, registry: &Registry, scope: &Sc
     Ok(Loaded { store: store_dir.to_owned(), panel, missing, started })
 }
 
-/// Read the store and compute everything from it.
-#[allow(clippy::too_many_arguments)]
-pub fn compute(
-    store_dir: &Path,
-    catalog: &Catalog,
-    registry: &Registry,
-    scope: &Scope,
-    targets: &[Target],
-    method: &Method,
-    growth_settings: &GrowthSettings,
-    sensitivity_settings: &sensitivity::SensitivitySettings,
-    evaluation: &Evaluation,
-) -> Result<Computed, ComputeError> {
-    let loaded = load(store_dir, catalog, registry, scope)?;
-    compute_loaded(loaded, catalog, registry, targets, method, growth_settings, sensitivity_settings, evaluation)
-}
-
 /// Compute everything from what `load` read. Pure.
 #[allow(clippy::too_many_arguments)]
 pub fn compute_loaded(

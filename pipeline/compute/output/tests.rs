@@ -37,11 +37,11 @@ fn sample() -> (tempfile::TempDir, Computed, Catalog, Method, GrowthSettings) {
         funding: Some(config["funding"].clone().try_into().unwrap()),
         appraisal: Some(config["appraisal"].clone().try_into().unwrap()),
     };
-    let c = crate::compute::compute(
-        &store_dir,
+    let loaded = crate::compute::load(&store_dir, &catalog, &registry, &crate::scope::Scope::all()).unwrap();
+    let c = crate::compute::compute_loaded(
+        loaded,
         &catalog,
         &registry,
-        &crate::scope::Scope::all(),
         &targets,
         &method,
         &growth,
