@@ -48,6 +48,7 @@ pub fn code(err: &anyhow::Error) -> u8 {
                 Some(
                     compute::ComputeError::UnknownRegions { .. }
                         | compute::ComputeError::OutsideValidity { .. }
+                        | compute::ComputeError::TwoCodes { .. }
                         | compute::ComputeError::Evaluation(_)
                 )
             )
@@ -213,8 +214,11 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
                     .into(),
             );
         }
-        if let Some(compute::ComputeError::UnknownRegions { .. } | compute::ComputeError::OutsideValidity { .. }) =
-            cause.downcast_ref::<compute::ComputeError>()
+        if let Some(
+            compute::ComputeError::UnknownRegions { .. }
+            | compute::ComputeError::OutsideValidity { .. }
+            | compute::ComputeError::TwoCodes { .. },
+        ) = cause.downcast_ref::<compute::ComputeError>()
         {
             return Some("pass the registry the store was ingested with (--regions), or ingest again".into());
         }

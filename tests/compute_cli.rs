@@ -318,6 +318,22 @@ fn results_of_an_older_format_or_another_registry_are_refused_with_what_to_do() 
         .failure(2)
         .stderr_line(&["region codes 220602 are in the store", "but not in the registry"])
         .stderr_line(&["hint: pass the registry the store was ingested with"]);
+    // A registry that makes two counties of the store one (掇刀区 renamed 东宝区 long ago): each
+    // cell would hold two values, and neither may silently replace the other.
+    let merged: Vec<String> = text
+        .lines()
+        .map(|l| match l.strip_prefix("420804,") {
+            Some(_) => "420804,掇刀区,市辖区,420800,荆门市,420000,湖北省,,2000,420802,renamed,".to_string(),
+            None => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&regions, merged.join("\n") + "\n").unwrap();
+    let published = std::fs::read(out.join("results/scores.parquet")).unwrap();
+    cimon(&repo(), &["compute", "--out", o, "--regions", regions.to_str().unwrap()])
+        .failure(2)
+        .stderr_line(&["the store", "under both 420802 and 420804", "makes one county (420802)"])
+        .stderr_line(&["hint: pass the registry the store was ingested with"]);
+    assert_eq!(std::fs::read(out.join("results/scores.parquet")).unwrap(), published, "published results untouched");
 }
 
 #[test]

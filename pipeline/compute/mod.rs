@@ -18,7 +18,7 @@ pub mod sensitivity;
 mod testing;
 
 use evaluation::{appraisal_rows, FundingPlan};
-pub use panel::{build_panel, load_panel, scored};
+pub use panel::{build_panel, load_panel, scored, PanelError};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
@@ -65,6 +65,15 @@ pub enum ComputeError {
     UnknownRegions { codes: Vec<String>, store: std::path::PathBuf, registry: std::path::PathBuf },
     #[error("the store {} holds values of {code} for {year}, when the registry {} has no code of that county: compute with the registry the store was ingested with", store.display(), registry.display())]
     OutsideValidity { code: String, year: i32, store: std::path::PathBuf, registry: std::path::PathBuf },
+    #[error("the store {} holds {indicator} for {year} under both {}, which the registry {} makes one county ({county}): compute with the registry the store was ingested with", store.display(), codes.join(" and "), registry.display())]
+    TwoCodes {
+        codes: Vec<String>,
+        county: String,
+        indicator: String,
+        year: i32,
+        store: std::path::PathBuf,
+        registry: std::path::PathBuf,
+    },
     #[error(transparent)]
     Invariant(#[from] invariants::Broken),
 }
@@ -355,6 +364,61 @@ mod tests {
             "value" => rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>(),
         )
         .unwrap()
+    }
+
+    /// `observations()` with `extra` rows of indicator `x` appended.
+    fn observations_with(extra: &[(&str, i32, f64)]) -> DataFrame {
+        let more = df!(
+            "region_code" => extra.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "year" => extra.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "indicator" => extra.iter().map(|_| "x").collect::<Vec<_>>(),
+            "value" => extra.iter().map(|r| Some(r.2)).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        observations().vstack(&more).unwrap()
+    }
+
+    #[test]
+    fn a_value_under_a_county_s_old_code_after_its_rename_continues_its_series() {
+        // 任县 130526 became 任泽区 130505 in 2020; a 2020 value still under 130526 is 任泽区's
+        // when 任泽区 has none of its own.
+        let obs = observations()
+            .filter(&observations().column("region_code").unwrap().str().unwrap().not_equal("130505"))
+            .unwrap();
+        let obs = obs.vstack(&observations_with(&[("130526", 2020, 77.0)]).slice(-1, 1)).unwrap();
+        let panel = build_panel(&obs, &registry(), &two_indicators(), &Scope::all()).unwrap();
+        let u = panel.units.iter().position(|u| u.code == "130505").unwrap();
+        let y = panel.years.iter().position(|&y| y == 2020).unwrap();
+        assert_eq!(panel.values[0][panel.row(y, u)], Some(77.0));
+    }
+
+    #[test]
+    fn two_codes_of_one_county_in_one_cell_are_refused_not_overwritten() {
+        // 任泽区 reports 22+2 = 24 for 2020 under its own code, and a second value arrives under
+        // 任县's old code: neither may silently replace the other.
+        let err =
+            build_panel(&observations_with(&[("130526", 2020, 77.0)]), &registry(), &two_indicators(), &Scope::all())
+                .unwrap_err();
+        match &err {
+            super::PanelError::TwoCodes { codes, county, indicator, year } => {
+                assert_eq!(codes, &["130505", "130526"]);
+                assert_eq!((county.as_str(), indicator.as_str(), *year), ("130505", "x", 2020));
+            }
+            other => panic!("expected TwoCodes, got {other:?}"),
+        }
+        assert_eq!(
+            err.to_string(),
+            "x for 2020 under both 130505 and 130526, which the registry makes one county (130505)"
+        );
+    }
+
+    #[test]
+    fn a_value_in_a_year_when_no_code_of_its_county_is_valid_is_refused() {
+        // 邢台县 130521 was split in 2019 and continues under no code.
+        let err =
+            build_panel(&observations_with(&[("130521", 2021, 5.0)]), &registry(), &two_indicators(), &Scope::all())
+                .unwrap_err();
+        assert!(matches!(&err, super::PanelError::OutsideValidity { code, year: 2021 } if code == "130521"), "{err:?}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use polars::prelude::*;
+use polars_arrow::array::{Array, Utf8ViewArray};
 
 use super::ComputeError;
 use crate::catalog::Catalog;
@@ -70,11 +71,13 @@ pub fn load_panel(
     scope: &Scope,
 ) -> Result<Panel, ComputeError> {
     let pl = |source| ComputeError::Polars { path: store_dir.to_owned(), source };
-    let obs = store::scan_observations(store_dir)?
+    let mut obs = store::scan_observations(store_dir)?
         .select([col("region_code"), col("year"), col("indicator"), col("value")])
         .collect()
         .map_err(pl)?;
-    let unknown = unknown_regions(&obs, registry).map_err(pl)?;
+    obs.align_chunks_par();
+    let distinct = distinct_regions(&obs).map_err(pl)?;
+    let unknown: Vec<String> = distinct.iter().filter(|c| registry.get(c).is_none()).map(|c| c.to_string()).collect();
     if !unknown.is_empty() {
         return Err(ComputeError::UnknownRegions {
             codes: unknown.into_iter().take(10).collect(),
@@ -82,28 +85,61 @@ pub fn load_panel(
             registry: registry.path.clone(),
         });
     }
-    let panel = build_panel(&obs, registry, catalog, scope).map_err(pl)?;
-    // Ingest stores a value only under a code valid in its year; another registry may disagree.
-    for row in (0..panel.rows()).filter(|&r| !panel.valid[r]) {
-        if panel.values.iter().any(|c| c[row].is_some()) {
-            return Err(ComputeError::OutsideValidity {
-                code: panel.units[row % panel.units.len()].code.clone(),
-                year: panel.years[row / panel.units.len()],
-                store: store_dir.to_owned(),
-                registry: registry.path.clone(),
-            });
+    panel_of(&obs, &distinct, registry, catalog, scope).map_err(|e| {
+        let (store, registry) = (store_dir.to_owned(), registry.path.clone());
+        match e {
+            PanelError::Polars(source) => ComputeError::Polars { path: store, source },
+            PanelError::OutsideValidity { code, year } => ComputeError::OutsideValidity { code, year, store, registry },
+            PanelError::TwoCodes { codes, county, indicator, year } => {
+                ComputeError::TwoCodes { codes, county, indicator, year, store, registry }
+            }
         }
-    }
-    Ok(panel)
+    })
 }
 
-/// Region codes of the observations that the registry does not know, sorted.
-fn unknown_regions(obs: &DataFrame, registry: &Registry) -> PolarsResult<Vec<String>> {
-    let distinct = obs.column("region_code")?.unique()?;
-    let mut codes: Vec<String> =
-        distinct.str()?.iter().flatten().filter(|c| registry.get(c).is_none()).map(str::to_string).collect();
-    codes.sort();
+/// A string column's chunks, to be read by their views. Within one array equal
+/// views hold equal text, and the store's columns (read from dictionary pages) repeat one view per
+/// distinct text: comparing 16-byte views row by row is far cheaper than comparing or hashing text.
+fn view_chunks(column: &StringChunked) -> impl Iterator<Item = &Utf8ViewArray> {
+    column.downcast_iter()
+}
+
+/// The distinct region codes of the observations: a code is looked at only where the view
+/// changes (rows come grouped by county), so 10⁶ rows cost one pass over their views.
+fn distinct_regions(obs: &DataFrame) -> PolarsResult<Vec<&str>> {
+    let mut seen: FastSet<&str> = FastSet::default();
+    for arr in view_chunks(obs.column("region_code")?.str()?) {
+        let mut last: Option<u128> = None;
+        for (i, view) in arr.views().iter().enumerate() {
+            let v = view.as_u128();
+            if last == Some(v) || !arr.is_valid(i) {
+                continue;
+            }
+            last = Some(v);
+            seen.insert(arr.value(i));
+        }
+    }
+    let mut codes: Vec<&str> = seen.into_iter().collect();
+    codes.sort_unstable();
     Ok(codes)
+}
+
+type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Observations the registry cannot place in the panel. Ingest stores a value only under a code
+/// valid in its year, by its registry; compute's registry may disagree.
+#[derive(Debug, thiserror::Error)]
+pub enum PanelError {
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+    /// A value in a year when no code of its county is valid.
+    #[error("values of {code} for {year}, when the registry has no code of that county")]
+    OutsideValidity { code: String, year: i32 },
+    /// Two codes with a value for the same year and indicator, which the registry makes one county
+    /// (one renamed to the other): one value would silently replace the other.
+    #[error("{indicator} for {year} under both {}, which the registry makes one county ({county})", codes.join(" and "))]
+    TwoCodes { codes: Vec<String>, county: String, indicator: String, year: i32 },
 }
 
 /// Dense panel from observation rows (`region_code, year, indicator, value`).
@@ -113,7 +149,21 @@ pub fn build_panel(
     registry: &Registry,
     catalog: &Catalog,
     scope: &Scope,
-) -> Result<Panel, PolarsError> {
+) -> Result<Panel, PanelError> {
+    let mut obs = obs.select(["region_code", "year", "indicator", "value"])?;
+    obs.align_chunks_par();
+    let distinct = distinct_regions(&obs)?;
+    panel_of(&obs, &distinct, registry, catalog, scope)
+}
+
+/// `build_panel` for observations whose chunks are aligned and whose distinct codes are known.
+fn panel_of(
+    obs: &DataFrame,
+    distinct_regions: &[&str],
+    registry: &Registry,
+    catalog: &Catalog,
+    scope: &Scope,
+) -> Result<Panel, PanelError> {
     let regions = obs.column("region_code")?.str()?;
     let years = obs.column("year")?.i32()?;
     let inds = obs.column("indicator")?.str()?;
@@ -130,14 +180,11 @@ pub fn build_panel(
         }
         _ => years.iter().flatten().collect::<BTreeSet<_>>().into_iter().collect(),
     };
-    // Distinct codes through polars (hashing there is far cheaper than a BTreeSet of 10⁶ rows).
-    let distinct_regions = obs.column("region_code")?.unique()?;
     let mut current: HashMap<&str, &str> = HashMap::new();
     for r in &registry.regions {
         current.insert(r.code.as_str(), registry.current_code(&r.code));
     }
-    let unit_set: BTreeSet<&str> =
-        distinct_regions.str()?.iter().flatten().filter_map(|c| current.get(c).copied()).collect();
+    let unit_set: BTreeSet<&str> = distinct_regions.iter().filter_map(|c| current.get(c).copied()).collect();
     let units: Vec<Unit> = unit_set
         .iter()
         .filter_map(|c| registry.get(c))
@@ -167,22 +214,67 @@ pub fn build_panel(
         v
     };
     let n = units.len();
-    let mut cols = vec![vec![None; n * year_list.len()]; indicators.len()];
-    // Rows come grouped by county and cycle through the indicators: try the last county and
-    // the next indicator before hashing.
-    let (mut last_r, mut last_u): (&str, Option<usize>) = ("", None);
-    let mut last_k = 0usize;
-    for ((r, y), (k, v)) in regions.iter().zip(years.iter()).zip(inds.iter().zip(values.iter())) {
-        let (Some(r), Some(y), Some(k)) = (r, y, k) else { continue };
-        if r != last_r {
-            last_r = r;
-            last_u = code_idx.get(r).copied();
-        }
-        let guess = (last_k + 1) % indicators.len();
-        let ki = if indicators[guess] == k { Some(guess) } else { ind_idx.get(k).copied() };
-        if let (Some(u), Some(ki)) = (last_u, ki) {
-            last_k = ki;
-            cols[ki][year_pos[(y - first_year) as usize] * n + u] = v;
+    let rows = n * year_list.len();
+    let mut cols = vec![vec![None; rows]; indicators.len()];
+    // Cells written so far (a bit each), to catch two codes of one county in one cell.
+    let mut written = vec![0u64; (rows * indicators.len()).div_ceil(64)];
+    // Each distinct view of a chunk is looked up once (see `view_chunks`); rows come grouped by
+    // county, so the last county's view is tried before the map.
+    let chunks = view_chunks(regions).zip(years.downcast_iter()).zip(view_chunks(inds)).zip(values.downcast_iter());
+    for (((ra, ya), ka), va) in chunks {
+        let mut unit_of: FastMap<u128, Option<usize>> = FastMap::default();
+        let mut ind_of: FastMap<u128, Option<usize>> = FastMap::default();
+        let mut last_unit: Option<(u128, Option<usize>)> = None;
+        // Rows cycle through the indicators: the view last seen for the next one is tried first.
+        let mut ind_view: Vec<Option<u128>> = vec![None; indicators.len()];
+        let mut last_k = 0usize;
+        let (rv, kv) = (ra.views(), ka.views());
+        for i in 0..ra.len() {
+            if !(ra.is_valid(i) && ya.is_valid(i) && ka.is_valid(i)) {
+                continue;
+            }
+            let r = rv[i].as_u128();
+            let u = match last_unit {
+                Some((lr, u)) if lr == r => u,
+                _ => {
+                    let u = *unit_of.entry(r).or_insert_with(|| code_idx.get(ra.value(i)).copied());
+                    last_unit = Some((r, u));
+                    u
+                }
+            };
+            let k = kv[i].as_u128();
+            let guess = (last_k + 1) % indicators.len();
+            let ki = if ind_view[guess] == Some(k) {
+                Some(guess)
+            } else {
+                *ind_of.entry(k).or_insert_with(|| ind_idx.get(ka.value(i)).copied())
+            };
+            if let Some(ki) = ki {
+                last_k = ki;
+                ind_view[ki] = Some(k);
+            }
+            if let (Some(u), Some(ki)) = (u, ki) {
+                let y = ya.value(i);
+                let row = year_pos[(y - first_year) as usize] * n + u;
+                let (word, bit) = ((ki * rows + row) / 64, 1u64 << ((ki * rows + row) % 64));
+                if written[word] & bit != 0 {
+                    let code = ra.value(i);
+                    let mut codes: Vec<String> = distinct_regions
+                        .iter()
+                        .filter(|c| **c != code && code_idx.get(*c) == Some(&u))
+                        .map(|c| c.to_string())
+                        .collect();
+                    codes.push(code.to_string());
+                    return Err(PanelError::TwoCodes {
+                        codes,
+                        county: units[u].code.clone(),
+                        indicator: indicators[ki].clone(),
+                        year: y,
+                    });
+                }
+                written[word] |= bit;
+                cols[ki][row] = va.get(i);
+            }
         }
     }
     // A unit exists in a year when its code, or a code it continues (renames only), is valid then.
@@ -194,6 +286,9 @@ pub fn build_panel(
                 valid[yi * n + u] = true;
             }
         }
+    }
+    if let Some(row) = (0..rows).find(|&r| !valid[r] && cols.iter().any(|c| c[r].is_some())) {
+        return Err(PanelError::OutsideValidity { code: units[row % n].code.clone(), year: year_list[row / n] });
     }
     Ok(Panel { units, years: year_list, indicators, values: shared(cols), valid })
 }

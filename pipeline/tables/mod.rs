@@ -169,7 +169,16 @@ impl Field for Option<String> {
 /// of strings pushed one by one (5× faster on the million-row tables).
 pub fn gathered(name: &str, distinct: &[&str], idx: &[Option<IdxSize>]) -> Column {
     let values = Series::new(name.into(), distinct);
-    let idx = IdxCa::new(name.into(), idx);
+    // The indices and their validity in one pass, as `optional` (polars' builder was 4% of a
+    // national `compute`); no validity when none is missing, as polars' builder makes it.
+    let mut data = Vec::with_capacity(idx.len());
+    let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(idx.len());
+    for i in idx {
+        data.push(i.unwrap_or_default());
+        valid.push(i.is_some());
+    }
+    let validity = (valid.unset_bits() > 0).then(|| valid.into());
+    let idx = IdxCa::from_vec_validity(name.into(), data, validity);
     values.take(&idx).expect("indices come from the distinct values").into_column()
 }
 
