@@ -93,6 +93,19 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no atomic exchange"))
 }
 
+/// Start writing `path` back to disk without waiting (Linux `sync_file_range`), so that the
+/// fsync before publishing (`sync_tree`) finds it written, not still to write. Best effort.
+pub fn start_writeback(path: &Path) {
+    #[cfg(target_os = "linux")]
+    if let Ok(f) = File::open(path) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid open descriptor; the call only schedules writeback of its pages.
+        unsafe { libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
+}
+
 /// fsync every file and directory, so a power loss after publishing cannot lose entries.
 pub fn sync_tree(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;

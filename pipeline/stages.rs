@@ -262,6 +262,7 @@ pub fn write_results(dir: &Path, c: &compute::Computed, cfg: &Config, catalog: &
                 appraisal: &c.appraisal,
             };
             crate::workbook::write(&path, &sheets, catalog)?;
+            crate::atomic::start_writeback(&path);
             crate::timing::lap("workbook written", c.started);
             anyhow::Ok(crate::workbook::FILE.to_string())
         },

@@ -500,3 +500,81 @@ exclude_indicators = false
         .failure(2)
         .stderr_line(&["bad.toml", "[funding] budget = 995 is not a multiple of round_to = 10"]);
 }
+
+/// Every non-empty cell of every sheet as calamine reads it: (sheet, row, column) → value.
+fn workbook_cells(path: &Path) -> std::collections::BTreeMap<(String, u32, u32), calamine::Data> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let mut cells = std::collections::BTreeMap::new();
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).unwrap();
+        for (r, c, v) in range.used_cells() {
+            let (r0, c0) = range.start().unwrap();
+            cells.insert((name.clone(), r0 + r as u32, c0 + c as u32), v.clone());
+        }
+    }
+    cells
+}
+
+/// The results workbook comes from cimon's own XLSX writer: LibreOffice and openpyxl (what
+/// analysts open it with, besides Excel) must read every cell where calamine does. (R's openxlsx
+/// 4.2 also needs every cell's reference, which the writer therefore always writes.)
+/// Needs LibreOffice's `soffice` and Python's openpyxl (`bash .ci/setup`).
+#[test]
+fn the_results_workbook_reads_the_same_in_libreoffice_and_openpyxl() {
+    let (tmp, out) = computed(None);
+    let book = out.join("results/results.xlsx");
+    let ours = workbook_cells(&book);
+    assert!(ours.len() > 10_000, "{} cells", ours.len());
+
+    // LibreOffice saves what it read as a workbook of its own.
+    let lo = tmp.path().join("libreoffice");
+    let run = std::process::Command::new("soffice")
+        .args(["--headless", "--convert-to", "xlsx", "--outdir"])
+        .arg(&lo)
+        .arg(&book)
+        .env("HOME", tmp.path())
+        .output()
+        .expect("LibreOffice's soffice is needed (bash .ci/setup installs libreoffice-calc-nogui)");
+    assert!(run.status.success(), "soffice: {}", String::from_utf8_lossy(&run.stderr));
+    let theirs = workbook_cells(&lo.join("results.xlsx"));
+    assert_eq!(ours.len(), theirs.len(), "LibreOffice read another number of cells");
+    for ((at, a), (at_lo, b)) in ours.iter().zip(&theirs) {
+        assert_eq!(at, at_lo, "LibreOffice placed a cell elsewhere");
+        match (a, b) {
+            // LibreOffice writes numbers back to 15 significant digits.
+            (calamine::Data::Float(x), calamine::Data::Float(y)) => {
+                assert!((x - y).abs() <= 1e-13 * x.abs().max(1.0), "{at:?}: {x} in LibreOffice is {y}")
+            }
+            (calamine::Data::Float(x), calamine::Data::Int(y)) => assert_eq!(*x, *y as f64, "{at:?}"),
+            _ => assert_eq!(a, b, "{at:?}"),
+        }
+    }
+
+    // openpyxl: each cell's sheet, row, column and value, as JSON.
+    let script = r#"
+import json, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1], read_only=True)
+out = []
+for ws in wb.worksheets:
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is not None and c.value != "":
+                out.append([ws.title, c.row - 1, c.column - 1, c.value])
+json.dump(out, sys.stdout, ensure_ascii=False)
+"#;
+    let run = std::process::Command::new("python3").arg("-c").arg(script).arg(&book).output().expect("python3");
+    assert!(run.status.success(), "openpyxl: {}", String::from_utf8_lossy(&run.stderr));
+    let cells: Vec<(String, u32, u32, serde_json::Value)> = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(cells.len(), ours.len(), "openpyxl read another number of cells");
+    for (sheet, r, c, v) in cells {
+        let ours = &ours[&(sheet.clone(), r, c)];
+        match (ours, &v) {
+            (calamine::Data::Float(x), serde_json::Value::Number(n)) => {
+                assert_eq!(Some(*x), n.as_f64(), "{sheet} ({r}, {c})")
+            }
+            (calamine::Data::String(s), serde_json::Value::String(t)) => assert_eq!(s, t, "{sheet} ({r}, {c})"),
+            _ => panic!("{sheet} ({r}, {c}): calamine read {ours:?}, openpyxl {v}"),
+        }
+    }
+}

@@ -61,6 +61,7 @@ pub fn write_tables(
             let t = std::time::Instant::now();
             let r = job();
             if let Ok(name) = &r {
+                crate::atomic::start_writeback(&dir.join(name));
                 crate::timing::lap(&format!("wrote {name} in {:.3}s, at", t.elapsed().as_secs_f64()), t0);
             }
             r

@@ -353,7 +353,9 @@ fn has_value(c: &Cell<'_>) -> bool {
     }
 }
 
-/// `<c r="B7" s="3"`: a cell's reference and its format when it has one.
+/// `<c r="B7" s="3"`: a cell's reference and its format when it has one. ECMA-376 lets a reference
+/// be left out where the cell follows the previous one (a third of the XML and of the deflating at
+/// national scale), but R's openxlsx 4.2 then cannot read the sheet: every cell has its reference.
 fn open_cell<W: Write>(out: &mut Out<'_, W>, col: &str, row: u64, xf: u32) {
     out.s("<c r=\"");
     out.s(col);
