@@ -220,22 +220,35 @@ fn config_file(cfg: &Config) -> String {
     cfg.file.as_deref().map_or_else(|| "(none)".into(), |p| p.display().to_string())
 }
 
-/// What the analyst should know about settings the data cannot honour: a `[growth] base_year`
-/// that leaves the `since_<year>` columns empty (it must be a year of data before the last).
-pub fn compute_warnings(cfg: &Config, c: &compute::Computed) -> Vec<String> {
+/// What the analyst should know about data or settings compute cannot honour: indicators of the
+/// store the catalog does not declare (left out), a `[growth] base_year` that leaves the
+/// `since_<year>` columns empty (it must be a year of data before the last).
+pub fn compute_warnings(cfg: &Config, catalog: &Catalog, c: &compute::Computed) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !c.not_in_catalog.is_empty() {
+        warnings.push(format!(
+            "the store {} holds values of {} {}, which the catalog {} does not declare: they are left out of the index \
+             and every result; compute with the catalog the store was ingested with, or add them to this one",
+            cfg.store_dir().display(),
+            if c.not_in_catalog.len() == 1 { "indicator" } else { "indicators" },
+            c.not_in_catalog.join(", "),
+            catalog.path.display()
+        ));
+    }
     let (Some(base), Some(&first), Some(&last)) = (cfg.growth.base_year, c.panel.years.first(), c.panel.years.last())
     else {
-        return Vec::new();
+        return warnings;
     };
     if (first..last).contains(&base) {
-        return Vec::new();
+        return warnings;
     }
     let file = config_file(cfg);
-    vec![format!(
+    warnings.push(format!(
         "config file {file}: [growth] base_year = {base} is outside the data ({first}–{last}), so the since_{base} \
          columns of growth.parquet and the workbook are empty; set base_year to a year from {first} to {}",
         last - 1
-    )]
+    ));
+    warnings
 }
 
 /// Write every result table and the Excel workbook into the empty directory `dir`, unpublished

@@ -578,3 +578,31 @@ json.dump(out, sys.stdout, ensure_ascii=False)
         }
     }
 }
+
+/// A catalog that lacks an indicator of the store (a bureau's own, or an older one): compute goes
+/// on without it, and says which values it left out and what to do.
+#[test]
+fn indicators_of_the_store_the_catalog_lacks_are_named_in_a_warning() {
+    let (tmp, out) = computed(None);
+    let o = out.to_str().unwrap();
+    let text = std::fs::read_to_string(repo().join("schemas/indicators.toml")).unwrap();
+    let start = text.find("[[indicators]]\ncode = \"budget_expenditure\"").unwrap();
+    let end = start + 1 + text[start + 1..].find("[[indicators]]").unwrap();
+    let catalog = tmp.path().join("catalog.toml");
+    std::fs::write(&catalog, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let run = cimon(&repo(), &["compute", "--out", o, "--catalog", catalog.to_str().unwrap()]);
+    run.success().stderr_line(&[
+        "warning: the store",
+        "holds values of indicator budget_expenditure, which the catalog",
+        "catalog.toml does not declare",
+        "compute with the catalog the store was ingested with",
+    ]);
+    let growth = table(&out, "growth");
+    let indicators: std::collections::BTreeSet<&str> =
+        growth.column("indicator").unwrap().str().unwrap().iter().flatten().collect();
+    assert!(!indicators.contains("budget_expenditure") && indicators.contains("population"), "{indicators:?}");
+    // With the catalog it was ingested with, not a word.
+    let run = cimon(&repo(), &["compute", "--out", o]);
+    run.success();
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}

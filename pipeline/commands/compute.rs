@@ -10,7 +10,7 @@ pub fn run(cfg: &Config, quiet: bool) -> Result<()> {
     let _pages = crate::memory::small_pages();
     let schemas = stages::load_schemas(cfg, true)?;
     let computed = stages::compute(cfg, &schemas, &cfg.store_dir())?;
-    for w in stages::compute_warnings(cfg, &computed) {
+    for w in stages::compute_warnings(cfg, &schemas.catalog, &computed) {
         eprintln!("warning: {w}");
     }
     let tables = stages::publish_results(&computed, cfg, &schemas.catalog)

@@ -225,7 +225,7 @@ fn run_stages(
     // Compute.
     let t = Instant::now();
     let computed = stages::compute(cfg, schemas, &store_dir)?;
-    for w in stages::compute_warnings(cfg, &computed) {
+    for w in stages::compute_warnings(cfg, &schemas.catalog, &computed) {
         eprintln!("warning: {w}");
         m.warnings.push(w);
     }

@@ -102,6 +102,8 @@ pub struct Computed {
     pub audit: audit::Audit,
     /// Counties of the scope that sent nothing for a year (未报送, `coverage = "warn"`).
     pub missing: Vec<crate::records::MissingRow>,
+    /// Indicators of the store the catalog does not declare: left out of everything, for a warning.
+    pub not_in_catalog: Vec<String>,
     /// Rank intervals and sensitivity indices (None when `[sensitivity] enabled = false`).
     pub sensitivity: Option<sensitivity::Analysis>,
     /// 绩效拨款 and 考评 of the evaluation year (empty when not configured).
@@ -119,16 +121,17 @@ pub struct Loaded {
     store: std::path::PathBuf,
     panel: Panel,
     missing: Vec<crate::records::MissingRow>,
+    not_in_catalog: Vec<String>,
     started: std::time::Instant,
 }
 
 /// Read the store for `compute_loaded`: the only reading compute does.
 pub fn load(store_dir: &Path, catalog: &Catalog, registry: &Registry, scope: &Scope) -> Result<Loaded, ComputeError> {
     let started = std::time::Instant::now();
-    let panel = load_panel(store_dir, registry, catalog, scope)?;
+    let (panel, not_in_catalog) = load_panel(store_dir, registry, catalog, scope)?;
     let missing: Vec<crate::records::MissingRow> = crate::tables::read(store_dir)?;
     crate::timing::lap("load", started);
-    Ok(Loaded { store: store_dir.to_owned(), panel, missing, started })
+    Ok(Loaded { store: store_dir.to_owned(), panel, missing, not_in_catalog, started })
 }
 
 /// Compute everything from what `load` read. Pure.
@@ -143,7 +146,7 @@ pub fn compute_loaded(
     sensitivity_settings: &sensitivity::SensitivitySettings,
     evaluation: &Evaluation,
 ) -> Result<Computed, ComputeError> {
-    let Loaded { store, panel, missing, started: t0 } = loaded;
+    let Loaded { store, panel, missing, not_in_catalog, started: t0 } = loaded;
     let lap = |what: &str| crate::timing::lap(what, t0);
     let scored_panel = scored(&panel, catalog);
     if panel.units.is_empty() || scored_panel.values.iter().all(|c| c.iter().all(Option::is_none)) {
@@ -234,6 +237,7 @@ pub fn compute_loaded(
         appraisal,
         evaluation: evaluation.clone(),
         missing,
+        not_in_catalog,
         audit,
         started: t0,
     })

@@ -63,13 +63,14 @@ impl Panel {
 }
 
 /// The store's observations as a dense panel of every catalog indicator, counties under the
-/// code they have today (京山县 420821 → 京山市 420882), so series continue across code changes.
+/// code they have today (京山县 420821 → 京山市 420882), so series continue across code changes;
+/// and the store's indicators the catalog does not declare (left out, for a warning).
 pub fn load_panel(
     store_dir: &Path,
     registry: &Registry,
     catalog: &Catalog,
     scope: &Scope,
-) -> Result<Panel, ComputeError> {
+) -> Result<(Panel, Vec<String>), ComputeError> {
     let pl = |source| ComputeError::Polars { path: store_dir.to_owned(), source };
     let mut obs = store::scan_observations(store_dir)?
         .select([col("region_code"), col("year"), col("indicator"), col("value")])
@@ -153,17 +154,18 @@ pub fn build_panel(
     let mut obs = obs.select(["region_code", "year", "indicator", "value"])?;
     obs.align_chunks_par();
     let distinct = distinct_regions(&obs)?;
-    panel_of(&obs, &distinct, registry, catalog, scope)
+    panel_of(&obs, &distinct, registry, catalog, scope).map(|(panel, _)| panel)
 }
 
-/// `build_panel` for observations whose chunks are aligned and whose distinct codes are known.
+/// `build_panel` for observations whose chunks are aligned and whose distinct codes are known;
+/// also the indicators of the observations the catalog does not declare, sorted.
 fn panel_of(
     obs: &DataFrame,
     distinct_regions: &[&str],
     registry: &Registry,
     catalog: &Catalog,
     scope: &Scope,
-) -> Result<Panel, PanelError> {
+) -> Result<(Panel, Vec<String>), PanelError> {
     let regions = obs.column("region_code")?.str()?;
     let years = obs.column("year")?.i32()?;
     let inds = obs.column("indicator")?.str()?;
@@ -220,6 +222,7 @@ fn panel_of(
     let mut written = vec![0u64; (rows * indicators.len()).div_ceil(64)];
     // Each distinct view of a chunk is looked up once (see `view_chunks`); rows come grouped by
     // county, so the last county's view is tried before the map.
+    let mut not_in_catalog: FastSet<&str> = FastSet::default();
     let chunks = view_chunks(regions).zip(years.downcast_iter()).zip(view_chunks(inds)).zip(values.downcast_iter());
     for (((ra, ya), ka), va) in chunks {
         let mut unit_of: FastMap<u128, Option<usize>> = FastMap::default();
@@ -247,7 +250,13 @@ fn panel_of(
             let ki = if ind_view[guess] == Some(k) {
                 Some(guess)
             } else {
-                *ind_of.entry(k).or_insert_with(|| ind_idx.get(ka.value(i)).copied())
+                *ind_of.entry(k).or_insert_with(|| {
+                    let ki = ind_idx.get(ka.value(i)).copied();
+                    if ki.is_none() {
+                        not_in_catalog.insert(ka.value(i));
+                    }
+                    ki
+                })
             };
             if let Some(ki) = ki {
                 last_k = ki;
@@ -290,7 +299,9 @@ fn panel_of(
     if let Some(row) = (0..rows).find(|&r| !valid[r] && cols.iter().any(|c| c[r].is_some())) {
         return Err(PanelError::OutsideValidity { code: units[row % n].code.clone(), year: year_list[row / n] });
     }
-    Ok(Panel { units, years: year_list, indicators, values: shared(cols), valid })
+    let mut not_in_catalog: Vec<String> = not_in_catalog.into_iter().map(str::to_string).collect();
+    not_in_catalog.sort();
+    Ok((Panel { units, years: year_list, indicators, values: shared(cols), valid }, not_in_catalog))
 }
 
 /// The panel restricted to the scored indicators, in catalog order.
