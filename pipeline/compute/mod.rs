@@ -383,6 +383,84 @@ mod tests {
     }
 
     #[test]
+    fn the_panel_is_the_same_however_the_store_s_rows_are_ordered_chunked_and_held() {
+        use rand::seq::SliceRandom;
+        use rand::{Rng, SeedableRng};
+        // Codes longer than a string view holds inline, of one length and one prefix: their
+        // views differ only by where the text lies, so equal views in two chunks can be two codes.
+        let long = super::testing::TWO_INDICATORS
+            .replace("code = \"x\"", "code = \"indicator_long_code_x\"")
+            .replace("code = \"y\"", "code = \"indicator_long_code_y\"");
+        let catalog = Catalog::parse(&long, Path::new("catalog.toml")).unwrap();
+        let registry = registry();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
+        let mut rows: Vec<(&str, i32, &str, Option<f64>)> = Vec::new();
+        for (code, years) in [
+            ("130502", 2018..=2021),
+            ("130503", 2018..=2021),
+            ("130521", 2018..=2019),
+            ("130522", 2018..=2021),
+            ("130526", 2018..=2019),
+            ("130505", 2020..=2021),
+        ] {
+            for y in years {
+                for i in &catalog.indicators {
+                    rows.push((code, y, &i.code, rng.random_bool(0.9).then(|| rng.random_range(0.0..100.0))));
+                }
+            }
+        }
+        let frame = |rows: &[(&str, i32, &str, Option<f64>)]| {
+            df!(
+                "region_code" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "year" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "indicator" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                "value" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )
+            .unwrap()
+        };
+        let expected = build_panel(&frame(&rows), &registry, &catalog, &Scope::all()).unwrap();
+        // Every value where the registry puts it (任县's series under 任泽区's code).
+        let unit = |c: &str| expected.units.iter().position(|u| u.code == registry.current_code(c)).unwrap();
+        for &(code, year, ind, value) in &rows {
+            let k = expected.indicators.iter().position(|i| i == ind).unwrap();
+            let y = expected.years.iter().position(|&x| x == year).unwrap();
+            assert_eq!(expected.values[k][expected.row(y, unit(code))], value, "{code} {year} {ind}");
+        }
+        for round in 0..4 {
+            // Shuffled, in chunks of random sizes; in half the rounds the texts repeat one view
+            // each, as a store read from dictionary pages holds them.
+            rows.shuffle(&mut rng);
+            let mut obs = DataFrame::empty();
+            let mut at = 0;
+            while at < rows.len() {
+                let end = (at + rng.random_range(1..12)).min(rows.len());
+                let mut piece = frame(&rows[at..end]);
+                if round % 2 == 1 {
+                    for name in ["region_code", "indicator"] {
+                        let texts: Vec<&str> = piece.column(name).unwrap().str().unwrap().iter().flatten().collect();
+                        let mut distinct = texts.clone();
+                        distinct.sort();
+                        distinct.dedup();
+                        let idx: Vec<Option<IdxSize>> =
+                            texts.iter().map(|t| Some(distinct.binary_search(t).unwrap() as IdxSize)).collect();
+                        piece.with_column(crate::tables::gathered(name, &distinct, &idx)).unwrap();
+                    }
+                }
+                obs = if obs.width() == 0 { piece } else { obs.vstack(&piece).unwrap() };
+                at = end;
+            }
+            assert!(obs.column("region_code").unwrap().n_chunks() > 1);
+            let panel = build_panel(&obs, &registry, &catalog, &Scope::all()).unwrap();
+            assert_eq!(
+                (&panel.units, &panel.years, &panel.indicators),
+                (&expected.units, &expected.years, &expected.indicators)
+            );
+            assert_eq!(panel.values, expected.values, "round {round}");
+            assert_eq!(panel.valid, expected.valid);
+        }
+    }
+
+    #[test]
     fn a_value_under_a_county_s_old_code_after_its_rename_continues_its_series() {
         // 任县 130526 became 任泽区 130505 in 2020; a 2020 value still under 130526 is 任泽区's
         // when 任泽区 has none of its own.
